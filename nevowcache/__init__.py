@@ -1,0 +1,59 @@
+# -*- test-case-name: tests.test_exports -*-
+"""
+nevowcache: page-output caching for Nevow and twisted.web.
+
+    from nevowcache import CachedPage
+
+    class Home(CachedPage):
+        cacheTimeout = 60
+        docFactory = loaders.xmlfile("home.html")
+
+Only the names in C{__all__} are public; C{_}-prefixed modules may change.
+C{CachedPage} and C{CachedPageMixin} need Nevow (Python 2.7); the
+twisted.web adapter is in L{nevowcache.web}.
+"""
+
+from __future__ import absolute_import, division
+
+from nevowcache._engine import Answer, CachePolicy, PageCache, defaultPageCache
+from nevowcache._interfaces import Generation, IPageStore
+from nevowcache._key import CacheKey
+from nevowcache._memory import MemoryStore
+from nevowcache._response import CacheEntry, CaptureRequest
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CachedPage",
+    "CachedPageMixin",
+    "PageCache",
+    "MemoryStore",
+    "defaultPageCache",
+    "IPageStore",
+    "CacheKey",
+    "CacheEntry",
+    "CachePolicy",
+    "CaptureRequest",
+    "Answer",
+    "Generation",
+]
+
+_NEVOW_NAMES = ("CachedPage", "CachedPageMixin")
+
+
+def _nevowMissing(name):
+    return ImportError(
+        "nevowcache.%s needs Nevow, which runs only on Python 2.7; on "
+        "Python 3 use nevowcache.web.CachedResource" % (name,))
+
+
+try:
+    import nevow  # noqa: F401
+except ImportError:
+    def __getattr__(name):
+        # Python 3.7+: a clear error instead of a bare AttributeError.
+        if name in _NEVOW_NAMES:
+            raise _nevowMissing(name)
+        raise AttributeError("module 'nevowcache' has no attribute %r" % (name,))
+else:
+    from nevowcache._nevowpage import CachedPage, CachedPageMixin  # noqa: F401

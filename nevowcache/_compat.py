@@ -1,0 +1,74 @@
+# -*- test-case-name: tests.test_key -*-
+"""
+The few Python 2/3 differences nevowcache cares about.
+
+Twisted's own C{twisted.python.compat} is used only for C{nativeString},
+C{networkString} and C{intToBytes}; everything else lives here.
+"""
+
+from __future__ import absolute_import, division
+
+import sys
+
+PY2 = sys.version_info[0] == 2
+
+if PY2:
+    textType = unicode  # noqa: F821
+    integerTypes = (int, long)  # noqa: F821
+else:
+    textType = str
+    integerTypes = (int,)
+
+
+def monotonicClock():
+    """
+    A clock that never goes backwards, for ageing entries.
+
+    @return: An object with a C{seconds()} method, like L{IReactorTime}.
+    """
+    try:
+        from time import monotonic
+    except ImportError:
+        monotonic = _linuxMonotonic()
+    return _SecondsClock(monotonic)
+
+
+
+class _SecondsClock(object):
+    """
+    Adapt a function returning seconds to the C{seconds()} method of
+    L{twisted.internet.interfaces.IReactorTime}.
+    """
+
+    def __init__(self, function):
+        self.seconds = function
+
+
+
+def _linuxMonotonic():
+    """
+    Python 2.7 has no C{time.monotonic}: read C{CLOCK_MONOTONIC} through
+    C{clock_gettime(2)}, or fall back to C{time.time} where that fails.
+    """
+    import ctypes
+    import ctypes.util
+    import time
+
+    class timespec(ctypes.Structure):
+        _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+    try:
+        librt = ctypes.CDLL(ctypes.util.find_library("rt") or "librt.so.1",
+                            use_errno=True)
+        clockGettime = librt.clock_gettime
+    except (OSError, AttributeError):
+        return time.time
+    clockGettime.argtypes = [ctypes.c_int, ctypes.POINTER(timespec)]
+    CLOCK_MONOTONIC = 1
+
+    def monotonic():
+        t = timespec()
+        if clockGettime(CLOCK_MONOTONIC, ctypes.pointer(t)) != 0:
+            return time.time()
+        return t.tv_sec + t.tv_nsec * 1e-9
+    return monotonic

@@ -1,0 +1,528 @@
+# -*- test-case-name: tests.test_engine -*-
+"""
+The framework-neutral engine: freshness, single-flight renders, background
+refreshes, invalidation and statistics.
+
+Adapters (Nevow's L{CachedPageMixin}, the twisted.web L{CachedResource}) do
+three things: build the key (L{PageCache.keyFor}), hand L{PageCache.serve}
+a way to render the page for the live request and a way to make a
+background refresher, and put the L{Answer} on the live request
+(L{Answer.replay}).  Every rule about what is served when lives here.
+"""
+
+from __future__ import absolute_import, division
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python.compat import intToBytes
+
+from nevowcache._compat import monotonicClock
+from nevowcache._key import CacheKey, urlIdentity, urlIdentityFromString
+from nevowcache._memory import MemoryStore
+from nevowcache._response import HOP_BY_HOP, CacheEntry, refusalOf, replay
+
+__all__ = ["PageCache", "CachePolicy", "Answer"]
+
+_STATS = ("hits", "staleHits", "misses", "collapsed", "renders", "refreshes",
+          "refreshFailures", "refreshesSkipped", "bypasses", "refusals",
+          "renderFailures", "waiterTimeouts", "storeErrors")
+
+_SAFE_METHODS = (b"GET", b"HEAD")
+
+# Request headers that ask a server to treat a GET as another method.
+_OVERRIDE_HEADERS = (b"x-http-method-override", b"x-http-method",
+                     b"x-method-override")
+
+
+
+class CachePolicy(object):
+    """
+    How one page is cached.
+
+    @ivar timeout: Seconds an entry stays fresh; C{0} means until
+        invalidated.
+    @ivar grace: Seconds past C{timeout} a stale entry may still be served
+        while one refresh runs; L{None} means always.
+    @ivar vary: Lower-cased request header names (L{bytes}) whose values
+        join the key, and which the render may therefore read.
+    """
+    __slots__ = ("timeout", "grace", "vary")
+
+    def __init__(self, timeout, grace=None, vary=()):
+        if timeout is None or timeout < 0:
+            raise ValueError("cacheTimeout must be 0 or more seconds")
+        if grace is not None and grace < 0:
+            raise ValueError("cacheGrace must be None or 0 or more seconds")
+        self.timeout = timeout
+        self.grace = grace
+        self.vary = tuple(
+            (h.encode("ascii") if not isinstance(h, bytes) else h).lower()
+            for h in vary)
+
+
+
+class Answer(object):
+    """
+    What to send for one request: a stored L{CacheEntry}, or the request's
+    own captured render passed through.
+
+    @ivar entry: The L{CacheEntry} to replay, or L{None}.
+    @ivar capture: The L{CaptureRequest} to pass through, or L{None}.
+    @ivar status: The C{Cache-Status} header value.
+    @ivar age: Seconds since C{entry} was rendered, for C{Age}; or L{None}.
+    """
+    __slots__ = ("entry", "capture", "status", "age")
+
+    def __init__(self, entry=None, capture=None, status=b"", age=None):
+        self.entry = entry
+        self.capture = capture
+        self.status = status
+        self.age = age
+
+
+    def replay(self, request):
+        """
+        Put this answer on the live request.
+
+        @return: The body to send (L{bytes}; empty for a C{304}).
+        """
+        if self.entry is not None:
+            return replay(request, self.entry, self.status, self.age)
+        capture = self.capture
+        for args, kwargs in capture.cookies:
+            request.addCookie(*args, **kwargs)
+        passed = CacheEntry(
+            _PASSTHROUGH_KEY, capture.code, capture.code_message,
+            _allHeaders(capture), capture.value(), None,
+            lastModified=capture.lastModified, etag=capture.etag)
+        return replay(request, passed, self.status)
+
+
+
+_PASSTHROUGH_KEY = CacheKey(())
+
+
+
+def _allHeaders(capture):
+    return tuple((name, tuple(values))
+                 for name, values in capture.responseHeaders.getAllRawHeaders()
+                 if name.lower() not in HOP_BY_HOP)
+
+
+
+class _Flight(object):
+    """
+    One render in progress for a key: its waiters get the stored entry, or
+    L{None} to render on their own.
+    """
+    __slots__ = ("waiters", "refresh")
+
+    def __init__(self, refresh=False):
+        self.waiters = []
+        self.refresh = refresh
+
+
+
+class PageCache(object):
+    """
+    A page cache: one store, one set of rules, any number of pages.
+
+    @ivar store: The L{IPageStore} provider holding the entries.
+    @ivar waitTimeout: Seconds a request waits for another request's render
+        of the same key before rendering on its own (and not storing).
+    @ivar renderTimeout: Seconds after which a render in flight is given up
+        on: its waiters render on their own, and a background refresh counts
+        as failed.
+    @ivar refreshBackoff: Seconds to wait before retrying a failed
+        background refresh; doubled after each further failure, up to
+        C{maxRefreshBackoff}.
+    @ivar maxRefreshes: The most background refreshes running at once.
+    """
+    _log = Logger()
+
+    def __init__(self, store=None, reactor=None, clock=None, waitTimeout=30.0,
+                 renderTimeout=60.0, refreshBackoff=1.0, maxRefreshBackoff=300.0,
+                 maxRefreshes=4):
+        """
+        @param store: An L{IPageStore}; by default a L{MemoryStore}.
+        @param reactor: An L{IReactorTime} for scheduling; by default the
+            global reactor.
+        @param clock: What C{seconds()} ages entries.  By default the
+            C{reactor} when one is given (a L{task.Clock} in tests), else a
+            monotonic clock, so that wall-clock jumps do not change
+            freshness.
+        """
+        if store is None:
+            store = MemoryStore()
+        if clock is None:
+            clock = reactor if reactor is not None else monotonicClock()
+        self.store = store
+        self._reactor = reactor
+        self._clock = clock
+        self.waitTimeout = waitTimeout
+        self.renderTimeout = renderTimeout
+        self.refreshBackoff = refreshBackoff
+        self.maxRefreshBackoff = maxRefreshBackoff
+        self.maxRefreshes = maxRefreshes
+        self._flights = {}
+        self._failures = {}
+        self._refreshing = 0
+        self._stats = dict.fromkeys(_STATS, 0)
+
+
+    @property
+    def reactor(self):
+        if self._reactor is None:
+            from twisted.internet import reactor
+            self._reactor = reactor
+        return self._reactor
+
+
+    # Keys and rules about requests
+
+    def keyFor(self, request, pageName, vary=(), extra=None):
+        """
+        Build the key of a request for a page.
+
+        @param request: The request, after traversal.
+        @param pageName: Names the page class (text or bytes).
+        @param vary: Lower-cased names (L{bytes}) of the request headers
+            whose values join the key.
+        @param extra: Anything else the page wants in its key: nested tuples
+            of bytes, text, integers and L{None}.
+        @rtype: L{CacheKey}
+        """
+        varyValues = tuple(request.getHeader(h) for h in vary)
+        return CacheKey(urlIdentity(request), (pageName, varyValues, extra))
+
+
+    def bypassReason(self, request):
+        """
+        Decide whether a request must not use the cache at all.
+
+        @return: L{None} to use the cache, else the reason (L{bytes}).
+        """
+        if request.method not in _SAFE_METHODS:
+            return b"method"
+        headers = request.requestHeaders
+        if headers.hasHeader(b"authorization"):
+            return b"authorization"
+        for name in _OVERRIDE_HEADERS:
+            if headers.hasHeader(name):
+                return b"method-override"
+        length = headers.getRawHeaders(b"content-length", [b"0"])[-1].strip()
+        if length not in (b"0", b"") or headers.hasHeader(b"transfer-encoding"):
+            return b"request-body"
+        return None
+
+
+    def bypassed(self, reason):
+        """
+        Count a request that did not use the cache.
+
+        @return: The C{Cache-Status} value for it.
+        """
+        self._stats["bypasses"] += 1
+        return b"nevowcache; fwd=bypass; detail=" + reason
+
+
+    # Serving
+
+    def serve(self, request, key, policy, render, makeRefresher):
+        """
+        Answer a cacheable request.
+
+        @param request: The live request (its method decides HEAD handling).
+        @param key: The L{CacheKey} from L{keyFor}.
+        @param policy: The page's L{CachePolicy}.
+        @param render: Renders the page for this request: a no-argument
+            callable returning a L{Deferred} that fires with a finished
+            L{CaptureRequest}, or fails.
+        @param makeRefresher: Called (synchronously, while the request is
+            alive) only when a background refresh is due; returns a
+            no-argument callable that renders the page again without the
+            live request, returning a L{Deferred} that fires with a
+            L{CaptureRequest}.
+        @return: A L{Deferred} firing with an L{Answer}, or failing with the
+            render's failure.
+        """
+        d = defer.maybeDeferred(self.store.lookup, key)
+        d.addErrback(self._storeFailed, u"lookup")
+        d.addCallback(self._decide, request.method == b"HEAD", key, policy,
+                      render, makeRefresher)
+        return d
+
+
+    def _storeFailed(self, failure, operation, result=(None, None)):
+        self._stats["storeErrors"] += 1
+        self._log.failure(u"Store {store} failed during {operation}; serving uncached",
+                          failure, store=getattr(self.store, "name", self.store),
+                          operation=operation)
+        return result
+
+
+    def _decide(self, found, head, key, policy, render, makeRefresher):
+        entry, generation = found
+        verdict = "valid"
+        if entry is not None and generation is not None:
+            verdict = generation.judge(entry.generation)
+            if verdict == "gone":
+                entry = None
+        missKind = b"uri-miss"
+        if entry is not None:
+            age = max(0, self._clock.seconds() - entry.created)
+            timeout = policy.timeout
+            if verdict == "valid" and (timeout == 0 or age < timeout):
+                self._stats["hits"] += 1
+                if timeout:
+                    return Answer(entry, status=b"nevowcache; hit; ttl="
+                                  + intToBytes(int(timeout - age)), age=age)
+                return Answer(entry, status=b"nevowcache; hit", age=age)
+            if policy.grace is None or age < timeout + policy.grace:
+                self._stats["staleHits"] += 1
+                self._scheduleRefresh(key, policy, makeRefresher, generation)
+                staleFor = int(age - timeout) if timeout and age > timeout else 0
+                status = b"nevowcache; hit; ttl=-" + intToBytes(max(1, staleFor))
+                if verdict == "stale":
+                    status += b"; detail=invalidated"
+                return Answer(entry, status=status, age=age)
+            missKind = b"stale"
+        self._stats["misses"] += 1
+        if head:
+            # HEAD never populates the cache: Nevow's unbuffered pages leak
+            # bodies on HEAD, and a HEAD render may differ.
+            return self._renderAlone(render, policy, b"nevowcache; fwd=" + missKind
+                                     + b"; detail=head")
+        flight = self._flights.get(key)
+        if flight is not None:
+            return self._wait(flight, render, policy)
+        return self._lead(key, policy, render, generation, missKind)
+
+
+    def _render(self, render):
+        self._stats["renders"] += 1
+        d = defer.maybeDeferred(render)
+        d.addErrback(self._renderFailed)
+        return d
+
+
+    def _renderFailed(self, failure):
+        self._stats["renderFailures"] += 1
+        return failure
+
+
+    def _renderAlone(self, render, policy, status):
+        """
+        Render for one request only, never storing the result.
+        """
+        def done(capture):
+            reason = refusalOf(capture, policy.vary)
+            return Answer(capture=capture, status=status if reason is None
+                          else status + b"; detail=" + reason)
+        return self._render(render).addCallback(done)
+
+
+    def _lead(self, key, policy, render, generation, missKind):
+        flight = self._flights[key] = _Flight()
+        deadline = self.reactor.callLater(self.renderTimeout, self._abandon, key, flight)
+        status = b"nevowcache; fwd=" + missKind
+
+        def rendered(capture):
+            reason = refusalOf(capture, policy.vary)
+            if reason is not None:
+                self._stats["refusals"] += 1
+                self._log.debug(u"Not storing {key!r}: {reason}", key=key,
+                                reason=reason)
+                self._land(key, flight, None)
+                return Answer(capture=capture, status=status + b"; detail=" + reason)
+            entry = self._entryFrom(key, capture, generation)
+            d = self._store(key, entry)
+
+            def stored(ok):
+                self._land(key, flight, entry if ok else None)
+                return Answer(entry, status=status + (b"; stored" if ok else b""), age=0)
+            return d.addCallback(stored)
+
+        def failed(failure):
+            self._land(key, flight, None)
+            return failure
+
+        def finished(result):
+            if deadline.active():
+                deadline.cancel()
+            return result
+        return self._render(render).addCallbacks(rendered, failed).addBoth(finished)
+
+
+    def _entryFrom(self, key, capture, generation):
+        return CacheEntry(
+            key, capture.code, capture.code_message, capture.storedHeaders(),
+            capture.value(), self._clock.seconds(),
+            generation.stamp() if generation is not None else None,
+            capture.lastModified, capture.etag)
+
+
+    def _store(self, key, entry):
+        d = defer.maybeDeferred(self.store.store, key, entry)
+        d.addErrback(self._storeFailed, u"store", False)
+        return d
+
+
+    def _land(self, key, flight, entry):
+        """
+        End a flight: forget it, and hand its waiters the entry (or L{None}:
+        render on your own).
+        """
+        if self._flights.get(key) is flight:
+            del self._flights[key]
+        waiters, flight.waiters = flight.waiters, []
+        for waiter in waiters:
+            waiter.callback(entry)
+
+
+    def _abandon(self, key, flight):
+        self._log.warn(u"Render of {key!r} exceeded {timeout}s; its waiters "
+                       u"render on their own", key=key, timeout=self.renderTimeout)
+        self._land(key, flight, None)
+
+
+    def _wait(self, flight, render, policy):
+        self._stats["collapsed"] += 1
+        waiter = defer.Deferred()
+        flight.waiters.append(waiter)
+
+        def timedOut():
+            if waiter in flight.waiters:
+                flight.waiters.remove(waiter)
+                self._stats["waiterTimeouts"] += 1
+                waiter.callback(b"timeout")
+        timer = self.reactor.callLater(self.waitTimeout, timedOut)
+
+        def landed(entry):
+            if timer.active():
+                timer.cancel()
+            if isinstance(entry, CacheEntry):
+                return Answer(entry, status=b"nevowcache; fwd=uri-miss; collapsed",
+                              age=max(0, self._clock.seconds() - entry.created))
+            detail = b"leader-timeout" if entry == b"timeout" else b"leader-not-stored"
+            return self._renderAlone(render, policy,
+                                     b"nevowcache; fwd=uri-miss; detail=" + detail)
+        return waiter.addCallback(landed)
+
+
+    # Background refresh
+
+    def _scheduleRefresh(self, key, policy, makeRefresher, generation):
+        if key in self._flights:
+            return
+        failures = self._failures.get(key)
+        if failures is not None and self._clock.seconds() < failures[1]:
+            return
+        if self._refreshing >= self.maxRefreshes:
+            self._stats["refreshesSkipped"] += 1
+            return
+        refresher = makeRefresher()
+        flight = self._flights[key] = _Flight(refresh=True)
+        self._refreshing += 1
+        # Run after the stale response has been written.
+        self.reactor.callLater(0, self._refresh, key, policy, refresher, flight,
+                               generation)
+
+
+    def _refresh(self, key, policy, refresher, flight, generation):
+        self._stats["refreshes"] += 1
+        outcome = defer.Deferred()
+        deadline = self.reactor.callLater(
+            self.renderTimeout, outcome.errback,
+            defer.TimeoutError("background refresh took over %ss" % (self.renderTimeout,)))
+
+        def rendered(capture):
+            reason = refusalOf(capture, policy.vary)
+            if reason is not None:
+                raise _Refused(reason)
+            entry = self._entryFrom(key, capture, generation)
+            return self._store(key, entry).addCallback(lambda ok: entry if ok else None)
+
+        def settle(result):
+            if deadline.active():
+                deadline.cancel()
+            if not outcome.called:
+                outcome.callback(result)
+        self._render(refresher).addCallback(rendered).addBoth(settle)
+
+        def succeeded(entry):
+            self._failures.pop(key, None)
+            return entry
+
+        def failed(failure):
+            self._stats["refreshFailures"] += 1
+            count = self._failures.get(key, (0, 0))[0] + 1
+            delay = min(self.maxRefreshBackoff, self.refreshBackoff * 2 ** (count - 1))
+            self._failures[key] = (count, self._clock.seconds() + delay)
+            self._log.failure(u"Background refresh of {key!r} failed ({count} in a "
+                              u"row); serving stale, retry in {delay}s", failure,
+                              key=key, count=count, delay=delay)
+            return None
+
+        def done(entry):
+            self._refreshing -= 1
+            self._land(key, flight, entry)
+        outcome.addCallbacks(succeeded, failed).addCallback(done)
+        return outcome
+
+
+    # Invalidation and statistics
+
+    def invalidate(self, url, hard=False):
+        """
+        Invalidate every entry stored for a URL, whatever page or variant
+        stored it.
+
+        @param url: An absolute URL, C{http://host:port/path?query} (text or
+            bytes).  The port defaults to 80 (http) or 443 (https).
+        @param hard: If false (the default), the entries become stale: they
+            are served within the page's grace while one refresh runs.  If
+            true, they are gone: the next request renders.
+        @return: A L{Deferred} that fires when the store has it.
+        @raise ValueError: If C{url} is not an absolute http(s) URL.
+        """
+        return defer.maybeDeferred(self.store.invalidate, urlIdentityFromString(url), hard)
+
+
+    def clear(self, hard=True):
+        """
+        Invalidate every entry.
+
+        @param hard: If true (the default), every entry is gone; if false,
+            all are stale.
+        @return: A L{Deferred} that fires when the store has it.
+        """
+        return defer.maybeDeferred(self.store.clear, hard)
+
+
+    def stats(self):
+        """
+        @return: A L{dict} of counters: C{hits}, C{staleHits}, C{misses},
+            C{collapsed}, C{renders}, C{refreshes}, C{refreshFailures},
+            C{bypasses}, C{refusals}, ..., and the store's C{entries},
+            C{bytes} and C{evictions}.
+        """
+        result = dict(self._stats)
+        result.update(self.store.stats())
+        result["inFlight"] = len(self._flights)
+        return result
+
+
+
+class _Refused(Exception):
+    """
+    A background render produced a response that may not be shared.
+    """
+
+
+
+defaultPageCache = PageCache()
+"""
+The L{PageCache} of every page that names no other: an in-memory store of
+64 MiB and 10,000 entries at most.
+"""

@@ -1,0 +1,118 @@
+# -*- test-case-name: tests.test_stores -*-
+"""
+The store interface: where L{PageCache} keeps entries and invalidation
+generations.
+"""
+
+from __future__ import absolute_import, division
+
+from zope.interface import Attribute, Interface
+
+__all__ = ["IPageStore", "Generation"]
+
+
+
+class Generation(tuple):
+    """
+    The invalidation state of one URL when it was read: C{(clearGeneration,
+    clearHardFloor, urlGeneration, urlHardFloor)}.
+
+    Each L{PageCache.clear} (everything) or L{PageCache.invalidate} (one URL)
+    bumps a generation; a hard one also raises the floor to it.  An entry
+    remembers the generations it was rendered under (L{stamp}): if they
+    differ from the current ones, the entry was invalidated since, softly
+    (it is stale) or, below a floor, hard (it is gone).
+    """
+    __slots__ = ()
+
+    def __new__(cls, clearGeneration=0, clearFloor=0, urlGeneration=0, urlFloor=0):
+        return tuple.__new__(cls, (clearGeneration, clearFloor, urlGeneration, urlFloor))
+
+
+    def stamp(self):
+        """
+        @return: What an entry rendered now records: C{(clearGeneration,
+            urlGeneration)}.
+        """
+        return (self[0], self[2])
+
+
+    def judge(self, stamp):
+        """
+        Compare an entry's stamp with this state.
+
+        @return: C{"valid"}, C{"stale"} (invalidated softly since the
+            render started) or C{"gone"} (invalidated hard).
+        """
+        if stamp is None:
+            return "valid"
+        clearGen, urlGen = stamp
+        if clearGen < self[1] or urlGen < self[3]:
+            return "gone"
+        if clearGen != self[0] or urlGen != self[2]:
+            return "stale"
+        return "valid"
+
+
+
+class IPageStore(Interface):
+    """
+    Storage for cached pages.
+
+    Every method but L{stats} returns a L{Deferred}.  A miss is not an
+    error: a L{Deferred} fails only when the store itself cannot be used,
+    and L{PageCache} then serves uncached (fails open).
+    """
+
+    name = Attribute("A short name for logs and stats, e.g. C{'memory'}.")
+
+    def lookup(key):
+        """
+        Read an entry and the invalidation state of its URL in one step.
+
+        @param key: A L{nevowcache.CacheKey}.
+        @return: A L{Deferred} firing with C{(entry, generation)}: the
+            L{CacheEntry} stored under C{key} (L{None} if there is none) and
+            the current L{Generation} of C{key.url}.  An entry is only
+            returned if its own key equals C{key}.
+        """
+
+    def store(key, entry):
+        """
+        Store an entry, unless the URL was invalidated since its render
+        started (C{entry.generation} is not the current stamp): a render
+        that began before an invalidation is never stored after it.
+
+        @return: A L{Deferred} firing with C{True} if stored, C{False} if
+            fenced off.
+        """
+
+    def delete(key):
+        """
+        Forget one entry.  Deleting a missing key is not an error.
+
+        @return: A L{Deferred} firing with L{None}.
+        """
+
+    def invalidate(url, hard):
+        """
+        Invalidate every entry of one URL identity, whatever page or variant
+        stored it.
+
+        @param url: A URL identity, as L{nevowcache.CacheKey.url}.
+        @param hard: If true, the entries are gone; else they are stale.
+        @return: A L{Deferred} firing with L{None}.
+        """
+
+    def clear(hard):
+        """
+        Invalidate every entry.
+
+        @return: A L{Deferred} firing with L{None}.
+        """
+
+    def stats():
+        """
+        @return: A L{dict} with at least C{entries}, C{bytes} and
+            C{evictions}, as this process knows them (synchronously).
+        """

@@ -1,0 +1,238 @@
+# -*- test-case-name: tests.test_key -*-
+"""
+Cache keys: what a render can observe, in canonical order, encoded
+injectively.
+
+A key has two halves.  The I{URL identity} is what the request names:
+scheme, host (lower-cased, without port), the port of the listening socket,
+the path segments and the parsed query arguments in canonical order.  The
+I{variant} is what else the render depends on: the page class, the values of
+the request headers the page declared in C{cacheVary}, and whatever the
+page's own C{cacheKey} hook adds.  L{PageCache.invalidate} works on URL
+identities, so it reaches every variant of a URL.
+"""
+
+from __future__ import absolute_import, division
+
+import hashlib
+import struct
+
+from twisted.web.http import parse_qs
+
+from nevowcache._compat import PY2, integerTypes, textType
+
+if PY2:
+    from urllib import unquote as _unquote
+    from urlparse import urlsplit as _urlsplit
+else:
+    from urllib.parse import unquote_to_bytes as _unquote
+    from urllib.parse import urlsplit as _urlsplit
+
+__all__ = ["CacheKey", "urlIdentity", "urlIdentityFromString", "encodeKey"]
+
+
+
+class CacheKey(object):
+    """
+    The key of one cache entry.
+
+    Keys compare and hash by value.  Their byte encoding (L{encoded}) is
+    injective: two keys with different parts never encode alike.
+
+    @ivar url: The URL identity: C{(scheme, host, port, segments, args,
+        unparsed)}, as L{urlIdentity} makes it.
+    @type url: L{tuple}
+
+    @ivar variant: The rest of the key: C{(pageName, varyValues, extra)}.
+    @type variant: L{tuple}
+    """
+    __slots__ = ("url", "variant", "_hash", "_encoded")
+
+    def __init__(self, url, variant=()):
+        self.url = url
+        self.variant = variant
+        self._hash = hash((url, variant))
+        self._encoded = None
+
+
+    def __hash__(self):
+        return self._hash
+
+
+    def __eq__(self, other):
+        if not isinstance(other, CacheKey):
+            return NotImplemented
+        return (self._hash == other._hash and self.url == other.url
+                and self.variant == other.variant)
+
+
+    def __ne__(self, other):
+        result = self.__eq__(other)
+        if result is NotImplemented:
+            return result
+        return not result
+
+
+    def __repr__(self):
+        return "<CacheKey url=%r variant=%r>" % (self.url, self.variant)
+
+
+    def encoded(self):
+        """
+        @return: The injective byte encoding of this key.
+        @rtype: L{bytes}
+        """
+        if self._encoded is None:
+            self._encoded = encodeKey((self.url, self.variant))
+        return self._encoded
+
+
+    def digest(self):
+        """
+        @return: A fixed-length name for this key, fit for any store (64 hex
+            digits of SHA-256 over L{encoded}).
+        @rtype: L{bytes}
+        """
+        return hashlib.sha256(self.encoded()).hexdigest().encode("ascii")
+
+
+
+def encodeKey(value):
+    """
+    Encode nested tuples of bytes, text, integers, booleans and C{None}
+    injectively: every item carries its type and length, so no two distinct
+    values share an encoding, whatever bytes they contain.
+
+    @raise TypeError: For any other type (floats and arbitrary objects have
+        no canonical encoding).
+    @rtype: L{bytes}
+    """
+    out = []
+    _encodeInto(value, out)
+    return b"".join(out)
+
+
+
+def _encodeInto(value, out):
+    if isinstance(value, bytes):
+        out.append(b"b" + struct.pack(">I", len(value)) + value)
+    elif isinstance(value, textType):
+        data = value.encode("utf-8")
+        out.append(b"u" + struct.pack(">I", len(data)) + data)
+    elif value is None:
+        out.append(b"n")
+    elif value is True or value is False:
+        out.append(b"T" if value else b"F")
+    elif isinstance(value, integerTypes):
+        data = str(value).encode("ascii")
+        out.append(b"i" + struct.pack(">I", len(data)) + data)
+    elif isinstance(value, (tuple, list)):
+        out.append(b"t" + struct.pack(">I", len(value)))
+        for item in value:
+            _encodeInto(item, out)
+    else:
+        raise TypeError("cannot use %r in a cache key" % (value,))
+
+
+
+def _hostOnly(host):
+    """
+    Drop the port from a Host header value and lower-case it, keeping IPv6
+    brackets.
+    """
+    if host.startswith(b"["):
+        end = host.find(b"]")
+        if end != -1:
+            return host[:end + 1].lower()
+    return host.split(b":", 1)[0].lower()
+
+
+
+def canonicalArgs(args):
+    """
+    Put parsed query arguments in canonical order.
+
+    Names are sorted; the values of one name keep their order, since a page
+    reading C{args[name]} sees that order.
+
+    @param args: A mapping of names to lists of values, as C{request.args}.
+    @rtype: L{tuple}
+    """
+    return tuple(sorted((k, tuple(v)) for k, v in args.items()))
+
+
+
+def _unparsed(uri):
+    """
+    The pieces of a URI's query that Twisted's C{parse_qs} drops (those
+    without C{=}), sorted.
+
+    A page reading C{request.uri} sees them though they are not in
+    C{request.args}: they go in the key, so C{/p?<script>} is never served
+    as C{/p}.
+    """
+    query = uri.partition(b"?")[2]
+    if not query:
+        return ()
+    pieces = [p for part in query.split(b"&") for p in part.split(b";")]
+    return tuple(sorted(p for p in pieces if p and b"=" not in p))
+
+
+
+def urlIdentity(request):
+    """
+    The URL identity of a request, from exactly what a render can observe.
+
+    @param request: A L{twisted.web.server.Request} (or Nevow's subclass),
+        after traversal.
+    @return: C{(scheme, host, port, segments, args, unparsed)}.
+    """
+    host = request.getHeader(b"host")
+    address = request.getHost()
+    if host is None:
+        host = getattr(address, "host", "")
+        if not isinstance(host, bytes):
+            host = host.encode("ascii")
+    return (b"https" if request.isSecure() else b"http",
+            _hostOnly(host),
+            getattr(address, "port", 0),
+            tuple(request.prepath) + tuple(request.postpath),
+            canonicalArgs(request.args), _unparsed(request.uri))
+
+
+
+def urlIdentityFromString(url):
+    """
+    Parse an absolute URL the way Twisted parses a request for it.
+
+    @param url: C{http://host:port/path?query}, as L{bytes} or text.  Without
+        a port, 80 for C{http} and 443 for C{https}.
+    @return: The same URL identity L{urlIdentity} gives for a request of
+        that URL.
+    @raise ValueError: If C{url} is not an absolute http or https URL.
+    """
+    if isinstance(url, textType):
+        url = url.encode("utf-8")
+    parts = _urlsplit(url)
+    scheme, netloc = parts.scheme.lower(), parts.netloc
+    if scheme not in (b"http", b"https") or not netloc:
+        raise ValueError("not an absolute http(s) URL: %r" % (url,))
+    if b"@" in netloc:
+        netloc = netloc.rsplit(b"@", 1)[1]
+    host = _hostOnly(netloc)
+    portText = netloc[len(host):]
+    if host.startswith(b"["):
+        portText = netloc[netloc.find(b"]") + 1:]
+    portText = portText.lstrip(b":")
+    if portText:
+        try:
+            port = int(portText)
+        except ValueError:
+            raise ValueError("bad port in %r" % (url,))
+    else:
+        port = 443 if scheme == b"https" else 80
+    path = parts.path or b"/"
+    segments = tuple(_unquote(s) for s in path[1:].split(b"/"))
+    query = b"?" + parts.query if parts.query else b""
+    return (scheme, host, port, segments, canonicalArgs(parse_qs(parts.query, 1)),
+            _unparsed(query))

@@ -1,0 +1,359 @@
+# -*- test-case-name: tests.test_nevow -*-
+"""
+The Nevow adapter: L{CachedPageMixin} and L{CachedPage} (Python 2.7, Nevow
+0.14.5).
+
+A thin layer over L{PageCache}: it builds the key from the traversed
+request, renders the page into a L{CaptureRequest} installed as the
+C{IRequest} of a fresh C{RequestContext}, and for background refreshes
+re-traverses the site from its root on a synthetic request.
+"""
+
+from __future__ import absolute_import, division
+
+import copy
+import sys
+from io import BytesIO
+
+from twisted.internet import defer
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from nevow import appserver, context, inevow, rend
+
+from nevowcache._engine import CachePolicy, defaultPageCache
+from nevowcache._key import CacheKey
+from nevowcache._response import CaptureRequest
+
+__all__ = ["CachedPageMixin", "CachedPage"]
+
+# Request headers a background refresh never carries.
+_PRIVATE_HEADERS = frozenset([
+    b"cookie", b"authorization", b"proxy-authorization", b"if-modified-since",
+    b"if-none-match", b"if-match", b"if-unmodified-since", b"if-range",
+])
+
+
+
+class _NevowCapture(CaptureRequest):
+    """
+    A L{CaptureRequest} that also takes Nevow's C{finishRequest}.
+
+    @ivar nevowResult: What the page's C{renderHTTP} returned when it was not
+        a string (a URL, another resource): passed on to Nevow.
+    """
+
+    def finishRequest(self, success):
+        if not self.finished:
+            self.finish()
+
+
+
+@implementer(inevow.ICanHandleException)
+class _ExceptionRecorder(object):
+    """
+    Stands in front of the site's exception handler during a captured render:
+    an error rendered inline (Nevow answers those with C{200}) makes the
+    response unshareable.
+    """
+
+    def __init__(self, capture, handler):
+        self._capture = capture
+        self._handler = handler
+
+
+    def renderHTTP_exception(self, ctx, reason):
+        self._capture.refuse(b"render-error")
+        return self._handler.renderHTTP_exception(ctx, reason)
+
+
+    def renderInlineException(self, ctx, reason):
+        self._capture.refuse(b"render-error")
+        return self._handler.renderInlineException(ctx, reason)
+
+    renderInlineError = renderInlineException
+
+
+
+def _pageName(page):
+    cls = type(page)
+    return "%s.%s" % (cls.__module__, cls.__name__)
+
+
+
+def _isLivePage(page):
+    athena = sys.modules.get("nevow.athena")
+    return athena is not None and isinstance(page, athena.LivePage)
+
+
+
+class CachedPageMixin(object):
+    """
+    Put a cache in front of a C{nevow.rend.Page}: mix in before it, as in
+    C{class Home(CachedPageMixin, MyBasePage)}.
+
+    Hits are answered without rendering, so C{beforeRender} and
+    C{afterRender} run only when the page is really rendered.  Cached pages
+    behave as C{buffered = True}.
+
+    @cvar pageCache: The L{PageCache} to use; L{None} for
+        L{nevowcache.defaultPageCache}.
+    @cvar cacheTimeout: Seconds an entry stays fresh; C{0} for fresh until
+        invalidated; L{None} to not cache at all.
+    @cvar cacheGrace: Seconds past C{cacheTimeout} that a stale entry is
+        still served at once while one background render refreshes it;
+        L{None} (the default) for always.  Past it, requests wait for a fresh
+        render.
+    @cvar cacheVary: Names of the request headers the page reads; their
+        values join the key.  A render that reads any other request header
+        is not stored.
+    """
+    pageCache = None
+    cacheTimeout = 60
+    cacheGrace = None
+    cacheVary = ()
+
+    def cacheKey(self, ctx):
+        """
+        Add to, or replace, the key of this request.
+
+        @return: L{None} for the default key; a tuple of bytes, text,
+            integers and L{None} to add to it; or a whole L{CacheKey} to use
+            instead (which L{PageCache.invalidate} then no longer reaches by
+            URL unless its C{url} is the request's).
+        """
+        return None
+
+
+    def _cache(self):
+        return self.pageCache if self.pageCache is not None else defaultPageCache
+
+
+    def _cacheKeyFor(self, cache, request, ctx, policy):
+        extra = self.cacheKey(ctx)
+        if isinstance(extra, CacheKey):
+            return extra
+        return cache.keyFor(request, _pageName(self), policy.vary, extra)
+
+
+    def renderHTTP(self, ctx):
+        request = inevow.IRequest(ctx)
+        refresh = getattr(request, "nevowcacheRefresh", None)
+        if refresh is not None:
+            return refresh.reached(self, ctx)
+        if self.cacheTimeout is None:
+            return super(CachedPageMixin, self).renderHTTP(ctx)
+        cache = self._cache()
+        reason = cache.bypassReason(request) or self._nevowBypassReason(request)
+        if reason is not None:
+            request.setHeader(b"cache-status", cache.bypassed(reason))
+            return super(CachedPageMixin, self).renderHTTP(ctx)
+        policy = CachePolicy(self.cacheTimeout, self.cacheGrace, self.cacheVary)
+        key = self._cacheKeyFor(cache, request, ctx, policy)
+        d = cache.serve(
+            request, key, policy,
+            lambda: self._captureRender(ctx, request),
+            lambda: _Refresher(request, key))
+        return d.addCallback(self._answer, request)
+
+
+    def _nevowBypassReason(self, request):
+        if b"_nevow_carryover_" in request.args:
+            return b"carryover"
+        if _isLivePage(self):
+            return b"livepage"
+        if getattr(request, "session", None) is not None:
+            # Behind nevow.guard: the tree itself may be personal.
+            return b"guard-session"
+        return None
+
+
+    def _answer(self, answer, request):
+        body = answer.replay(request)
+        capture = answer.capture
+        result = getattr(capture, "nevowResult", None)
+        if result is not None:
+            # The page answered with a resource or URL for Nevow to render.
+            request.responseHeaders.removeHeader(b"content-length")
+            if body:
+                request.write(body)
+            return result
+        return body
+
+
+    def _captureRender(self, ctx, underlying):
+        """
+        Render this page into a capture of C{underlying}.
+
+        @return: A L{Deferred} firing with the finished L{_NevowCapture}.
+        """
+        capture = _NevowCapture(underlying, underlying.responseHeaders.copy())
+        requestContext = context.RequestContext(parent=ctx, tag=capture)
+        pageContext = context.PageContext(parent=requestContext, tag=self)
+        # The new RequestContext's factories would answer these from the
+        # request; keep the values traversal gave this page.
+        pageContext.remember(inevow.ICurrentSegments(ctx), inevow.ICurrentSegments)
+        pageContext.remember(inevow.IRemainingSegments(ctx), inevow.IRemainingSegments)
+        pageContext.remember(
+            _ExceptionRecorder(capture, inevow.ICanHandleException(ctx)),
+            inevow.ICanHandleException)
+        d = defer.maybeDeferred(super(CachedPageMixin, self).renderHTTP, pageContext)
+
+        def rendered(result):
+            if isinstance(result, bytes):
+                if result:
+                    capture.write(result)
+            else:
+                capture.refuse(b"result")
+                capture.nevowResult = result
+            if not capture.finished:
+                capture.finish()
+            return capture
+        return d.addCallback(rendered)
+
+
+
+class CachedPage(CachedPageMixin, rend.Page):
+    """
+    A C{nevow.rend.Page} with a cache in front.  See L{CachedPageMixin}.
+    """
+
+
+
+class _Channel(object):
+    """
+    The channel of a background refresh request: it carries the addresses
+    of the request it replaces, and drops whatever is written to it.
+    """
+
+    def __init__(self, site, host, peer, secure):
+        self.site = site
+        self._host = host
+        self._peer = peer
+        self._secure = secure
+        self.transport = self
+
+
+    def getHost(self):
+        return self._host
+
+
+    def getPeer(self):
+        return self._peer
+
+
+    def isSecure(self):
+        return self._secure
+
+
+    def _ignore(self, *args, **kwargs):
+        pass
+
+    write = writeSequence = writeHeaders = requestDone = _ignore
+    registerProducer = unregisterProducer = loseConnection = _ignore
+
+
+
+class _RefreshRequest(appserver.NevowRequest):
+    """
+    A synthetic request for a background re-render: it goes through the
+    site from its root like a real one, and its output goes nowhere.
+
+    @ivar nevowcacheRefresh: The L{_Refresher} this request runs for; a
+        L{CachedPageMixin} reached with it renders into the refresher.
+    """
+
+    def __init__(self, channel, refresher):
+        appserver.NevowRequest.__init__(self, channel)
+        self.nevowcacheRefresh = refresher
+
+
+    def getSession(self, *args, **kwargs):
+        raise RuntimeError("a background refresh has no session")
+
+
+    def write(self, data):
+        pass
+
+
+    def finishRequest(self, success):
+        self.nevowcacheRefresh.finished()
+
+
+
+class _Refresher(object):
+    """
+    A snapshot of a request, taken while it is alive, from which the page
+    can be rendered again later without it.
+
+    Calling it re-traverses the site from its root on a L{_RefreshRequest}
+    with the same method-independent inputs: URI, arguments, Host, scheme,
+    addresses and request headers, minus cookies, credentials and
+    conditionals.
+    """
+
+    def __init__(self, request, key):
+        self._key = key
+        self._site = request.site
+        self._uri = request.uri
+        self._path = request.path
+        self._args = copy.deepcopy(request.args)
+        self._clientproto = request.clientproto
+        self._headers = [
+            (name, list(values))
+            for name, values in request.requestHeaders.getAllRawHeaders()
+            if name.lower() not in _PRIVATE_HEADERS]
+        self._host = request.getHost()
+        self._peer = request.client
+        self._secure = bool(request.isSecure())
+        self._result = None
+
+
+    def __call__(self):
+        self._result = defer.Deferred()
+        request = _RefreshRequest(
+            _Channel(self._site, self._host, self._peer, self._secure), self)
+        request.method = b"GET"
+        request.uri = self._uri
+        request.path = self._path
+        request.args = copy.deepcopy(self._args)
+        request.clientproto = self._clientproto
+        request.content = BytesIO()
+        for name, values in self._headers:
+            request.requestHeaders.setRawHeaders(name, list(values))
+        if self._secure:
+            request._forceSSL = True
+        result = self._result
+        request.process()
+        return result
+
+
+    def reached(self, page, ctx):
+        """
+        Traversal reached a cached page: render it into a capture, if its key
+        is the one being refreshed.
+        """
+        request = inevow.IRequest(ctx)
+        result, self._result = self._result, None
+        if result is None:
+            return b""
+        cache = page._cache()
+        policy = CachePolicy(page.cacheTimeout or 0, page.cacheGrace, page.cacheVary)
+        if page._cacheKeyFor(cache, request, ctx, policy) != self._key:
+            result.errback(Failure(RuntimeError(
+                "background refresh of %r reached %r under another key"
+                % (self._key, page))))
+            return b""
+        page._captureRender(ctx, request).chainDeferred(result)
+        return b""
+
+
+    def finished(self):
+        """
+        The refresh request ended.  If no cached page was reached (a 404, an
+        error, a redirect), the refresh failed.
+        """
+        result, self._result = self._result, None
+        if result is not None:
+            result.errback(Failure(RuntimeError(
+                "background refresh of %r did not reach its page" % (self._key,))))

@@ -1,0 +1,427 @@
+# -*- test-case-name: tests.test_response -*-
+"""
+Capturing a render, deciding whether it may be shared, and replaying it.
+
+Both adapters render a page against a L{CaptureRequest}: a proxy of the real
+request (or of a snapshot of it, for background refreshes) that forwards
+every read and records every part of the response.  What the proxy saw
+decides whether the response may be stored (L{refusalOf}); L{replay} writes
+a stored or captured response onto a live request.
+"""
+
+from __future__ import absolute_import, division
+
+from twisted.internet import defer
+from twisted.python.compat import intToBytes
+from twisted.web import http
+
+from nevowcache._compat import textType
+
+__all__ = ["CacheEntry", "CaptureRequest", "refusalOf", "replay", "HOP_BY_HOP"]
+
+# Response headers never stored: hop-by-hop headers, headers Twisted
+# computes for each response, and the cache's own.
+HOP_BY_HOP = frozenset([
+    b"connection", b"keep-alive", b"transfer-encoding", b"te", b"trailer",
+    b"upgrade", b"proxy-authenticate", b"proxy-authorization",
+    b"content-length", b"date", b"server", b"age", b"cache-status",
+])
+
+# Request headers a render may read without making its output depend on
+# anything the key does not hold: the Host is in the key.
+_KEYED_HEADERS = frozenset([b"host"])
+
+# Fixed bookkeeping cost charged per entry on top of its bytes.
+ENTRY_OVERHEAD = 256
+
+
+
+def _lowerBytes(name):
+    if isinstance(name, textType):
+        name = name.encode("ascii", "replace")
+    return name.lower()
+
+
+
+class CacheEntry(object):
+    """
+    One stored response.
+
+    @ivar key: The L{CacheKey} it was stored under; stores check it on read.
+    @ivar code: The status code (always 200 for stored entries).
+    @ivar message: The reason phrase, L{bytes}.
+    @ivar headers: A L{tuple} of C{(name, (value, ...))}, L{bytes}.
+    @ivar body: The body, L{bytes}.
+    @ivar created: When the render finished, in the cache's clock seconds.
+    @ivar generation: The invalidation generation the render started under.
+    @ivar lastModified: What the page passed to C{setLastModified}, or
+        L{None}.
+    @ivar etag: What the page passed to C{setETag}, or L{None}.
+    """
+    __slots__ = ("key", "code", "message", "headers", "body", "created",
+                 "generation", "lastModified", "etag", "size")
+
+    def __init__(self, key, code, message, headers, body, created,
+                 generation=None, lastModified=None, etag=None):
+        self.key = key
+        self.code = code
+        self.message = message
+        self.headers = headers
+        self.body = body
+        self.created = created
+        self.generation = generation
+        self.lastModified = lastModified
+        self.etag = etag
+        size = ENTRY_OVERHEAD + len(body) + len(key.encoded())
+        for name, values in headers:
+            size += len(name) + sum(len(v) + 4 for v in values)
+        self.size = size
+
+
+    def __repr__(self):
+        return "<CacheEntry %r %d, %d bytes>" % (self.key, self.code, self.size)
+
+
+
+class _RecordingHeaders(object):
+    """
+    A read-only view of request headers that records which names are read.
+    """
+
+    def __init__(self, headers, capture):
+        self._headers = headers
+        self._capture = capture
+
+
+    def getRawHeaders(self, name, default=None):
+        self._capture._readHeader(name)
+        return self._headers.getRawHeaders(name, default)
+
+
+    def hasHeader(self, name):
+        self._capture._readHeader(name)
+        return self._headers.hasHeader(name)
+
+
+    def getAllRawHeaders(self):
+        self._capture._readHeader(b"*")
+        return self._headers.getAllRawHeaders()
+
+
+    def __getattr__(self, name):
+        return getattr(self._headers, name)
+
+
+
+# Attributes a CaptureRequest keeps for itself; everything else is the
+# underlying request's.
+_OWN = frozenset([
+    "_underlying", "code", "code_message", "responseHeaders", "body",
+    "cookies", "lastModified", "etag", "headersRead", "refusals",
+    "finished", "startedWriting", "_notifications", "producer",
+    "_producerStreaming", "requestHeaders",
+])
+
+
+
+class CaptureRequest(object):
+    """
+    A request proxy that records the response instead of sending it.
+
+    Reads go to the underlying request, except that reading a request
+    header, a cookie, the session or the client's address is noted: those
+    make a response personal.  Writes, status, headers, cookies and
+    validators are recorded.
+
+    @ivar refusals: Why the response may not be shared, in the order noticed
+        (L{bytes} tokens such as C{b"session"}); see L{refusalOf} for the
+        rest.
+    @ivar headersRead: Lower-cased names of the request headers read.
+    """
+
+    def __init__(self, underlying, responseHeaders=None):
+        d = self.__dict__
+        d["_underlying"] = underlying
+        d["code"] = http.OK
+        d["code_message"] = http.RESPONSES[http.OK]
+        if responseHeaders is None:
+            responseHeaders = http.Headers()
+        d["responseHeaders"] = responseHeaders
+        d["requestHeaders"] = _RecordingHeaders(underlying.requestHeaders, self)
+        d["body"] = []
+        d["cookies"] = []
+        d["lastModified"] = None
+        d["etag"] = None
+        d["headersRead"] = set()
+        d["refusals"] = []
+        d["finished"] = False
+        d["startedWriting"] = False
+        d["_notifications"] = []
+        d["producer"] = None
+        d["_producerStreaming"] = None
+
+
+    def __getattr__(self, name):
+        return getattr(self._underlying, name)
+
+
+    def __setattr__(self, name, value):
+        if name in _OWN:
+            self.__dict__[name] = value
+        else:
+            setattr(self._underlying, name, value)
+
+
+    def refuse(self, reason):
+        """
+        Note that this response must not be shared.
+
+        @param reason: A short token, L{bytes}.
+        """
+        if reason not in self.refusals:
+            self.refusals.append(reason)
+
+
+    # Reads that make a response personal
+
+    def _readHeader(self, name):
+        self.headersRead.add(_lowerBytes(name))
+
+
+    def getHeader(self, key):
+        self._readHeader(key)
+        return self._underlying.getHeader(key)
+
+
+    def getAllHeaders(self):
+        self._readHeader(b"*")
+        return self._underlying.getAllHeaders()
+
+
+    def getCookie(self, key):
+        self.refuse(b"cookie-read")
+        return self._underlying.getCookie(key)
+
+
+    @property
+    def received_cookies(self):
+        self.refuse(b"cookie-read")
+        return self._underlying.received_cookies
+
+
+    def getSession(self, *args, **kwargs):
+        self.refuse(b"session")
+        return self._underlying.getSession(*args, **kwargs)
+
+
+    def getClientIP(self):
+        self.refuse(b"client-address")
+        return self._underlying.getClientIP()
+
+
+    def getClientAddress(self):
+        self.refuse(b"client-address")
+        return self._underlying.getClientAddress()
+
+
+    def getUser(self):
+        self.refuse(b"authorization")
+        return self._underlying.getUser()
+
+
+    def getPassword(self):
+        self.refuse(b"authorization")
+        return self._underlying.getPassword()
+
+
+    # The response
+
+    def write(self, data):
+        if self.finished:
+            raise RuntimeError(
+                "Request.write called on a request after Request.finish")
+        if not isinstance(data, bytes):
+            raise TypeError("Data must be bytes, not %r" % (type(data),))
+        self.startedWriting = True
+        if data:
+            self.body.append(data)
+
+
+    def writeSequence(self, data):
+        for chunk in data:
+            self.write(chunk)
+
+
+    def setHeader(self, name, value):
+        self.responseHeaders.setRawHeaders(name, [value])
+
+
+    def setResponseCode(self, code, message=None):
+        if not isinstance(code, int):
+            raise TypeError("HTTP response code must be int or long")
+        self.code = code
+        if message is None:
+            message = http.RESPONSES.get(code, b"Unknown Status")
+        if isinstance(message, textType):
+            message = message.encode("ascii")
+        self.code_message = message
+
+
+    def redirect(self, url):
+        self.setResponseCode(http.FOUND)
+        self.setHeader(b"location", url)
+
+
+    def addCookie(self, *args, **kwargs):
+        self.cookies.append((args, kwargs))
+
+
+    def setLastModified(self, when):
+        if self.lastModified is None or when > self.lastModified:
+            self.lastModified = when
+
+
+    def setETag(self, etag):
+        self.etag = etag
+
+
+    def registerProducer(self, producer, streaming):
+        """
+        Take a producer's output as body.  A pull producer is pulled until
+        it unregisters or the response is finished.
+        """
+        self.producer = producer
+        self._producerStreaming = streaming
+        if not streaming:
+            while self.producer is producer and not self.finished:
+                producer.resumeProducing()
+
+
+    def unregisterProducer(self):
+        self.producer = None
+
+
+    def notifyFinish(self):
+        d = defer.Deferred()
+        if self.finished:
+            d.callback(None)
+        else:
+            self._notifications.append(d)
+        return d
+
+
+    def finish(self):
+        if self.finished:
+            raise RuntimeError(
+                "Request.finish called on a request after its connection "
+                "was lost.")
+        self.finished = True
+        notifications, self._notifications[:] = self._notifications[:], []
+        for d in notifications:
+            d.callback(None)
+
+
+    def value(self):
+        """
+        @return: The body written so far.
+        @rtype: L{bytes}
+        """
+        return b"".join(self.body)
+
+
+    def storedHeaders(self):
+        """
+        @return: The response headers to store: all but hop-by-hop and
+            per-response ones, as C{((name, (value, ...)), ...)} sorted by
+            name.
+        """
+        out = []
+        for name, values in self.responseHeaders.getAllRawHeaders():
+            lower = name.lower()
+            if lower not in HOP_BY_HOP:
+                out.append((lower, tuple(values)))
+        out.sort()
+        return tuple(out)
+
+
+
+def _tokens(values):
+    """
+    Split comma-separated header values into lower-cased directive names.
+    """
+    names = []
+    for value in values:
+        for part in value.split(b","):
+            name = part.split(b"=", 1)[0].strip().lower()
+            if name:
+                names.append(name)
+    return names
+
+
+
+def refusalOf(capture, vary=()):
+    """
+    Decide whether a captured response may be shared.
+
+    @param capture: A finished L{CaptureRequest}.
+    @param vary: The lower-cased request header names (L{bytes}) the page
+        declared in C{cacheVary}; they are in the key, so reading them is
+        allowed.
+    @return: L{None} if the response may be stored, else a short reason
+        (L{bytes}).
+    """
+    if capture.refusals:
+        return capture.refusals[0]
+    if capture.code != http.OK:
+        return b"status-" + intToBytes(capture.code)
+    if capture.cookies or capture.responseHeaders.hasHeader(b"set-cookie"):
+        return b"set-cookie"
+    directives = _tokens(capture.responseHeaders.getRawHeaders(b"cache-control", []))
+    for name in (b"no-store", b"private", b"no-cache"):
+        if name in directives:
+            return b"cache-control-" + name
+    varied = _tokens(capture.responseHeaders.getRawHeaders(b"vary", []))
+    if b"*" in varied:
+        return b"vary-star"
+    allowed = set(vary) | _KEYED_HEADERS
+    if set(varied) - allowed:
+        return b"vary-undeclared"
+    if capture.headersRead - allowed:
+        return b"header-read-" + sorted(capture.headersRead - allowed)[0]
+    if capture.producer is not None:
+        return b"producer"
+    return None
+
+
+
+def replay(request, response, cacheStatus, age=None):
+    """
+    Put a stored (or captured) response on a live request.
+
+    Status and headers are set, then the validators go through the request's
+    own C{setLastModified}/C{setETag}, so a conditional request is answered
+    C{304 Not Modified} by Twisted.
+
+    @param request: The live L{twisted.web.server.Request}.
+    @param response: A L{CacheEntry}.
+    @param cacheStatus: The C{Cache-Status} header value, L{bytes}.
+    @param age: Seconds since the entry was rendered, or L{None} to send no
+        C{Age}.
+    @return: The body to send: L{bytes}, empty for a C{304}.
+    """
+    request.setResponseCode(response.code, response.message)
+    headers = request.responseHeaders
+    for name, values in response.headers:
+        headers.setRawHeaders(name, list(values))
+    headers.setRawHeaders(b"cache-status", [cacheStatus])
+    if age is not None:
+        headers.setRawHeaders(b"age", [intToBytes(int(age))])
+    cached = None
+    if response.lastModified is not None:
+        cached = request.setLastModified(response.lastModified)
+    if response.etag is not None:
+        cached = request.setETag(response.etag) or cached
+    if cached == http.CACHED:
+        return b""
+    headers.setRawHeaders(b"content-length", [intToBytes(len(response.body))])
+    return response.body

@@ -1,0 +1,3 @@
+"""
+Tests for nevowcache.  Run with C{./dev test} (both interpreters).
+"""

@@ -1,0 +1,83 @@
+"""
+Test sites for the behaviour suite, one per adapter.
+
+Each adapter builds a site whose pages run a I{behaviour}: a function of the
+request (the twisted.web request API, common to both adapters) returning
+the page's body as L{bytes}, or a L{Deferred} of it.  The behaviour suite
+(L{tests.test_behaviour}) runs the same tests against every adapter.
+"""
+
+from __future__ import absolute_import, division
+
+from twisted.internet import defer
+
+try:
+    import nevow
+except ImportError:
+    nevow = None
+
+
+class PageSpec(object):
+    """
+    What a test page does, and how it is cached.
+
+    @ivar behave: C{behave(request)} returns the body (L{bytes}) or a
+        L{Deferred} of it.
+    @ivar renders: How many times the page rendered.
+    """
+
+    def __init__(self, behave, cacheTimeout=60, cacheGrace=None, cacheVary=()):
+        self.behave = behave
+        self.cacheTimeout = cacheTimeout
+        self.cacheGrace = cacheGrace
+        self.cacheVary = cacheVary
+        self.renders = 0
+
+
+    def render(self, request):
+        self.renders += 1
+        return defer.maybeDeferred(self.behave, request)
+
+
+
+class NevowAdapter(object):
+    """
+    Pages as L{nevowcache.CachedPage} under a C{NevowSite}.
+    """
+    name = "nevow"
+    skip = None if nevow is not None else "Nevow runs only on Python 2.7"
+
+    def makeSite(self, clock, cache, pages):
+        """
+        @param pages: Maps child names (L{bytes}) to L{PageSpec}s.
+        @return: A site serving them at C{/name}.
+        """
+        from nevow import appserver, inevow, loaders, rend, tags
+        from twisted.web import server
+        from nevowcache import CachedPage
+
+        class TestPage(CachedPage):
+            docFactory = loaders.stan(tags.invisible(render=tags.directive("behave")))
+
+            def __init__(self, spec):
+                rend.Page.__init__(self)
+                self.spec = spec
+                self.pageCache = cache
+                self.cacheTimeout = spec.cacheTimeout
+                self.cacheGrace = spec.cacheGrace
+                self.cacheVary = spec.cacheVary
+
+            def render_behave(self, ctx, data):
+                d = self.spec.render(inevow.IRequest(ctx))
+                return d.addCallback(tags.xml)
+
+        root = rend.Page()
+        for name, spec in pages.items():
+            root.putChild(name, TestPage(spec))
+        site = appserver.NevowSite(root, reactor=clock)
+        site.sessionFactory = lambda site, uid: server.Session(site, uid, reactor=clock)
+        return site
+
+
+
+ADAPTERS = [NevowAdapter()]

@@ -1,0 +1,834 @@
+"""
+The behaviour suite: every rule of the cache, run against every adapter.
+"""
+
+from __future__ import absolute_import, division
+
+import gc
+
+from twisted.internet import defer
+from twisted.internet.task import Clock
+from twisted.trial.unittest import SynchronousTestCase
+
+from nevowcache import MemoryStore, PageCache
+
+from tests._adapters import ADAPTERS, PageSpec
+from tests._http import Exchange
+
+
+def urlBody(request):
+    """
+    A body naming the request's URI, so a wrong page shows.
+    """
+    return b"<p>" + request.uri + b"</p>"
+
+
+
+class BehaviourTestsMixin(object):
+    """
+    Rules every adapter must follow.  Subclasses set C{adapter}.
+    """
+    adapter = None
+
+    def setUp(self):
+        self.clock = Clock()
+        self.store = MemoryStore()
+        self.cache = PageCache(self.store, reactor=self.clock, waitTimeout=10,
+                               renderTimeout=20)
+        self.pages = {}
+        self.site = None
+
+
+    def flushErrors(self, *types):
+        """
+        Flush logged errors of these types (collecting garbage first, so
+        failures left in frameworks' Deferreds are logged now), and again
+        once the test is over and its site is gone.
+
+        @return: How many there were.
+        """
+        def again():
+            self.site = None
+            self.pages = {}
+            gc.collect()
+            self.flushLoggedErrors(*types)
+        self.addCleanup(again)
+        gc.collect()
+        return len(self.flushLoggedErrors(*types))
+
+
+    def page(self, name, behave=None, **kwargs):
+        """
+        Add a page at C{/name}; it counts renders, and by default shows its
+        URI and render number.
+        """
+        if behave is None:
+            def behave(request):
+                return b"<p>" + request.uri + b" #" + str(spec.renders).encode("ascii") + b"</p>"
+        spec = self.pages[name] = PageSpec(behave, **kwargs)
+        self.site = None
+        return spec
+
+
+    def exchange(self, path=b"/p", **kwargs):
+        if self.site is None:
+            self.site = self.adapter.makeSite(self.clock, self.cache, self.pages)
+        return Exchange(self.site, path=path, **kwargs)
+
+
+    def get(self, path=b"/p", **kwargs):
+        """
+        Send a request; it must be answered at once.
+        """
+        ex = self.exchange(path, **kwargs)
+        self.assertTrue(ex.done(), "no complete response to %r: %r"
+                        % (path, ex.transport.value()))
+        return ex.response()
+
+
+    # Hits and misses
+
+    def test_missThenHit(self):
+        """
+        The first request renders and stores; the second is a hit with the
+        same body, sent once, and no render.
+        """
+        spec = self.page(b"p")
+        first = self.get()
+        self.assertEqual(first.code, 200)
+        self.assertEqual(first.body, b"<p>/p #1</p>")
+        self.assertEqual(first.cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+        second = self.get()
+        self.assertEqual(second.body, b"<p>/p #1</p>")
+        self.assertEqual(second.cacheStatus, b"nevowcache; hit; ttl=60")
+        self.assertEqual(second.header(b"age"), b"0")
+        self.assertEqual(second.header(b"content-length"), b"12")
+        self.assertEqual(spec.renders, 1)
+
+
+    def test_hitReplaysStatusAndHeaders(self):
+        """
+        A hit carries the headers the render set, but not per-response ones.
+        """
+        def behave(request):
+            request.setHeader(b"x-custom", b"yes")
+            request.setHeader(b"content-type", b"text/plain; charset=utf-8")
+            return b"plain"
+        self.page(b"p", behave)
+        miss = self.get()
+        hit = self.get()
+        for response in (miss, hit):
+            self.assertEqual(response.header(b"x-custom"), b"yes")
+            self.assertEqual(response.header(b"content-type"), b"text/plain; charset=utf-8")
+            self.assertEqual(response.body, b"plain")
+        self.assertEqual(len(hit.headers.getRawHeaders(b"date")), 1)
+
+
+    def test_ageAndTtl(self):
+        """
+        C{Age} counts seconds since the render; C{ttl} the seconds left.
+        """
+        self.page(b"p")
+        self.get()
+        self.clock.advance(42)
+        hit = self.get()
+        self.assertEqual(hit.header(b"age"), b"42")
+        self.assertEqual(hit.cacheStatus, b"nevowcache; hit; ttl=18")
+
+
+    def test_timeoutZeroMeansUntilInvalidated(self):
+        """
+        With C{cacheTimeout = 0} an entry never goes stale by age.
+        """
+        spec = self.page(b"p", cacheTimeout=0)
+        self.get()
+        self.clock.advance(10 ** 7)
+        self.assertEqual(self.get().cacheStatus, b"nevowcache; hit")
+        self.assertEqual(spec.renders, 1)
+
+
+    def test_timeoutNoneMeansNoCaching(self):
+        """
+        With C{cacheTimeout = None} every request renders.
+        """
+        spec = self.page(b"p", cacheTimeout=None)
+        self.get()
+        response = self.get()
+        self.assertEqual(response.body, b"<p>/p #2</p>")
+        self.assertIsNone(response.cacheStatus)
+        self.assertEqual(spec.renders, 2)
+
+
+    # Keys
+
+    def test_argumentOrderSharesEntry(self):
+        """
+        Arguments in another order, or split on C{;}, name the same entry.
+        """
+        spec = self.page(b"p")
+        self.get(b"/p?a=1&b=2")
+        self.assertEqual(self.get(b"/p?b=2&a=1").body, b"<p>/p?a=1&b=2 #1</p>")
+        self.assertEqual(self.get(b"/p?a=1;b=2").cacheStatus[:15], b"nevowcache; hit")
+        self.assertEqual(spec.renders, 1)
+
+
+    def test_differentArgumentsDiffer(self):
+        """
+        Any difference in the parsed arguments is another entry: values,
+        repeated names, their order, blank values.
+        """
+        spec = self.page(b"p")
+        paths = [b"/p", b"/p?a=1", b"/p?a=2", b"/p?a=1&a=2", b"/p?a=2&a=1",
+                 b"/p?a=", b"/p?a=1&b=", b"/p?a%3D1", b"/p?a=1%26b%3D2"]
+        for i, path in enumerate(paths):
+            response = self.get(path)
+            self.assertEqual(response.body, b"<p>" + path + b" #" + str(i + 1).encode("ascii") + b"</p>")
+        self.assertEqual(spec.renders, len(paths))
+
+
+    def test_hostCaseAndPortShareEntry(self):
+        """
+        The Host is keyed lower-cased and without its port: the render sees
+        the socket's port, not the header's.
+        """
+        spec = self.page(b"p")
+        self.get(host=b"example.com")
+        self.assertEqual(self.get(host=b"EXAMPLE.com:9999").cacheStatus[:15], b"nevowcache; hit")
+        self.assertEqual(spec.renders, 1)
+
+
+    def test_otherHostOtherEntry(self):
+        """
+        Another Host is another entry: a poisoned Host stays in its own key.
+        """
+        def behave(request):
+            return b"<a href='" + request.prePathURL() + b"'>here</a>"
+        self.page(b"p", behave)
+        evil = self.get(host=b"evil.example")
+        self.assertIn(b"evil.example", evil.body)
+        good = self.get(host=b"good.example")
+        self.assertNotIn(b"evil", good.body)
+        self.assertEqual(good.cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+
+
+    def test_portIsInKey(self):
+        """
+        The listening port is part of the key.
+        """
+        spec = self.page(b"p")
+        self.get(port=8080)
+        self.assertEqual(self.get(port=8081).cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+        self.assertEqual(spec.renders, 2)
+
+
+    # Stale while revalidate
+
+    def test_staleServedAtOnceThenRefreshed(self):
+        """
+        Past C{cacheTimeout} the stale entry is served at once, marked with a
+        negative ttl, and one background render replaces it.
+        """
+        spec = self.page(b"p", cacheTimeout=60)
+        self.get()
+        self.clock.advance(65)
+        stale = self.get()
+        self.assertEqual(stale.body, b"<p>/p #1</p>")
+        self.assertEqual(stale.cacheStatus, b"nevowcache; hit; ttl=-5")
+        self.assertEqual(spec.renders, 1)
+        self.clock.advance(0)
+        self.assertEqual(spec.renders, 2)
+        fresh = self.get()
+        self.assertEqual(fresh.body, b"<p>/p #2</p>")
+        self.assertEqual(fresh.cacheStatus, b"nevowcache; hit; ttl=60")
+        self.assertEqual(self.cache.stats()["refreshes"], 1)
+
+
+    def test_oneRefreshForManyStaleHits(self):
+        """
+        However many stale hits arrive, one background render runs for a key.
+        """
+        pending = []
+
+        def behave(request):
+            if spec.renders == 1:
+                return b"first"
+            d = defer.Deferred()
+            pending.append(d)
+            return d
+        spec = self.page(b"p", behave)
+        self.get()
+        self.clock.advance(61)
+        for _ in range(5):
+            self.assertEqual(self.get().body, b"first")
+            self.clock.advance(0)
+        self.assertEqual(spec.renders, 2)
+        pending[0].callback(b"second")
+        self.assertEqual(self.get().body, b"second")
+        self.assertEqual(spec.renders, 2)
+
+
+    def test_refreshNeedsNoLiveRequest(self):
+        """
+        The background render sees the URI, arguments, Host and safe headers
+        of the request that found the entry stale, but never its cookies or
+        credentials, and runs after that request was answered.
+        """
+        seen = []
+
+        def behave(request):
+            # Look at the request under the capture, without making the
+            # render depend on the cookie.
+            underlying = request._underlying
+            seen.append((request.uri, request.args, request.getHeader(b"host"),
+                         request.getHeader(b"x-safe"), underlying.getHeader(b"cookie"),
+                         underlying.getHeader(b"authorization")))
+            return b"ok"
+        self.page(b"p", behave, cacheVary=(b"x-safe",))
+        self.get(b"/p?x=1", headers=[b"X-Safe: 1", b"Cookie: secret=1"])
+        self.clock.advance(61)
+        ex = self.exchange(b"/p?x=1", headers=[b"X-Safe: 1", b"Cookie: secret=1"])
+        self.assertTrue(ex.done())
+        self.assertEqual(len(seen), 1)
+        ex.disconnect()
+        self.clock.advance(0)
+        self.assertEqual(len(seen), 2)
+        uri, args, host, safe, cookie, authorization = seen[1]
+        self.assertEqual((uri, args, host, safe), (b"/p?x=1", {b"x": [b"1"]}, b"example.com", b"1"))
+        self.assertEqual(seen[0][4], b"secret=1")
+        self.assertIsNone(cookie)
+
+
+    def test_failedRefreshKeepsStaleAndBacksOff(self):
+        """
+        A failing background render keeps the stale entry in service; the
+        next attempt waits, longer after each failure.
+        """
+        def behave(request):
+            if spec.renders > 1:
+                raise RuntimeError("database down")
+            return b"good"
+        spec = self.page(b"p", behave)
+        self.get()
+        self.clock.advance(61)
+        self.assertEqual(self.get().body, b"good")
+        self.clock.advance(0)
+        self.assertEqual(spec.renders, 2)
+        self.assertTrue(self.flushErrors(RuntimeError))
+        self.assertEqual(self.get().body, b"good")
+        self.clock.advance(0)
+        self.assertEqual(spec.renders, 2, "retried before the back-off")
+        self.clock.advance(1)
+        self.get()
+        self.clock.advance(0)
+        self.assertEqual(spec.renders, 3)
+        self.clock.advance(1)
+        self.get()
+        self.clock.advance(0)
+        self.assertEqual(spec.renders, 3, "second back-off is longer")
+        self.clock.advance(1)
+        self.get()
+        self.clock.advance(0)
+        self.assertEqual(spec.renders, 4)
+        self.flushErrors(RuntimeError)
+        self.assertEqual(self.cache.stats()["refreshFailures"], 3)
+
+
+    def test_failedRefreshOnNon200(self):
+        """
+        A background render answering other than 200 is a failure too.
+        """
+        def behave(request):
+            if spec.renders > 1:
+                request.setResponseCode(503)
+            return b"body %d" % (spec.renders,)
+        spec = self.page(b"p", behave)
+        self.get()
+        self.clock.advance(61)
+        self.get()
+        self.clock.advance(0)
+        self.assertEqual(self.get().body, b"body 1")
+        self.assertEqual(self.cache.stats()["refreshFailures"], 1)
+        self.flushErrors()
+
+
+    def test_hangingRefreshTimesOut(self):
+        """
+        A background render that never ends counts as failed after
+        C{renderTimeout}, and a later one can run.
+        """
+        def behave(request):
+            if spec.renders > 1:
+                return defer.Deferred()
+            return b"good"
+        spec = self.page(b"p", behave)
+        self.get()
+        self.clock.advance(61)
+        self.get()
+        self.clock.advance(0)
+        self.assertEqual(self.cache.stats()["inFlight"], 1)
+        self.clock.advance(20)
+        self.assertEqual(self.cache.stats()["inFlight"], 0)
+        self.assertEqual(self.cache.stats()["refreshFailures"], 1)
+        self.flushLoggedErrors()
+
+
+    def test_pastGraceWaitsForFreshRender(self):
+        """
+        Past C{cacheGrace} a stale entry is not served: the request waits
+        for a fresh render.
+        """
+        spec = self.page(b"p", cacheTimeout=60, cacheGrace=100)
+        self.get()
+        self.clock.advance(159)
+        self.assertEqual(self.get().body, b"<p>/p #1</p>")
+        self.clock.advance(0)
+        self.assertEqual(spec.renders, 2)
+        self.clock.advance(161)
+        late = self.get()
+        self.assertEqual(late.body, b"<p>/p #3</p>")
+        self.assertEqual(late.cacheStatus, b"nevowcache; fwd=stale; stored")
+
+
+    # Single flight
+
+    def test_concurrentMissesRenderOnce(self):
+        """
+        Concurrent misses on one key wait for the one render in flight.
+        """
+        pending = []
+
+        def behave(request):
+            d = defer.Deferred()
+            pending.append(d)
+            return d
+        spec = self.page(b"p", behave)
+        exchanges = [self.exchange() for _ in range(5)]
+        self.assertEqual(spec.renders, 1)
+        self.assertFalse(any(ex.done() for ex in exchanges))
+        pending[0].callback(b"shared")
+        responses = [ex.response() for ex in exchanges]
+        self.assertEqual([r.body for r in responses], [b"shared"] * 5)
+        self.assertEqual(responses[0].cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+        self.assertEqual([r.cacheStatus for r in responses[1:]],
+                         [b"nevowcache; fwd=uri-miss; collapsed"] * 4)
+        self.assertEqual(self.cache.stats()["collapsed"], 4)
+
+
+    def test_waiterTimesOutAndRendersAlone(self):
+        """
+        A waiter whose leader takes longer than C{waitTimeout} renders on its
+        own, and does not store.
+        """
+        pending = []
+
+        def behave(request):
+            d = defer.Deferred()
+            pending.append(d)
+            return d
+        spec = self.page(b"p", behave)
+        leader = self.exchange()
+        waiter = self.exchange()
+        self.clock.advance(10)
+        self.assertEqual(spec.renders, 2)
+        pending[1].callback(b"own")
+        self.assertEqual(waiter.response().body, b"own")
+        self.assertEqual(waiter.response().cacheStatus,
+                         b"nevowcache; fwd=uri-miss; detail=leader-timeout")
+        pending[0].callback(b"leader")
+        self.assertEqual(leader.response().body, b"leader")
+        self.assertEqual(self.get().body, b"leader")
+
+
+    def test_waitersNeverGetUnshareableResponse(self):
+        """
+        When the leader's response may not be shared, each waiter renders
+        its own.
+        """
+        pending = []
+
+        def behave(request):
+            d = defer.Deferred()
+            pending.append(d)
+            n = spec.renders
+            request.addCookie(b"user", b"u%d" % (n,))
+
+            def body(_):
+                return b"for u%d" % (n,)
+            return d.addCallback(body)
+        spec = self.page(b"p", behave)
+        exchanges = [self.exchange() for _ in range(3)]
+        pending[0].callback(None)
+        self.assertEqual(spec.renders, 3)
+        for d in pending[1:]:
+            d.callback(None)
+        for i, ex in enumerate(exchanges):
+            response = ex.response()
+            self.assertEqual(response.body, b"for u%d" % (i + 1,))
+            self.assertIn(b"user=u%d" % (i + 1,), response.header(b"set-cookie"))
+
+
+    def test_failedRenderReleasesWaiters(self):
+        """
+        A render that fails stores nothing; its waiters render on their own.
+        """
+        pending = []
+
+        def behave(request):
+            d = defer.Deferred()
+            pending.append(d)
+            return d
+        spec = self.page(b"p", behave)
+        leader = self.exchange()
+        waiter = self.exchange()
+        pending[0].errback(RuntimeError("boom"))
+        self.assertEqual(leader.response().code, 500)
+        self.assertEqual(spec.renders, 2)
+        pending[1].callback(b"ok")
+        self.assertEqual(waiter.response().body, b"ok")
+        del pending[:]
+        self.assertTrue(self.flushErrors(RuntimeError))
+        self.assertEqual(self.cache.stats()["entries"], 0)
+
+
+    # Refusals
+
+    def assertNotStored(self, behave=None, requestHeaders=(), method=b"GET", **kwargs):
+        """
+        Two requests to a page both render: nothing was stored.
+        """
+        spec = self.page(b"p", behave, **kwargs)
+        first = self.get(method=method, headers=list(requestHeaders))
+        second = self.get(method=method, headers=list(requestHeaders))
+        self.assertEqual(spec.renders, 2)
+        self.assertEqual(self.cache.stats()["entries"], 0)
+        return first, second
+
+
+    def test_postBypasses(self):
+        """
+        Methods other than GET and HEAD pass through, untouched.
+        """
+        first, second = self.assertNotStored(method=b"POST")
+        self.assertEqual(second.body, b"<p>/p #2</p>")
+        self.assertEqual(second.cacheStatus, b"nevowcache; fwd=bypass; detail=method")
+
+
+    def test_authorizationBypasses(self):
+        """
+        Requests with credentials pass through.
+        """
+        self.assertNotStored(requestHeaders=[b"Authorization: Basic dTpw"])
+
+
+    def test_methodOverrideBypasses(self):
+        """
+        A GET asking to be treated as another method passes through.
+        """
+        self.assertNotStored(requestHeaders=[b"X-HTTP-Method-Override: DELETE"])
+
+
+    def test_non200NotStored(self):
+        """
+        Responses other than 200 pass through, never stored.
+        """
+        def behave(request):
+            request.setResponseCode(404)
+            return b"gone"
+        first, second = self.assertNotStored(behave)
+        self.assertEqual(second.code, 404)
+        self.assertEqual(second.body, b"gone")
+        self.assertEqual(second.cacheStatus, b"nevowcache; fwd=uri-miss; detail=status-404")
+
+
+    def test_redirectNotStored(self):
+        """
+        Redirects are not stored.
+        """
+        def behave(request):
+            request.redirect(b"/elsewhere")
+            return b""
+        first, second = self.assertNotStored(behave)
+        self.assertEqual(second.code, 302)
+        self.assertEqual(second.header(b"location"), b"/elsewhere")
+
+
+    def test_addCookieNotStored(self):
+        """
+        A response setting a cookie passes through with its cookie.
+        """
+        def behave(request):
+            request.addCookie(b"k", b"v")
+            return b"x"
+        first, second = self.assertNotStored(behave)
+        self.assertIn(b"k=v", second.header(b"set-cookie"))
+
+
+    def test_setCookieHeaderNotStored(self):
+        """
+        A C{Set-Cookie} header set directly is caught too.
+        """
+        def behave(request):
+            request.setHeader(b"set-cookie", b"k=v")
+            return b"x"
+        self.assertNotStored(behave)
+
+
+    def test_sessionNotStored(self):
+        """
+        A render that uses the session is not stored.
+        """
+        def behave(request):
+            request.getSession()
+            return b"x"
+        self.assertNotStored(behave)
+
+
+    def test_cookieReadNotStored(self):
+        """
+        A render that reads a cookie is not stored.
+        """
+        def behave(request):
+            return b"hello " + (request.getCookie(b"name") or b"stranger")
+        first, second = self.assertNotStored(behave, requestHeaders=[b"Cookie: name=alice"])
+        self.assertEqual(second.body, b"hello alice")
+
+
+    def test_cacheControlNotStored(self):
+        """
+        C{Cache-Control} C{private}, C{no-store} or C{no-cache}, in any case
+        and spacing, keep a response out of the cache.
+        """
+        for value in (b"private", b"NO-STORE", b"max-age=0,  No-Cache", b"public, private=\"x\""):
+            self.setUp()
+
+            def behave(request):
+                request.setHeader(b"cache-control", value)
+                return b"x"
+            self.assertNotStored(behave)
+
+
+    def test_varyStarNotStored(self):
+        """
+        A response with C{Vary: *} is not stored.
+        """
+        def behave(request):
+            request.setHeader(b"vary", b"*")
+            return b"x"
+        self.assertNotStored(behave)
+
+
+    def test_undeclaredHeaderReadNotStored(self):
+        """
+        A render that reads a request header it did not declare in
+        C{cacheVary} is not stored.
+        """
+        def behave(request):
+            return b"lang " + (request.getHeader(b"accept-language") or b"-")
+        self.assertNotStored(behave, requestHeaders=[b"Accept-Language: fr"])
+
+
+    def test_declaredHeaderJoinsKey(self):
+        """
+        A header declared in C{cacheVary} may be read, and its value joins
+        the key.
+        """
+        def behave(request):
+            return b"lang " + (request.getHeader(b"accept-language") or b"-")
+        spec = self.page(b"p", behave, cacheVary=(b"accept-language",))
+        self.assertEqual(self.get(headers=[b"Accept-Language: fr"]).body, b"lang fr")
+        self.assertEqual(self.get(headers=[b"Accept-Language: de"]).body, b"lang de")
+        self.assertEqual(self.get().body, b"lang -")
+        self.assertEqual(self.get(headers=[b"Accept-Language: fr"]).body, b"lang fr")
+        self.assertEqual(spec.renders, 3)
+
+
+    def test_clientAddressNotStored(self):
+        """
+        A render that reads the client's address is not stored.
+        """
+        def behave(request):
+            return b"you are " + request.getClientAddress().host.encode("ascii")
+        self.assertNotStored(behave)
+
+
+    def test_renderErrorNotStored(self):
+        """
+        A render that raises is answered with an error and not stored.
+        """
+        def behave(request):
+            raise ValueError("broken")
+        first, second = self.assertNotStored(behave)
+        self.assertEqual(second.code, 500)
+        self.assertTrue(self.flushErrors(ValueError))
+
+
+    def test_headHitHasNoBody(self):
+        """
+        HEAD is answered from the GET entry, without a body.
+        """
+        spec = self.page(b"p")
+        self.get()
+        head = self.get(method=b"HEAD")
+        self.assertEqual(head.body, b"")
+        self.assertEqual(head.header(b"content-length"), b"12")
+        self.assertEqual(head.cacheStatus, b"nevowcache; hit; ttl=60")
+        self.assertEqual(spec.renders, 1)
+
+
+    def test_headMissNotStored(self):
+        """
+        A HEAD miss is rendered, sent without a body, and not stored.
+        """
+        spec = self.page(b"p")
+        head = self.get(method=b"HEAD")
+        self.assertEqual(head.body, b"")
+        self.assertEqual(head.code, 200)
+        self.assertEqual(self.get().cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+        self.assertEqual(spec.renders, 2)
+
+
+    def test_conditionalHit(self):
+        """
+        A page's own validators are replayed through the request, so a
+        conditional request for a hit gets a C{304}.
+        """
+        def behave(request):
+            request.setLastModified(1000000000)
+            return b"dated"
+        self.page(b"p", behave)
+        self.get()
+        response = self.get(headers=[b"If-Modified-Since: Sun, 09 Sep 2001 01:46:40 GMT"])
+        self.assertEqual(response.code, 304)
+        self.assertEqual(response.body, b"")
+
+
+    # Invalidation, bounds and statistics
+
+    def test_invalidateIsSoft(self):
+        """
+        C{invalidate(url)} makes every entry of that URL stale: served once
+        more while one refresh runs.
+        """
+        spec = self.page(b"p")
+        self.get(b"/p?a=1", host=b"Example.com")
+        self.cache.invalidate(u"http://example.com:8080/p?a=1")
+        stale = self.get(b"/p?a=1")
+        self.assertEqual(stale.body, b"<p>/p?a=1 #1</p>")
+        self.assertEqual(stale.cacheStatus, b"nevowcache; hit; ttl=-1; detail=invalidated")
+        self.clock.advance(0)
+        self.assertEqual(self.get(b"/p?a=1").body, b"<p>/p?a=1 #2</p>")
+        self.assertEqual(spec.renders, 2)
+
+
+    def test_invalidateHard(self):
+        """
+        C{invalidate(url, hard=True)} drops the entries: the next request
+        renders.
+        """
+        self.page(b"p")
+        self.get()
+        self.cache.invalidate(b"http://example.com:8080/p", hard=True)
+        self.assertEqual(self.get().body, b"<p>/p #2</p>")
+
+
+    def test_invalidateOtherUrlUntouched(self):
+        """
+        Invalidating one URL leaves the others fresh.
+        """
+        self.page(b"p")
+        self.get(b"/p?a=1")
+        self.get(b"/p?a=2")
+        self.cache.invalidate(u"http://example.com:8080/p?a=1", hard=True)
+        self.assertEqual(self.get(b"/p?a=2").cacheStatus[:15], b"nevowcache; hit")
+
+
+    def test_renderStartedBeforeInvalidationNotStored(self):
+        """
+        A render that started before an invalidation is never stored after
+        it.
+        """
+        pending = []
+
+        def behave(request):
+            d = defer.Deferred()
+            pending.append(d)
+            return d
+        self.page(b"p", behave)
+        ex = self.exchange()
+        self.cache.invalidate(u"http://example.com:8080/p", hard=True)
+        pending[0].callback(b"old data")
+        self.assertEqual(ex.response().body, b"old data")
+        self.assertEqual(ex.response().cacheStatus, b"nevowcache; fwd=uri-miss")
+        self.assertEqual(self.cache.stats()["entries"], 0)
+
+
+    def test_clear(self):
+        """
+        C{clear()} empties the cache.
+        """
+        spec = self.page(b"p")
+        self.get()
+        self.cache.clear()
+        self.get()
+        self.assertEqual(spec.renders, 2)
+
+
+    def test_floodStaysBounded(self):
+        """
+        A flood of distinct query strings cannot grow the store past its
+        byte bound; evictions are counted and recent entries stay.
+        """
+        self.store = MemoryStore(maxBytes=20000, maxEntries=1000)
+        self.cache = PageCache(self.store, reactor=self.clock)
+        self.page(b"p")
+        for i in range(300):
+            self.get(b"/p?r=%d" % (i,))
+            self.assertLessEqual(self.store.stats()["bytes"], 20000)
+        stats = self.cache.stats()
+        self.assertGreater(stats["evictions"], 200)
+        self.assertEqual(self.get(b"/p?r=299").cacheStatus[:15], b"nevowcache; hit")
+
+
+    def test_stats(self):
+        """
+        C{stats()} counts hits, stale hits, misses, renders and refreshes.
+        """
+        self.page(b"p")
+        self.get()
+        self.get()
+        self.clock.advance(61)
+        self.get()
+        self.clock.advance(0)
+        stats = self.cache.stats()
+        for name, value in [("hits", 1), ("staleHits", 1), ("misses", 1),
+                            ("renders", 2), ("refreshes", 1), ("refreshFailures", 0),
+                            ("collapsed", 0), ("evictions", 0), ("entries", 1)]:
+            self.assertEqual(stats[name], value, name)
+        self.assertGreater(stats["bytes"], 0)
+
+
+    def test_noTimersLeft(self):
+        """
+        After the dust settles no timer of the cache is pending.
+        """
+        self.page(b"p")
+        self.get()
+        self.clock.advance(61)
+        self.get()
+        self.clock.advance(0)
+        pending = [c for c in self.clock.getDelayedCalls()
+                   if "nevowcache" in repr(c.func) or "PageCache" in repr(c.func)]
+        self.assertEqual(pending, [])
+
+
+
+def _makeCases():
+    for adapter in ADAPTERS:
+        name = adapter.name.capitalize() + "BehaviourTests"
+        cls = type(name, (BehaviourTestsMixin, SynchronousTestCase),
+                   {"adapter": adapter, "skip": adapter.skip,
+                    "__doc__": "The behaviour suite on the %s adapter." % (adapter.name,)})
+        globals()[name] = cls
+
+
+_makeCases()
