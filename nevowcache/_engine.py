@@ -21,7 +21,7 @@ from nevowcache._key import CacheKey, urlIdentity, urlIdentityFromString
 from nevowcache._memory import MemoryStore
 from nevowcache._response import HOP_BY_HOP, CacheEntry, refusalOf, replay
 
-__all__ = ["PageCache", "CachePolicy", "Answer"]
+__all__ = ["PageCache", "CachePolicy", "Answer", "refreshHeaders"]
 
 _STATS = ("hits", "staleHits", "misses", "collapsed", "renders", "refreshes",
           "refreshFailures", "refreshesSkipped", "bypasses", "refusals",
@@ -32,6 +32,28 @@ _SAFE_METHODS = (b"GET", b"HEAD")
 # Request headers that ask a server to treat a GET as another method.
 _OVERRIDE_HEADERS = (b"x-http-method-override", b"x-http-method",
                      b"x-method-override")
+
+# Request headers a background refresh never carries, besides every If-*.
+_PRIVATE_HEADERS = frozenset([b"cookie", b"authorization", b"proxy-authorization"])
+
+
+
+def refreshHeaders(headers):
+    """
+    Choose the request headers a background refresh renders with: all of the
+    triggering request's but its cookies, its credentials and its
+    conditionals (C{If-*}), so that the refresh renders the whole page and
+    nothing personal.
+
+    @param headers: The live request's L{twisted.web.http_headers.Headers}.
+    @return: C{[(name, [value, ...]), ...]}, names as L{bytes}.
+    """
+    kept = []
+    for name, values in headers.getAllRawHeaders():
+        lower = name.lower()
+        if lower not in _PRIVATE_HEADERS and not lower.startswith(b"if-"):
+            kept.append((name, list(values)))
+    return kept
 
 
 
@@ -275,8 +297,9 @@ class PageCache(object):
             if verdict == "valid" and (timeout == 0 or age < timeout):
                 self._stats["hits"] += 1
                 if timeout:
+                    # Whole seconds, so that Age + ttl is the timeout.
                     return Answer(entry, status=b"nevowcache; hit; ttl="
-                                  + intToBytes(int(timeout - age)), age=age)
+                                  + intToBytes(int(timeout - int(age))), age=age)
                 return Answer(entry, status=b"nevowcache; hit", age=age)
             if policy.grace is None or age < timeout + policy.grace:
                 self._stats["staleHits"] += 1

@@ -21,17 +21,11 @@ from zope.interface import implementer
 
 from nevow import appserver, context, inevow, rend
 
-from nevowcache._engine import CachePolicy, defaultPageCache
+from nevowcache._engine import CachePolicy, defaultPageCache, refreshHeaders
 from nevowcache._key import CacheKey
 from nevowcache._response import CaptureRequest
 
 __all__ = ["CachedPageMixin", "CachedPage"]
-
-# Request headers a background refresh never carries.
-_PRIVATE_HEADERS = frozenset([
-    b"cookie", b"authorization", b"proxy-authorization", b"if-modified-since",
-    b"if-none-match", b"if-match", b"if-unmodified-since", b"if-range",
-])
 
 
 
@@ -299,10 +293,7 @@ class _Refresher(object):
         self._path = request.path
         self._args = copy.deepcopy(request.args)
         self._clientproto = request.clientproto
-        self._headers = [
-            (name, list(values))
-            for name, values in request.requestHeaders.getAllRawHeaders()
-            if name.lower() not in _PRIVATE_HEADERS]
+        self._headers = refreshHeaders(request.requestHeaders)
         self._host = request.getHost()
         self._peer = request.client
         self._secure = bool(request.isSecure())

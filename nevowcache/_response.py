@@ -119,7 +119,7 @@ _OWN = frozenset([
     "_underlying", "code", "code_message", "responseHeaders", "body",
     "cookies", "lastModified", "etag", "headersRead", "refusals",
     "finished", "startedWriting", "_notifications", "producer",
-    "_producerStreaming", "requestHeaders",
+    "_producerStreaming", "requestHeaders", "_failure",
 ])
 
 
@@ -157,6 +157,7 @@ class CaptureRequest(object):
         d["finished"] = False
         d["startedWriting"] = False
         d["_notifications"] = []
+        d["_failure"] = None
         d["producer"] = None
         d["_producerStreaming"] = None
 
@@ -302,8 +303,15 @@ class CaptureRequest(object):
 
 
     def notifyFinish(self):
+        """
+        @return: A L{Deferred} that fires with L{None} when the response is
+            finished, or fails with the reason passed to
+            L{processingFailed}.
+        """
         d = defer.Deferred()
-        if self.finished:
+        if self._failure is not None:
+            d.errback(self._failure)
+        elif self.finished:
             d.callback(None)
         else:
             self._notifications.append(d)
@@ -319,6 +327,28 @@ class CaptureRequest(object):
         notifications, self._notifications[:] = self._notifications[:], []
         for d in notifications:
             d.callback(None)
+
+
+    def processingFailed(self, reason):
+        """
+        The render gave up, as twisted.web code does with
+        C{d.addErrback(request.processingFailed)}: instead of answering an
+        error page on the real request, the capture ends and
+        L{notifyFinish} fails with C{reason}, so that the render counts as
+        failed and nothing is stored.
+
+        @param reason: A L{Failure}.
+        @return: C{reason}, as L{twisted.web.server.Request.processingFailed}
+            does.
+        """
+        self.refuse(b"render-error")
+        if self._failure is None and not self.finished:
+            self._failure = reason
+            self.finished = True
+            notifications, self._notifications[:] = self._notifications[:], []
+            for d in notifications:
+                d.errback(reason)
+        return reason
 
 
     def value(self):

@@ -1,0 +1,1 @@
+"""The nevowcache demo sites."""

@@ -1,0 +1,77 @@
+"""
+The public surface of C{nevowcache}.
+"""
+
+from __future__ import absolute_import, division
+
+import os
+import subprocess
+import sys
+
+from twisted.trial.unittest import SynchronousTestCase
+
+import nevowcache
+from nevowcache import _engine, _interfaces, _key, _memory, _response
+
+
+class ExportTests(SynchronousTestCase):
+    """
+    Public names are the private modules' objects.
+    """
+
+    def test_identity(self):
+        """
+        Each public name is the object of its private module.
+        """
+        self.assertIs(nevowcache.PageCache, _engine.PageCache)
+        self.assertIs(nevowcache.defaultPageCache, _engine.defaultPageCache)
+        self.assertIs(nevowcache.MemoryStore, _memory.MemoryStore)
+        self.assertIs(nevowcache.IPageStore, _interfaces.IPageStore)
+        self.assertIs(nevowcache.CacheKey, _key.CacheKey)
+        self.assertIs(nevowcache.CacheEntry, _response.CacheEntry)
+
+
+    def test_allNamesExist(self):
+        """
+        Every name in C{__all__} is there (the Nevow ones where Nevow is).
+        """
+        try:
+            import nevow  # noqa: F401
+        except ImportError:
+            names = [n for n in nevowcache.__all__ if not n.startswith("CachedPage")]
+        else:
+            names = nevowcache.__all__
+        for name in names:
+            self.assertTrue(hasattr(nevowcache, name), name)
+
+
+    def test_nevowNamesWithoutNevow(self):
+        """
+        Without Nevow, C{CachedPage} is an C{ImportError} that says what to
+        use instead.
+        """
+        try:
+            import nevow  # noqa: F401
+        except ImportError:
+            pass
+        else:
+            raise self.skipTest("Nevow is installed here")
+        with self.assertRaises(ImportError) as raised:
+            nevowcache.CachedPage
+        self.assertIn("nevowcache.web", str(raised.exception))
+
+
+    def test_noOptionalImports(self):
+        """
+        Importing nevowcache does not import a Redis client, and its engine
+        does not install a reactor (Nevow itself does, on Python 2.7).
+        """
+        code = ("import sys, nevowcache; "
+                "sys.stdout.write('%s %s' % ('txredisapi' in sys.modules, "
+                "'twisted.internet.reactor' in sys.modules))")
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        redis, reactor = subprocess.check_output([sys.executable, "-c", code], env=env).split()
+        self.assertEqual(redis, b"False")
+        if "nevow" not in sys.modules:
+            self.assertEqual(reactor, b"False")

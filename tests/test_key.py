@@ -1,0 +1,148 @@
+"""
+Tests for cache keys: what goes in, what stays apart, and their encoding.
+"""
+
+from __future__ import absolute_import, division
+
+from hypothesis import given, strategies as st
+from twisted.internet.task import Clock
+from twisted.trial.unittest import SynchronousTestCase
+from twisted.web import resource, server
+
+from nevowcache import CacheKey
+from nevowcache._key import encodeKey, urlIdentity, urlIdentityFromString
+
+from tests._http import Exchange
+
+
+class _Recorder(resource.Resource):
+    """
+    Records the URL identity of every request it renders.
+    """
+    isLeaf = True
+
+    def __init__(self):
+        resource.Resource.__init__(self)
+        self.seen = []
+
+    def render_GET(self, request):
+        self.seen.append(urlIdentity(request))
+        return b"ok"
+
+
+
+class UrlIdentityTests(SynchronousTestCase):
+    """
+    L{urlIdentity} of a request and L{urlIdentityFromString} of its URL
+    agree, and hold what a render can observe.
+    """
+
+    def identify(self, path, host=b"example.com", port=8080):
+        recorder = _Recorder()
+        Exchange(server.Site(recorder, reactor=Clock()), path=path, host=host, port=port)
+        return recorder.seen[-1]
+
+
+    def test_stringMatchesRequest(self):
+        """
+        Invalidating by URL string names the same identity as a request for
+        it, for assorted paths and queries.
+        """
+        for path in [b"/", b"/p", b"/p/", b"/a/b?x=1", b"/p?b=2&a=1", b"/p?a=1;b=2",
+                     b"/%70?x=a+b", b"/a%2Fb", b"/p?x", b"/p?a=&b=1&a=2"]:
+            self.assertEqual(self.identify(path),
+                             urlIdentityFromString(b"http://example.com:8080" + path),
+                             path)
+
+
+    def test_defaultPorts(self):
+        """
+        Without a port, http is 80 and https 443.
+        """
+        self.assertEqual(urlIdentityFromString(u"http://example.com/")[2], 80)
+        self.assertEqual(urlIdentityFromString(u"https://example.com/")[:3],
+                         (b"https", b"example.com", 443))
+
+
+    def test_hostLowerCasedWithoutPort(self):
+        """
+        The host is lower-cased and its port dropped; IPv6 brackets stay.
+        """
+        self.assertEqual(self.identify(b"/", host=b"EXAMPLE.com:9999")[1], b"example.com")
+        self.assertEqual(self.identify(b"/", host=b"[::1]:8080")[1], b"[::1]")
+        self.assertEqual(urlIdentityFromString(u"http://[::1]:8080/")[1:3], (b"[::1]", 8080))
+
+
+    def test_encodedSlashIsNotASlash(self):
+        """
+        C{/a%2Fb} (one segment) and C{/a/b} (two) differ.
+        """
+        self.assertNotEqual(self.identify(b"/a%2Fb"), self.identify(b"/a/b"))
+
+
+    def test_unparsedQueryPiecesInKey(self):
+        """
+        Query pieces Twisted does not parse (no C{=}) still tell URLs apart:
+        a page echoing C{request.uri} sees them.
+        """
+        self.assertNotEqual(self.identify(b"/p?<script>"), self.identify(b"/p"))
+
+
+    def test_badUrls(self):
+        """
+        Anything but an absolute http(s) URL is a C{ValueError}.
+        """
+        for bad in [u"/p", u"ftp://example.com/", u"http:///p", u"http://h:port/"]:
+            self.assertRaises(ValueError, urlIdentityFromString, bad)
+
+
+
+_parts = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.binary(max_size=8)
+    | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4).map(tuple), max_leaves=12)
+
+
+
+class EncodingTests(SynchronousTestCase):
+    """
+    Key encoding is injective.
+    """
+
+    @given(_parts, _parts)
+    def test_injective(self, a, b):
+        """
+        Two values encode alike only if they are equal (and of the same
+        types).
+        """
+        if encodeKey(a) == encodeKey(b):
+            self.assertEqual(repr(a), repr(b))
+
+
+    def test_delimiterCollisions(self):
+        """
+        Values whose concatenation would be equal encode differently.
+        """
+        self.assertNotEqual(encodeKey((b"en", b"dark")), encodeKey((b"end", b"ark")))
+        self.assertNotEqual(encodeKey((b"a", None)), encodeKey((b"a",)))
+        self.assertNotEqual(encodeKey(b"1"), encodeKey(1))
+        self.assertNotEqual(encodeKey(u"a"), encodeKey(b"a"))
+
+
+    def test_rejectsOtherTypes(self):
+        """
+        Floats and arbitrary objects have no canonical encoding.
+        """
+        self.assertRaises(TypeError, encodeKey, 1.5)
+        self.assertRaises(TypeError, encodeKey, (object(),))
+
+
+    def test_keyEquality(self):
+        """
+        Keys are equal and hash alike exactly when their parts are equal.
+        """
+        a = CacheKey((b"http",), (u"P", (), None))
+        self.assertEqual(a, CacheKey((b"http",), (u"P", (), None)))
+        self.assertEqual(hash(a), hash(CacheKey((b"http",), (u"P", (), None))))
+        self.assertNotEqual(a, CacheKey((b"https",), (u"P", (), None)))
+        self.assertEqual(len(a.digest()), 64)

@@ -1,0 +1,356 @@
+"""
+What only the Nevow adapter has to handle: Nevow's contexts, C{addSlash},
+carry-over, inline and production errors, results that are resources,
+C{beforeRender}, re-traversal for refreshes, and a real TCP round trip.
+"""
+
+from __future__ import absolute_import, division
+
+from twisted.internet import defer
+from twisted.internet.task import Clock
+from twisted.trial.unittest import SynchronousTestCase, TestCase
+
+from nevowcache import MemoryStore, PageCache
+
+from tests._http import Exchange
+
+try:
+    from nevow import appserver, inevow, loaders, rend, tags, url
+except ImportError:
+    nevow = None
+    skip = "Nevow runs only on Python 2.7"
+else:
+    from twisted.web import server
+    from nevowcache import CachedPage, CachedPageMixin
+
+
+
+class NevowTestsBase(SynchronousTestCase):
+    """
+    A Nevow site in memory with a cache on a L{Clock}.
+    """
+
+    def setUp(self):
+        self.clock = Clock()
+        self.cache = PageCache(MemoryStore(), reactor=self.clock)
+        self.renders = []
+
+
+    def makePage(self, base=None, **attributes):
+        """
+        A cached page counting its renders in C{self.renders}.
+        """
+        test = self
+        bases = (CachedPage,) if base is None else (CachedPageMixin, base)
+
+        def render_body(self, ctx, data):
+            test.renders.append(inevow.IRequest(ctx).uri)
+            return "render %d" % (len(test.renders),)
+        namespace = dict(pageCache=self.cache, render_body=render_body,
+                         docFactory=loaders.stan(tags.p(render=tags.directive("body"))))
+        namespace.update(attributes)
+        return type("Page", bases, namespace)()
+
+
+    def serve(self, root):
+        self.site = appserver.NevowSite(root, reactor=self.clock)
+        self.site.sessionFactory = lambda site, uid: server.Session(site, uid, reactor=self.clock)
+
+
+    def get(self, path=b"/p", **kwargs):
+        ex = Exchange(self.site, path=path, **kwargs)
+        self.assertTrue(ex.done(), ex.transport.value())
+        return ex.response()
+
+
+
+class NevowAdapterTests(NevowTestsBase):
+    """
+    Nevow-only rules.
+    """
+
+    def test_addSlashRedirectNotStored(self):
+        """
+        A page with C{addSlash} answers C{/d} with a redirect, never stored,
+        and C{/d/} is cached.
+        """
+        root = rend.Page()
+        root.putChild("d", self.makePage(addSlash=True))
+        self.serve(root)
+        for _ in range(2):
+            response = self.get(b"/d")
+            self.assertEqual(response.code, 302)
+            self.assertTrue(response.header(b"location").endswith(b"/d/"))
+        self.assertEqual(self.get(b"/d/").cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+        self.assertEqual(self.get(b"/d/").cacheStatus, b"nevowcache; hit; ttl=60")
+        self.assertEqual(self.cache.stats()["entries"], 1)
+
+
+    def test_carryoverBypasses(self):
+        """
+        A request carrying a form carry-over is rendered and not stored.
+        """
+        root = rend.Page()
+        root.putChild("p", self.makePage())
+        self.serve(root)
+        self.get(b"/p?_nevow_carryover_=abc")
+        response = self.get(b"/p?_nevow_carryover_=abc")
+        self.assertEqual(response.cacheStatus, b"nevowcache; fwd=bypass; detail=carryover")
+        self.assertEqual(len(self.renders), 2)
+
+
+    def test_productionErrorPageNotStored(self):
+        """
+        With Nevow's production exception handler a failed render is answered
+        with C{200}: still, it is not stored.
+        """
+        def render_body(self, ctx, data):
+            raise RuntimeError("broken")
+        root = rend.Page()
+        root.putChild("p", self.makePage(render_body=render_body))
+        self.serve(root)
+        self.site.remember(appserver.UninformativeExceptionHandler(),
+                           inevow.ICanHandleException)
+        first = self.get()
+        second = self.get()
+        self.assertEqual(second.code, 200)
+        self.assertIn(b"Internal Server Error", second.body)
+        self.assertEqual(self.cache.stats()["entries"], 0)
+        self.assertEqual(self.cache.stats()["renderFailures"], 2)
+        self.flushLoggedErrors(RuntimeError)
+        del first
+
+
+    def test_resourceResultPassedOn(self):
+        """
+        A page answering with a URL (a redirect) is passed to Nevow, not
+        stored.
+        """
+        class Redirecting(rend.Page):
+            def renderHTTP(self, ctx):
+                return url.URL.fromString("http://example.com/elsewhere")
+        root = rend.Page()
+        root.putChild("p", self.makePage(base=Redirecting))
+        self.serve(root)
+        for _ in range(2):
+            response = self.get()
+            self.assertEqual(response.header(b"location"), b"http://example.com/elsewhere")
+        self.assertEqual(self.cache.stats()["entries"], 0)
+
+
+    def test_mixinWithBeforeRender(self):
+        """
+        L{CachedPageMixin} caches an existing page class; its C{beforeRender}
+        runs on renders only, and the headers it sets are replayed on hits.
+        """
+        calls = []
+
+        class Existing(rend.Page):
+            def beforeRender(self, ctx):
+                calls.append(1)
+                inevow.IRequest(ctx).setHeader(b"x-before", b"1")
+        root = rend.Page()
+        root.putChild("p", self.makePage(base=Existing))
+        self.serve(root)
+        self.get()
+        hit = self.get()
+        self.assertEqual(hit.header(b"x-before"), b"1")
+        self.assertEqual(hit.body, b"render 1")
+        self.assertEqual(len(calls), 1)
+
+
+    def test_sessionThroughContextNotStored(self):
+        """
+        C{ISession(ctx)} is seen, though it goes through the context and not
+        the request.
+        """
+        def render_body(self, ctx, data):
+            inevow.ISession(ctx)
+            return "personal"
+        root = rend.Page()
+        root.putChild("p", self.makePage(render_body=render_body))
+        self.serve(root)
+        self.get()
+        response = self.get()
+        self.assertEqual(response.cacheStatus, b"nevowcache; fwd=uri-miss; detail=session")
+        self.assertEqual(self.cache.stats()["entries"], 0)
+
+
+    def test_languagesNotStoredUnlessDeclared(self):
+        """
+        C{ILanguages(ctx)} reads C{Accept-Language}: not stored unless the
+        page declares it in C{cacheVary}.
+        """
+        def render_body(self, ctx, data):
+            return ",".join(inevow.ILanguages(ctx))
+        root = rend.Page()
+        root.putChild("p", self.makePage(render_body=render_body))
+        root.putChild("q", self.makePage(render_body=render_body,
+                                         cacheVary=("accept-language",)))
+        self.serve(root)
+        self.get(headers=[b"Accept-Language: fr"])
+        self.assertEqual(self.cache.stats()["entries"], 0)
+        self.assertEqual(self.get(b"/q", headers=[b"Accept-Language: fr"]).body, b"fr")
+        self.assertEqual(self.get(b"/q", headers=[b"Accept-Language: de"]).body, b"de")
+        self.assertEqual(self.get(b"/q", headers=[b"Accept-Language: fr"]).cacheStatus[:15],
+                         b"nevowcache; hit")
+
+
+    def test_guardSessionBypasses(self):
+        """
+        Behind C{nevow.guard} (a request with a session attached during
+        traversal) the tree may be personal: the cache is bypassed.
+        """
+        page = self.makePage()
+
+        class Guarded(rend.Page):
+            def locateChild(self, ctx, segments):
+                inevow.IRequest(ctx).session = object()
+                return page, segments[1:]
+        root = rend.Page()
+        root.putChild("g", Guarded())
+        self.serve(root)
+        self.assertEqual(self.get(b"/g/p").cacheStatus,
+                         b"nevowcache; fwd=bypass; detail=guard-session")
+
+
+    def test_unbufferedHeadSendsNoBody(self):
+        """
+        HEAD on an unbuffered page with deferred data sends no body (plain
+        Nevow leaks one on Twisted 20.3).
+        """
+        pending = []
+
+        def data_slow(self, ctx, data):
+            d = defer.Deferred()
+            pending.append(d)
+            return d
+        root = rend.Page()
+        root.putChild("p", self.makePage(
+            buffered=False, data_slow=data_slow,
+            docFactory=loaders.stan(tags.html[tags.p["start"],
+                                              tags.p(data=tags.directive("slow"))[str]])))
+        self.serve(root)
+        ex = Exchange(self.site, method=b"HEAD", path=b"/p")
+        pending[0].callback("slow-data")
+        self.assertTrue(ex.done())
+        self.assertTrue(ex.transport.value().endswith(b"\r\n\r\n"), ex.transport.value())
+
+
+    def test_refreshRetraversesFromRoot(self):
+        """
+        A background refresh goes through the site from its root, so what a
+        parent remembered in the context during traversal is there again.
+        """
+        class IColour(inevow.IData):
+            pass
+        colour = ["red"]
+
+        def render_body(self, ctx, data):
+            return "colour " + ctx.locate(IColour)
+        page = self.makePage(render_body=render_body)
+
+        class Parent(rend.Page):
+            def locateChild(self, ctx, segments):
+                ctx.remember(colour[0], IColour)
+                return page, segments[1:]
+        root = rend.Page()
+        root.putChild("c", Parent())
+        self.serve(root)
+        self.assertEqual(self.get(b"/c/p").body, b"colour red")
+        colour[0] = "blue"
+        self.clock.advance(61)
+        self.assertEqual(self.get(b"/c/p").body, b"colour red")
+        self.clock.advance(0)
+        self.assertEqual(self.get(b"/c/p").body, b"colour blue")
+
+
+    def test_refreshThatMissesPageFails(self):
+        """
+        If re-traversal no longer reaches the page (it was removed), the
+        refresh fails and the stale entry stays.
+        """
+        root = rend.Page()
+        root.putChild("p", self.makePage())
+        self.serve(root)
+        self.get()
+        self.clock.advance(61)
+        self.get()
+        del root.children["p"]
+        self.clock.advance(0)
+        self.assertEqual(self.cache.stats()["refreshFailures"], 1)
+        self.assertEqual(self.cache.stats()["entries"], 1)
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+
+
+    def test_livePageBypasses(self):
+        """
+        Athena C{LivePage}s are never cached.
+        """
+        from nevow import athena
+
+        class Live(CachedPageMixin, athena.LivePage):
+            pass
+        self.assertEqual(Live()._nevowBypassReason(_FakeRequest()), b"livepage")
+
+
+
+class _FakeRequest(object):
+    args = {}
+    session = None
+
+
+
+class NevowTCPTests(TestCase):
+    """
+    The cache over a real loopback TCP connection.
+    """
+
+    def test_missThenHit(self):
+        """
+        Two GETs over TCP: a miss, then a hit with the same body, C{Age} and
+        C{Cache-Status}.
+        """
+        from twisted.internet import reactor
+        from twisted.web.client import Agent, readBody
+        cache = PageCache(MemoryStore())
+        renders = []
+
+        class Page(CachedPage):
+            pageCache = cache
+            docFactory = loaders.stan(tags.p(render=tags.directive("body")))
+
+            def render_body(self, ctx, data):
+                renders.append(1)
+                return "hello %d" % (len(renders),)
+        root = rend.Page()
+        root.putChild("p", Page())
+        port = reactor.listenTCP(0, appserver.NevowSite(root), interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        agent = Agent(reactor)
+        url = b"http://127.0.0.1:%d/p" % (port.getHost().port,)
+        results = []
+
+        def fetch(_):
+            d = agent.request(b"GET", url)
+
+            def got(response):
+                return readBody(response).addCallback(
+                    lambda body: results.append((response.headers, body)))
+            return d.addCallback(got)
+        d = fetch(None).addCallback(fetch)
+
+        def check(_):
+            (h1, b1), (h2, b2) = results
+            self.assertEqual(b1, b2)
+            self.assertEqual(b1, b"hello 1")
+            self.assertEqual(h1.getRawHeaders(b"cache-status"),
+                             [b"nevowcache; fwd=uri-miss; stored"])
+            [status] = h2.getRawHeaders(b"cache-status")
+            [age] = h2.getRawHeaders(b"age")
+            self.assertEqual(status, b"nevowcache; hit; ttl=%d" % (60 - int(age),))
+            self.assertEqual(len(renders), 1)
+        d.addCallback(check)
+        # Let the client's connections go before the test ends.
+        from twisted.internet import task
+        return d.addCallback(lambda _: task.deferLater(reactor, 0, lambda: None))
