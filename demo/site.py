@@ -10,7 +10,9 @@ Pages:
   - C{/slow}: a page whose render costs about 100 ms of CPU, cached;
     C{/slow-uncached}: the same page without the cache;
   - C{/session}: a page that uses the session: never cached;
-  - C{/status}: the cache's statistics (C{/status.json} for JSON).
+  - C{/status}: the cache's statistics (C{/status.json} for JSON);
+  - C{/_cache/}: the operator's resource: statistics and purging
+    (C{curl -X PURGE 'http://127.0.0.1:8080/_cache/purge?url=http://127.0.0.1:8080/'}).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -24,6 +26,7 @@ from twisted.internet import reactor
 from twisted.python import log
 
 from nevowcache import CachedPage, MemoryStore, PageCache
+from nevowcache.admin import AdminResource
 
 cache = PageCache(MemoryStore(maxBytes=16 * 1024 * 1024, maxEntries=5000))
 
@@ -154,6 +157,8 @@ class Root(Home):
         "session": SessionPage(),
         "status": Status(),
         "status.json": StatusJSON(),
+        # Statistics and purging, from loopback only (or give a token).
+        "_cache": AdminResource(cache),
     }
 
 

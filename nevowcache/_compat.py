@@ -34,6 +34,17 @@ def monotonicClock():
 
 
 
+def wallClock():
+    """
+    The time of day, for HTTP dates.
+
+    @return: An object with a C{seconds()} method.
+    """
+    import time
+    return _SecondsClock(time.time)
+
+
+
 class _SecondsClock(object):
     """
     Adapt a function returning seconds to the C{seconds()} method of

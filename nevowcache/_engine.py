@@ -12,22 +12,32 @@ background refresher, and put the L{Answer} on the live request
 
 from __future__ import absolute_import, division
 
+from collections import OrderedDict
+
 from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.compat import intToBytes
 
 from nevowcache._compat import monotonicClock
-from nevowcache._key import CacheKey, urlIdentity, urlIdentityFromString
+from nevowcache._compat import wallClock as _wallClock
+from nevowcache._key import (
+    CacheKey, requestUrlIdentity, urlIdentity, urlIdentityFromString, varyValue)
 from nevowcache._memory import MemoryStore
 from nevowcache._response import HOP_BY_HOP, CacheEntry, refusalOf, replay
+from nevowcache._validators import bodyETag
 
 __all__ = ["PageCache", "CachePolicy", "Answer", "refreshHeaders"]
 
 _STATS = ("hits", "staleHits", "misses", "collapsed", "renders", "refreshes",
           "refreshFailures", "refreshesSkipped", "bypasses", "refusals",
-          "renderFailures", "waiterTimeouts", "storeErrors")
+          "renderFailures", "waiterTimeouts", "storeErrors", "varyOverflows",
+          "unsafeInvalidations")
+
+# How many URLs the variant counts are kept for.
+_MAX_VARIANT_URLS = 10000
 
 _SAFE_METHODS = (b"GET", b"HEAD")
+_UNSAFE_METHODS = (b"POST", b"PUT", b"DELETE", b"PATCH")
 
 # Request headers that ask a server to treat a GET as another method.
 _OVERRIDE_HEADERS = (b"x-http-method-override", b"x-http-method",
@@ -67,10 +77,14 @@ class CachePolicy(object):
         while one refresh runs; L{None} means always.
     @ivar vary: Lower-cased request header names (L{bytes}) whose values
         join the key, and which the render may therefore read.
+    @ivar cacheControl: L{None} to leave C{Cache-Control} to the page, or
+        C{"public"} to tell browsers and shared caches downstream how long
+        a stored response stays fresh (C{max-age}) and may be served stale
+        (C{stale-while-revalidate}).
     """
-    __slots__ = ("timeout", "grace", "vary")
+    __slots__ = ("timeout", "grace", "vary", "cacheControl")
 
-    def __init__(self, timeout, grace=None, vary=()):
+    def __init__(self, timeout, grace=None, vary=(), cacheControl=None):
         if timeout is None or timeout < 0:
             raise ValueError("cacheTimeout must be 0 or more seconds")
         if grace is not None and grace < 0:
@@ -80,6 +94,40 @@ class CachePolicy(object):
         self.vary = tuple(
             (h.encode("ascii") if not isinstance(h, bytes) else h).lower()
             for h in vary)
+        if cacheControl not in (None, "public", b"public"):
+            raise ValueError("cacheControl must be None or 'public'")
+        self.cacheControl = cacheControl
+
+
+    @classmethod
+    def fromPage(cls, page):
+        """
+        Read a page's C{cacheTimeout}, C{cacheGrace}, C{cacheVary} and
+        C{cacheControl} attributes, whichever adapter it is for.
+        """
+        return cls(page.cacheTimeout, page.cacheGrace,
+                   getattr(page, "cacheVary", ()), getattr(page, "cacheControl", None))
+
+
+    def downstream(self, age, stale):
+        """
+        The C{Cache-Control} to send with a stored response, if any.
+
+        @param age: Seconds since it was rendered.
+        @param stale: Whether it is served stale.
+        @rtype: L{bytes} or L{None}
+        """
+        if self.cacheControl is None:
+            return None
+        if not self.timeout:
+            # Fresh until invalidated here: downstream must ask each time
+            # (and gets a cheap 304).
+            return b"public, no-cache"
+        remaining = 0 if stale else max(0, self.timeout - int(age))
+        value = b"public, max-age=" + intToBytes(remaining)
+        if self.grace is not None:
+            value += b", stale-while-revalidate=" + intToBytes(int(self.grace))
+        return value
 
 
 
@@ -92,14 +140,18 @@ class Answer(object):
     @ivar capture: The L{CaptureRequest} to pass through, or L{None}.
     @ivar status: The C{Cache-Status} header value.
     @ivar age: Seconds since C{entry} was rendered, for C{Age}; or L{None}.
+    @ivar cacheControl: A C{Cache-Control} value to send instead of the
+        entry's, or L{None}.
     """
-    __slots__ = ("entry", "capture", "status", "age")
+    __slots__ = ("entry", "capture", "status", "age", "cacheControl")
 
-    def __init__(self, entry=None, capture=None, status=b"", age=None):
+    def __init__(self, entry=None, capture=None, status=b"", age=None,
+                 cacheControl=None):
         self.entry = entry
         self.capture = capture
         self.status = status
         self.age = age
+        self.cacheControl = cacheControl
 
 
     def replay(self, request):
@@ -109,19 +161,42 @@ class Answer(object):
         @return: The body to send (L{bytes}; empty for a C{304}).
         """
         if self.entry is not None:
-            return replay(request, self.entry, self.status, self.age)
+            return replay(request, self.entry, self.status, self.age, self.cacheControl)
         capture = self.capture
         for args, kwargs in capture.cookies:
             request.addCookie(*args, **kwargs)
+        etag, lastModified = capture.validators()
         passed = CacheEntry(
             _PASSTHROUGH_KEY, capture.code, capture.code_message,
             _allHeaders(capture), capture.value(), None,
-            lastModified=capture.lastModified, etag=capture.etag)
+            lastModified=lastModified, etag=etag)
         return replay(request, passed, self.status)
 
 
 
 _PASSTHROUGH_KEY = CacheKey(())
+
+
+
+def _withVary(headers, vary):
+    """
+    Add the declared request headers to a stored response's C{Vary}.
+    """
+    names = list(vary)
+    others = []
+    for name, values in headers:
+        if name == b"vary":
+            for value in values:
+                names.extend(n.strip().lower() for n in value.split(b",") if n.strip())
+        else:
+            others.append((name, values))
+    seen = []
+    for name in names:
+        if name not in seen:
+            seen.append(name)
+    others.append((b"vary", (b", ".join(seen),)))
+    others.sort()
+    return tuple(others)
 
 
 
@@ -159,12 +234,17 @@ class PageCache(object):
         background refresh; doubled after each further failure, up to
         C{maxRefreshBackoff}.
     @ivar maxRefreshes: The most background refreshes running at once.
+    @ivar maxVariants: The most variants (other C{cacheVary} values, other
+        pages, other C{cacheKey} additions) stored for one URL; more are
+        served uncached, counted in C{stats()["varyOverflows"]} and logged.
+    @ivar invalidateOnUnsafe: Whether a successful POST, PUT, DELETE or
+        PATCH to a cached page softly invalidates its URL (default true).
     """
     _log = Logger()
 
     def __init__(self, store=None, reactor=None, clock=None, waitTimeout=30.0,
                  renderTimeout=60.0, refreshBackoff=1.0, maxRefreshBackoff=300.0,
-                 maxRefreshes=4):
+                 maxRefreshes=4, wallClock=None, maxVariants=32):
         """
         @param store: An L{IPageStore}; by default a L{MemoryStore}.
         @param reactor: An L{IReactorTime} for scheduling; by default the
@@ -173,12 +253,17 @@ class PageCache(object):
             C{reactor} when one is given (a L{task.Clock} in tests), else a
             monotonic clock, so that wall-clock jumps do not change
             freshness.
+        @param wallClock: What C{seconds()} dates C{Last-Modified}: by
+            default the C{reactor} when one is given, else C{time.time}.
         """
         if store is None:
             store = MemoryStore()
         if clock is None:
             clock = reactor if reactor is not None else monotonicClock()
+        if wallClock is None:
+            wallClock = reactor if reactor is not None else _wallClock()
         self.store = store
+        self._wallClock = wallClock
         self._reactor = reactor
         self._clock = clock
         self.waitTimeout = waitTimeout
@@ -186,6 +271,9 @@ class PageCache(object):
         self.refreshBackoff = refreshBackoff
         self.maxRefreshBackoff = maxRefreshBackoff
         self.maxRefreshes = maxRefreshes
+        self.maxVariants = maxVariants
+        self.invalidateOnUnsafe = True
+        self._variants = OrderedDict()
         self._flights = {}
         self._failures = {}
         self._refreshing = 0
@@ -214,7 +302,8 @@ class PageCache(object):
             of bytes, text, integers and L{None}.
         @rtype: L{CacheKey}
         """
-        varyValues = tuple(request.getHeader(h) for h in vary)
+        headers = request.requestHeaders
+        varyValues = tuple(varyValue(h, headers.getRawHeaders(h)) for h in vary)
         return CacheKey(urlIdentity(request), (pageName, varyValues, extra))
 
 
@@ -238,13 +327,29 @@ class PageCache(object):
         return None
 
 
-    def bypassed(self, reason):
+    def bypassed(self, reason, request=None):
         """
         Count a request that did not use the cache.
 
+        A successful unsafe request (POST, PUT, DELETE, PATCH: RFC 9111
+        section 4.4) softly invalidates its URL once it is answered, unless
+        C{invalidateOnUnsafe} is false.
+
+        @param request: The request, for unsafe-method invalidation.
         @return: The C{Cache-Status} value for it.
         """
         self._stats["bypasses"] += 1
+        if (request is not None and self.invalidateOnUnsafe
+                and request.method in _UNSAFE_METHODS):
+            identity = requestUrlIdentity(request)
+
+            def answered(_):
+                if 200 <= request.code < 400:
+                    self._stats["unsafeInvalidations"] += 1
+                    return defer.maybeDeferred(
+                        self.store.invalidate, identity, False
+                    ).addErrback(self._storeFailed, u"invalidate", None)
+            request.notifyFinish().addCallbacks(answered, lambda _: None)
         return b"nevowcache; fwd=bypass; detail=" + reason
 
 
@@ -291,24 +396,27 @@ class PageCache(object):
             if verdict == "gone":
                 entry = None
         missKind = b"uri-miss"
+        previous = entry
         if entry is not None:
             age = max(0, self._clock.seconds() - entry.created)
             timeout = policy.timeout
             if verdict == "valid" and (timeout == 0 or age < timeout):
                 self._stats["hits"] += 1
+                status = b"nevowcache; hit"
                 if timeout:
                     # Whole seconds, so that Age + ttl is the timeout.
-                    return Answer(entry, status=b"nevowcache; hit; ttl="
-                                  + intToBytes(int(timeout - int(age))), age=age)
-                return Answer(entry, status=b"nevowcache; hit", age=age)
+                    status += b"; ttl=" + intToBytes(int(timeout - int(age)))
+                return Answer(entry, status=status, age=age,
+                              cacheControl=policy.downstream(age, False))
             if policy.grace is None or age < timeout + policy.grace:
                 self._stats["staleHits"] += 1
-                self._scheduleRefresh(key, policy, makeRefresher, generation)
+                self._scheduleRefresh(key, policy, makeRefresher, generation, entry)
                 staleFor = int(age - timeout) if timeout and age > timeout else 0
                 status = b"nevowcache; hit; ttl=-" + intToBytes(max(1, staleFor))
                 if verdict == "stale":
                     status += b"; detail=invalidated"
-                return Answer(entry, status=status, age=age)
+                return Answer(entry, status=status, age=age,
+                              cacheControl=policy.downstream(age, True))
             missKind = b"stale"
         self._stats["misses"] += 1
         if head:
@@ -319,7 +427,7 @@ class PageCache(object):
         flight = self._flights.get(key)
         if flight is not None:
             return self._wait(flight, render, policy)
-        return self._lead(key, policy, render, generation, missKind)
+        return self._lead(key, policy, render, generation, missKind, previous)
 
 
     def _render(self, render):
@@ -345,25 +453,26 @@ class PageCache(object):
         return self._render(render).addCallback(done)
 
 
-    def _lead(self, key, policy, render, generation, missKind):
+    def _lead(self, key, policy, render, generation, missKind, previous):
         flight = self._flights[key] = _Flight()
         deadline = self.reactor.callLater(self.renderTimeout, self._abandon, key, flight)
         status = b"nevowcache; fwd=" + missKind
 
         def rendered(capture):
-            reason = refusalOf(capture, policy.vary)
+            reason = refusalOf(capture, policy.vary) or self._admitVariant(key)
             if reason is not None:
                 self._stats["refusals"] += 1
                 self._log.debug(u"Not storing {key!r}: {reason}", key=key,
                                 reason=reason)
                 self._land(key, flight, None)
                 return Answer(capture=capture, status=status + b"; detail=" + reason)
-            entry = self._entryFrom(key, capture, generation)
+            entry = self._entryFrom(key, policy, capture, generation, previous)
             d = self._store(key, entry)
 
             def stored(ok):
                 self._land(key, flight, entry if ok else None)
-                return Answer(entry, status=status + (b"; stored" if ok else b""), age=0)
+                return Answer(entry, status=status + (b"; stored" if ok else b""), age=0,
+                              cacheControl=policy.downstream(0, False) if ok else None)
             return d.addCallback(stored)
 
         def failed(failure):
@@ -377,12 +486,53 @@ class PageCache(object):
         return self._render(render).addCallbacks(rendered, failed).addBoth(finished)
 
 
-    def _entryFrom(self, key, capture, generation):
+    def _entryFrom(self, key, policy, capture, generation, previous):
+        """
+        Make the entry to store from a capture.
+
+        @param previous: The entry this one replaces, or L{None}: while the
+            body is the same, C{Last-Modified} stays.
+        """
+        body = capture.value()
+        etag, lastModified = capture.validators()
+        if etag is None:
+            etag = bodyETag(body)
+        if lastModified is None:
+            if previous is not None and previous.etag == etag:
+                lastModified = previous.lastModified
+            else:
+                lastModified = int(self._wallClock.seconds())
+        headers = capture.storedHeaders()
+        if policy.vary:
+            headers = _withVary(headers, policy.vary)
         return CacheEntry(
-            key, capture.code, capture.code_message, capture.storedHeaders(),
-            capture.value(), self._clock.seconds(),
+            key, capture.code, capture.code_message, headers,
+            body, self._clock.seconds(),
             generation.stamp() if generation is not None else None,
-            capture.lastModified, capture.etag)
+            lastModified, etag)
+
+
+    def _admitVariant(self, key):
+        """
+        Count the variants stored for a URL; refuse one too many.
+
+        @return: L{None} to store, or the reason not to.
+        """
+        variants = self._variants.pop(key.url, None)
+        if variants is None:
+            variants = set()
+        self._variants[key.url] = variants
+        while len(self._variants) > _MAX_VARIANT_URLS:
+            self._variants.popitem(last=False)
+        if key.variant in variants:
+            return None
+        if len(variants) >= self.maxVariants:
+            self._stats["varyOverflows"] += 1
+            self._log.warn(u"More than {max} variants of {url!r}; not storing {variant!r}",
+                           max=self.maxVariants, url=key.url, variant=key.variant)
+            return b"too-many-variants"
+        variants.add(key.variant)
+        return None
 
 
     def _store(self, key, entry):
@@ -425,8 +575,9 @@ class PageCache(object):
             if timer.active():
                 timer.cancel()
             if isinstance(entry, CacheEntry):
+                age = max(0, self._clock.seconds() - entry.created)
                 return Answer(entry, status=b"nevowcache; fwd=uri-miss; collapsed",
-                              age=max(0, self._clock.seconds() - entry.created))
+                              age=age, cacheControl=policy.downstream(age, False))
             detail = b"leader-timeout" if entry == b"timeout" else b"leader-not-stored"
             return self._renderAlone(render, policy,
                                      b"nevowcache; fwd=uri-miss; detail=" + detail)
@@ -435,7 +586,7 @@ class PageCache(object):
 
     # Background refresh
 
-    def _scheduleRefresh(self, key, policy, makeRefresher, generation):
+    def _scheduleRefresh(self, key, policy, makeRefresher, generation, previous):
         if key in self._flights:
             return
         failures = self._failures.get(key)
@@ -449,10 +600,10 @@ class PageCache(object):
         self._refreshing += 1
         # Run after the stale response has been written.
         self.reactor.callLater(0, self._refresh, key, policy, refresher, flight,
-                               generation)
+                               generation, previous)
 
 
-    def _refresh(self, key, policy, refresher, flight, generation):
+    def _refresh(self, key, policy, refresher, flight, generation, previous):
         self._stats["refreshes"] += 1
         outcome = defer.Deferred()
         deadline = self.reactor.callLater(
@@ -460,10 +611,10 @@ class PageCache(object):
             defer.TimeoutError("background refresh took over %ss" % (self.renderTimeout,)))
 
         def rendered(capture):
-            reason = refusalOf(capture, policy.vary)
+            reason = refusalOf(capture, policy.vary) or self._admitVariant(key)
             if reason is not None:
                 raise _Refused(reason)
-            entry = self._entryFrom(key, capture, generation)
+            entry = self._entryFrom(key, policy, capture, generation, previous)
             return self._store(key, entry).addCallback(lambda ok: entry if ok else None)
 
         def settle(result):

@@ -8,7 +8,16 @@ from __future__ import absolute_import, division
 
 from zope.interface import Attribute, Interface
 
-__all__ = ["IPageStore", "Generation"]
+__all__ = ["IPageStore", "ILeaseStore", "Generation", "StoreUnavailable"]
+
+
+
+class StoreUnavailable(Exception):
+    """
+    A store knows it cannot answer now (it is closed, or its circuit breaker
+    is open after repeated failures), and did not try.  L{PageCache} serves
+    uncached, as for any store failure, but logs these quietly.
+    """
 
 
 
@@ -115,4 +124,37 @@ class IPageStore(Interface):
         """
         @return: A L{dict} with at least C{entries}, C{bytes} and
             C{evictions}, as this process knows them (synchronously).
+        """
+
+
+
+class ILeaseStore(Interface):
+    """
+    Leases on keys, for single-flight renders across processes.
+
+    A store shared by several processes provides this as well as
+    L{IPageStore}: before a process renders a missing or stale key it takes
+    the key's lease, and while one process holds it the others serve stale,
+    or wait for its entry.  A lease only saves renders: entries are fenced
+    by generation (L{IPageStore.store}), not by lease, so an expired lease
+    costs at most one more render.
+    """
+
+    def acquireLease(key, ttl):
+        """
+        Take the lease of one key, unless another holder has it.
+
+        @param key: A L{nevowcache.CacheKey}.
+        @param ttl: Seconds after which the lease lapses by itself, so that
+            a holder that dies does not block the key for longer.
+        @return: A L{Deferred} firing with a token (L{bytes}) to release the
+            lease with, or with L{None} if another holder has it.
+        """
+
+    def releaseLease(key, token):
+        """
+        Give a lease back, if it is still the one C{token} took.
+
+        @return: A L{Deferred} firing with C{True} if it was released,
+            C{False} if it had lapsed (and may now be another's).
         """

@@ -28,7 +28,8 @@ else:
     from urllib.parse import unquote_to_bytes as _unquote
     from urllib.parse import urlsplit as _urlsplit
 
-__all__ = ["CacheKey", "urlIdentity", "urlIdentityFromString", "encodeKey"]
+__all__ = ["CacheKey", "urlIdentity", "urlIdentityFromString", "encodeKey",
+           "varyValue"]
 
 
 
@@ -135,6 +136,57 @@ def _encodeInto(value, out):
 
 
 
+# Request headers whose values are case-insensitive lists.
+_CASE_INSENSITIVE_LISTS = frozenset([
+    b"accept", b"accept-encoding", b"accept-charset", b"accept-language"])
+
+
+
+def varyValue(name, values):
+    """
+    Normalise the values of a request header that joins the key.
+
+    Absent (L{None}) and empty (C{b""}) stay distinct.  Whitespace is
+    folded; C{Accept}-style lists are lower-cased, and C{Accept-Language}
+    items ordered by preference (C{fr, en;q=0.8} and C{en;q=0.8,FR} agree).
+
+    @param name: The lower-cased header name, L{bytes}.
+    @param values: The header's raw values (a L{list} of L{bytes}), or
+        L{None} if absent.
+    @rtype: L{bytes} or L{None}
+    """
+    if values is None:
+        return None
+    value = b",".join(v.strip() for v in values)
+    if name not in _CASE_INSENSITIVE_LISTS:
+        return b" ".join(value.split())
+    items = []
+    for index, item in enumerate(value.lower().split(b",")):
+        parts = [p.strip() for p in item.split(b";")]
+        if not parts[0]:
+            continue
+        quality = 1.0
+        params = []
+        for param in parts[1:]:
+            if param.startswith(b"q="):
+                try:
+                    quality = float(param[2:])
+                except ValueError:
+                    quality = 0.0
+            elif param:
+                params.append(param)
+        items.append((-quality, index if name == b"accept-language" else 0,
+                      b";".join([parts[0]] + params), quality))
+    items.sort()
+    out = []
+    for _, _, item, quality in items:
+        if quality != 1.0:
+            item += b";q=" + ("%g" % (quality,)).encode("ascii")
+        out.append(item)
+    return b",".join(out)
+
+
+
 def _hostOnly(host):
     """
     Drop the port from a Host header value and lower-case it, keeping IPv6
@@ -198,6 +250,17 @@ def urlIdentity(request):
             getattr(address, "port", 0),
             tuple(request.prepath) + tuple(request.postpath),
             canonicalArgs(request.args), _unparsed(request.uri))
+
+
+
+def requestUrlIdentity(request):
+    """
+    The URL identity of the resource a request names, with the arguments of
+    its URI only (not those Twisted merged in from a POST body).
+    """
+    scheme, host, port, segments, _, unparsed = urlIdentity(request)
+    query = request.uri.partition(b"?")[2]
+    return (scheme, host, port, segments, canonicalArgs(parse_qs(query, 1)), unparsed)
 
 
 

@@ -99,13 +99,18 @@ class CachedPageMixin(object):
         L{None} (the default) for always.  Past it, requests wait for a fresh
         render.
     @cvar cacheVary: Names of the request headers the page reads; their
-        values join the key.  A render that reads any other request header
-        is not stored.
+        values (normalised) join the key, and stored responses say so in
+        C{Vary}.  A render that reads any other request header is not
+        stored.
+    @cvar cacheControl: L{None} (the default) to send only the page's own
+        C{Cache-Control}; C{"public"} to let browsers and shared caches keep
+        stored responses as long as they are fresh here.
     """
     pageCache = None
     cacheTimeout = 60
     cacheGrace = None
     cacheVary = ()
+    cacheControl = None
 
     def cacheKey(self, ctx):
         """
@@ -140,9 +145,9 @@ class CachedPageMixin(object):
         cache = self._cache()
         reason = cache.bypassReason(request) or self._nevowBypassReason(request)
         if reason is not None:
-            request.setHeader(b"cache-status", cache.bypassed(reason))
+            request.setHeader(b"cache-status", cache.bypassed(reason, request))
             return super(CachedPageMixin, self).renderHTTP(ctx)
-        policy = CachePolicy(self.cacheTimeout, self.cacheGrace, self.cacheVary)
+        policy = CachePolicy.fromPage(self)
         key = self._cacheKeyFor(cache, request, ctx, policy)
         d = cache.serve(
             request, key, policy,
@@ -329,7 +334,7 @@ class _Refresher(object):
         if result is None:
             return b""
         cache = page._cache()
-        policy = CachePolicy(page.cacheTimeout or 0, page.cacheGrace, page.cacheVary)
+        policy = CachePolicy.fromPage(page)
         if page._cacheKeyFor(cache, request, ctx, policy) != self._key:
             result.errback(Failure(RuntimeError(
                 "background refresh of %r reached %r under another key"

@@ -16,6 +16,7 @@ from twisted.python.compat import intToBytes
 from twisted.web import http
 
 from nevowcache._compat import textType
+from nevowcache._validators import NOT_MODIFIED_HEADERS, notModified, parseHTTPDate
 
 __all__ = ["CacheEntry", "CaptureRequest", "refusalOf", "replay", "HOP_BY_HOP"]
 
@@ -25,6 +26,8 @@ HOP_BY_HOP = frozenset([
     b"connection", b"keep-alive", b"transfer-encoding", b"te", b"trailer",
     b"upgrade", b"proxy-authenticate", b"proxy-authorization",
     b"content-length", b"date", b"server", b"age", b"cache-status",
+    # Kept apart, in CacheEntry.etag and .lastModified.
+    b"etag", b"last-modified",
 ])
 
 # Request headers a render may read without making its output depend on
@@ -54,9 +57,9 @@ class CacheEntry(object):
     @ivar body: The body, L{bytes}.
     @ivar created: When the render finished, in the cache's clock seconds.
     @ivar generation: The invalidation generation the render started under.
-    @ivar lastModified: What the page passed to C{setLastModified}, or
-        L{None}.
-    @ivar etag: What the page passed to C{setETag}, or L{None}.
+    @ivar lastModified: When the body last changed (seconds since the
+        epoch), or L{None}.
+    @ivar etag: The entity tag, quoted L{bytes}, or L{None}.
     """
     __slots__ = ("key", "code", "message", "headers", "body", "created",
                  "generation", "lastModified", "etag", "size")
@@ -359,6 +362,23 @@ class CaptureRequest(object):
         return b"".join(self.body)
 
 
+    def validators(self):
+        """
+        @return: C{(etag, lastModified)} as the page set them (with
+            C{setETag}/C{setLastModified} or as headers), each L{None} if
+            not.
+        """
+        etag = self.etag
+        if etag is None:
+            etag = self.responseHeaders.getRawHeaders(b"etag", [None])[-1]
+        lastModified = self.lastModified
+        if lastModified is None:
+            header = self.responseHeaders.getRawHeaders(b"last-modified", [None])[-1]
+            if header is not None:
+                lastModified = parseHTTPDate(header)
+        return etag, lastModified
+
+
     def storedHeaders(self):
         """
         @return: The response headers to store: all but hop-by-hop and
@@ -424,34 +444,52 @@ def refusalOf(capture, vary=()):
 
 
 
-def replay(request, response, cacheStatus, age=None):
+def replay(request, response, cacheStatus, age=None, cacheControl=None):
     """
     Put a stored (or captured) response on a live request.
 
-    Status and headers are set, then the validators go through the request's
-    own C{setLastModified}/C{setETag}, so a conditional request is answered
-    C{304 Not Modified} by Twisted.
+    Status and headers are set, with the validators; if the request's
+    preconditions match them (L{notModified}), the answer is C{304 Not
+    Modified} with the headers RFC 9110 asks of one, and no body.
 
     @param request: The live L{twisted.web.server.Request}.
     @param response: A L{CacheEntry}.
     @param cacheStatus: The C{Cache-Status} header value, L{bytes}.
     @param age: Seconds since the entry was rendered, or L{None} to send no
         C{Age}.
+    @param cacheControl: A C{Cache-Control} value replacing the entry's, or
+        L{None}.
     @return: The body to send: L{bytes}, empty for a C{304}.
     """
-    request.setResponseCode(response.code, response.message)
     headers = request.responseHeaders
-    for name, values in response.headers:
-        headers.setRawHeaders(name, list(values))
     headers.setRawHeaders(b"cache-status", [cacheStatus])
     if age is not None:
         headers.setRawHeaders(b"age", [intToBytes(int(age))])
-    cached = None
-    if response.lastModified is not None:
-        cached = request.setLastModified(response.lastModified)
-    if response.etag is not None:
-        cached = request.setETag(response.etag) or cached
-    if cached == http.CACHED:
+    etag, lastModified = response.etag, response.lastModified
+    if (response.code == http.OK and request.method in (b"GET", b"HEAD")
+            and (etag is not None or lastModified is not None)
+            and notModified(request, etag, lastModified)):
+        request.setResponseCode(http.NOT_MODIFIED)
+        for name, values in response.headers:
+            if name in NOT_MODIFIED_HEADERS:
+                headers.setRawHeaders(name, list(values))
+        if etag is not None:
+            headers.setRawHeaders(b"etag", [etag])
+        elif lastModified is not None:
+            headers.setRawHeaders(b"last-modified", [http.datetimeToString(lastModified)])
+        if cacheControl is not None:
+            headers.setRawHeaders(b"cache-control", [cacheControl])
+        # Nevow sets a default Content-Type on every request.
+        headers.removeHeader(b"content-type")
         return b""
+    request.setResponseCode(response.code, response.message)
+    for name, values in response.headers:
+        headers.setRawHeaders(name, list(values))
+    if etag is not None:
+        headers.setRawHeaders(b"etag", [etag])
+    if lastModified is not None:
+        headers.setRawHeaders(b"last-modified", [http.datetimeToString(lastModified)])
+    if cacheControl is not None:
+        headers.setRawHeaders(b"cache-control", [cacheControl])
     headers.setRawHeaders(b"content-length", [intToBytes(len(response.body))])
     return response.body

@@ -10,6 +10,10 @@ the page's body as L{bytes}, or a L{Deferred} of it.  The behaviour suite
 from __future__ import absolute_import, division
 
 from twisted.internet import defer
+from twisted.python.failure import Failure
+from twisted.web import resource, server
+
+from nevowcache.web import CachedResource
 
 try:
     import nevow
@@ -26,11 +30,13 @@ class PageSpec(object):
     @ivar renders: How many times the page rendered.
     """
 
-    def __init__(self, behave, cacheTimeout=60, cacheGrace=None, cacheVary=()):
+    def __init__(self, behave, cacheTimeout=60, cacheGrace=None, cacheVary=(),
+                 cacheControl=None):
         self.behave = behave
         self.cacheTimeout = cacheTimeout
         self.cacheGrace = cacheGrace
         self.cacheVary = cacheVary
+        self.cacheControl = cacheControl
         self.renders = 0
 
 
@@ -66,6 +72,7 @@ class NevowAdapter(object):
                 self.cacheTimeout = spec.cacheTimeout
                 self.cacheGrace = spec.cacheGrace
                 self.cacheVary = spec.cacheVary
+                self.cacheControl = spec.cacheControl
 
             def render_behave(self, ctx, data):
                 d = self.spec.render(inevow.IRequest(ctx))
@@ -80,4 +87,62 @@ class NevowAdapter(object):
 
 
 
-ADAPTERS = [NevowAdapter()]
+class WebAdapter(object):
+    """
+    Pages as L{nevowcache.web.CachedResource}s under a twisted.web C{Site}.
+
+    A page answers with its body as L{bytes} when the behaviour returns it
+    at once (raising what it raises), and otherwise returns C{NOT_DONE_YET}
+    and writes later, giving a failure to C{request.processingFailed}: both
+    of twisted.web's conventions run through the suite.
+    """
+    name = "web"
+    skip = None
+
+    def makeSite(self, clock, cache, pages):
+        """
+        @param pages: Maps child names (L{bytes}) to L{PageSpec}s.
+        @return: A site serving them at C{/name}.
+        """
+        class TestResource(CachedResource):
+
+            def __init__(self, spec):
+                CachedResource.__init__(self)
+                self.spec = spec
+                self.pageCache = cache
+                self.cacheTimeout = spec.cacheTimeout
+                self.cacheGrace = spec.cacheGrace
+                self.cacheVary = spec.cacheVary
+                self.cacheControl = spec.cacheControl
+
+            def render_GET(self, request):
+                now, later = [], []
+
+                def rendered(result):
+                    if not later:
+                        now.append(result)
+                    elif isinstance(result, Failure):
+                        request.processingFailed(result)
+                    else:
+                        request.write(result)
+                        request.finish()
+                self.spec.render(request).addBoth(rendered)
+                if now:
+                    if isinstance(now[0], Failure):
+                        now[0].raiseException()
+                    return now[0]
+                later.append(True)
+                return server.NOT_DONE_YET
+
+            render_POST = render_GET
+
+        root = resource.Resource()
+        for name, spec in pages.items():
+            root.putChild(name, TestResource(spec))
+        site = server.Site(root, reactor=clock)
+        site.sessionFactory = lambda site, uid: server.Session(site, uid, reactor=clock)
+        return site
+
+
+
+ADAPTERS = [NevowAdapter(), WebAdapter()]

@@ -298,6 +298,30 @@ class BehaviourTestsMixin(object):
         self.assertIsNone(cookie)
 
 
+    def test_refreshDropsConditionalsAndCredentials(self):
+        """
+        The background render never sees the triggering request's
+        conditionals or proxy credentials: it renders the whole page, for
+        everyone.
+        """
+        names = (b"if-none-match", b"if-modified-since", b"proxy-authorization",
+                 b"x-safe")
+        seen = []
+
+        def behave(request):
+            underlying = request._underlying
+            seen.append(tuple(underlying.getHeader(name) for name in names))
+            return b"ok"
+        self.page(b"p", behave)
+        self.get()
+        self.clock.advance(61)
+        self.get(headers=[b'If-None-Match: "x"', b"Proxy-Authorization: Basic dTpw",
+                          b"If-Modified-Since: Sun, 09 Sep 2001 01:46:40 GMT",
+                          b"X-Safe: 1"])
+        self.clock.advance(0)
+        self.assertEqual(seen, [(None, None, None, None), (None, None, None, b"1")])
+
+
     def test_failedRefreshKeepsStaleAndBacksOff(self):
         """
         A failing background render keeps the stale entry in service; the
@@ -702,6 +726,161 @@ class BehaviourTestsMixin(object):
         self.assertEqual(response.body, b"")
 
 
+    def test_entriesHaveValidators(self):
+        """
+        A stored response carries a strong C{ETag} derived from its body and
+        a C{Last-Modified}; misses and hits alike.
+        """
+        self.page(b"p")
+        self.clock.advance(1000000000)
+        miss = self.get()
+        hit = self.get()
+        self.assertEqual(miss.header(b"etag"), hit.header(b"etag"))
+        self.assertTrue(hit.header(b"etag").startswith(b'"'))
+        self.assertEqual(hit.header(b"last-modified"), b"Sun, 09 Sep 2001 01:46:40 GMT")
+
+
+    def test_ifNoneMatch(self):
+        """
+        A hit whose C{ETag} matches C{If-None-Match} (weakly) is a C{304}
+        without a body; another tag gets the page.
+        """
+        spec = self.page(b"p")
+        etag = self.get().header(b"etag")
+        for value in (etag, b"W/" + etag, b'"other", ' + etag, b"*"):
+            response = self.get(headers=[b"If-None-Match: " + value])
+            self.assertEqual(response.code, 304, value)
+            self.assertEqual(response.body, b"")
+            self.assertEqual(response.header(b"etag"), etag)
+            self.assertEqual(response.cacheStatus, b"nevowcache; hit; ttl=60")
+            self.assertIsNone(response.header(b"content-type"))
+        other = self.get(headers=[b'If-None-Match: "other"'])
+        self.assertEqual(other.code, 200)
+        self.assertEqual(other.body, b"<p>/p #1</p>")
+        self.assertEqual(spec.renders, 1)
+
+
+    def test_ifModifiedSince(self):
+        """
+        C{If-Modified-Since} at or after C{Last-Modified} is a C{304};
+        earlier, the page.  C{If-None-Match}, when present, wins.
+        """
+        self.page(b"p")
+        self.clock.advance(1000000000)
+        self.get()
+        later = b"If-Modified-Since: Sun, 09 Sep 2001 01:46:40 GMT"
+        earlier = b"If-Modified-Since: Sun, 09 Sep 2001 01:46:39 GMT"
+        self.assertEqual(self.get(headers=[later]).code, 304)
+        self.assertEqual(self.get(headers=[earlier]).code, 200)
+        self.assertEqual(self.get(headers=[later, b'If-None-Match: "x"']).code, 200)
+        self.assertEqual(self.get(headers=[b"If-Modified-Since: garbage"]).code, 200)
+
+
+    def test_validatorsStableAcrossRefreshes(self):
+        """
+        A refresh that renders the same body keeps C{ETag} and
+        C{Last-Modified}; a changed body changes both.
+        """
+        bodies = [b"same", b"same", b"changed"]
+
+        def behave(request):
+            return bodies[spec.renders - 1]
+        spec = self.page(b"p", behave)
+        first = self.get()
+        for expectSame in (True, False):
+            self.clock.advance(61)
+            self.get()
+            self.clock.advance(0)
+            fresh = self.get()
+            self.assertEqual(fresh.header(b"etag") == first.header(b"etag"), expectSame)
+            self.assertEqual(fresh.header(b"last-modified") == first.header(b"last-modified"),
+                             expectSame)
+        self.assertEqual(fresh.body, b"changed")
+
+
+    def test_pageValidatorsKept(self):
+        """
+        A page that sets its own C{ETag} keeps it, and conditional requests
+        use it.
+        """
+        def behave(request):
+            request.setETag(b'"v1"')
+            return b"versioned"
+        self.page(b"p", behave)
+        self.assertEqual(self.get().header(b"etag"), b'"v1"')
+        self.assertEqual(self.get(headers=[b'If-None-Match: "v1"']).code, 304)
+
+
+    def test_varyValuesNormalised(self):
+        """
+        Declared header values are normalised before they join the key:
+        case and order of preference in C{Accept-Language}, whitespace.
+        Absent and empty values stay apart.
+        """
+        def behave(request):
+            return b"ok"
+        spec = self.page(b"p", behave, cacheVary=(b"accept-language", b"x-theme"))
+        self.get(headers=[b"Accept-Language: fr, en;q=0.8", b"X-Theme: dark"])
+        for same in ([b"Accept-Language: en;q=0.8,FR", b"X-Theme:   dark"],
+                     [b"Accept-Language: fr,en;q=0.80", b"X-Theme: dark"]):
+            self.assertEqual(self.get(headers=same).cacheStatus[:15], b"nevowcache; hit", same)
+        self.assertEqual(spec.renders, 1)
+        self.get(headers=[b"Accept-Language: fr, en;q=0.8", b"X-Theme: Dark"])
+        self.get(headers=[b"Accept-Language: fr, en;q=0.8"])
+        self.get(headers=[b"Accept-Language: fr, en;q=0.8", b"X-Theme: "])
+        self.assertEqual(spec.renders, 4)
+
+
+    def test_varyHeaderSent(self):
+        """
+        Stored responses of a page with C{cacheVary} say so in C{Vary}, with
+        the page's own C{Vary} names kept.
+        """
+        def behave(request):
+            request.setHeader(b"vary", b"X-Theme")
+            return b"ok"
+        self.page(b"p", behave, cacheVary=(b"accept-language", b"x-theme"))
+        self.get()
+        self.assertEqual(self.get().header(b"vary"), b"accept-language, x-theme")
+
+
+    def test_variantsPerUrlCapped(self):
+        """
+        No more than C{maxVariants} variants of one URL are stored; the rest
+        are served uncached and counted.
+        """
+        self.cache.maxVariants = 3
+        spec = self.page(b"p", lambda request: b"ok", cacheVary=(b"x-theme",))
+        for theme in (b"a", b"b", b"c", b"d", b"e"):
+            self.get(headers=[b"X-Theme: " + theme])
+        response = self.get(headers=[b"X-Theme: e"])
+        self.assertEqual(response.cacheStatus, b"nevowcache; fwd=uri-miss; detail=too-many-variants")
+        self.assertEqual(self.get(headers=[b"X-Theme: a"]).cacheStatus[:15], b"nevowcache; hit")
+        self.assertEqual(self.cache.stats()["varyOverflows"], 3)
+        self.assertEqual(spec.renders, 6)
+
+
+    def test_downstreamCacheControl(self):
+        """
+        With C{cacheControl = "public"} stored responses tell browsers and
+        shared caches how long they stay fresh and may be served stale.
+        """
+        self.page(b"p", cacheTimeout=60, cacheGrace=3600, cacheControl="public")
+        self.page(b"q")
+        miss = self.get()
+        self.assertEqual(miss.header(b"cache-control"),
+                         b"public, max-age=60, stale-while-revalidate=3600")
+        self.clock.advance(20)
+        self.assertEqual(self.get().header(b"cache-control"),
+                         b"public, max-age=40, stale-while-revalidate=3600")
+        self.assertEqual(self.get(headers=[b"If-None-Match: *"]).header(b"cache-control"),
+                         b"public, max-age=40, stale-while-revalidate=3600")
+        self.clock.advance(50)
+        self.assertEqual(self.get().header(b"cache-control"),
+                         b"public, max-age=0, stale-while-revalidate=3600")
+        self.assertIsNone(self.get(b"/q").header(b"cache-control"))
+
+
     # Invalidation, bounds and statistics
 
     def test_invalidateIsSoft(self):
@@ -760,6 +939,36 @@ class BehaviourTestsMixin(object):
         self.assertEqual(ex.response().body, b"old data")
         self.assertEqual(ex.response().cacheStatus, b"nevowcache; fwd=uri-miss")
         self.assertEqual(self.cache.stats()["entries"], 0)
+
+
+    def test_unsafeMethodInvalidates(self):
+        """
+        A successful POST to a cached URL makes its entries stale; a failed
+        one leaves them fresh.
+        """
+        def behave(request):
+            if request.method == b"POST" and request.args.get(b"fail"):
+                request.setResponseCode(400)
+            return b"#" + str(spec.renders).encode("ascii")
+        spec = self.page(b"p", behave)
+        self.get(b"/p?a=1")
+        self.get(b"/p?a=1&fail=1", method=b"POST")
+        self.assertEqual(self.get(b"/p?a=1").cacheStatus, b"nevowcache; hit; ttl=60")
+        self.get(b"/p?a=1", method=b"POST")
+        self.assertEqual(self.get(b"/p?a=1").cacheStatus,
+                         b"nevowcache; hit; ttl=-1; detail=invalidated")
+        self.assertEqual(self.cache.stats()["unsafeInvalidations"], 1)
+
+
+    def test_unsafeInvalidationCanBeTurnedOff(self):
+        """
+        With C{invalidateOnUnsafe} false a POST leaves entries alone.
+        """
+        self.cache.invalidateOnUnsafe = False
+        self.page(b"p")
+        self.get()
+        self.get(method=b"POST")
+        self.assertEqual(self.get().cacheStatus, b"nevowcache; hit; ttl=60")
 
 
     def test_clear(self):

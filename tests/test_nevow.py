@@ -11,6 +11,7 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from nevowcache import MemoryStore, PageCache
+from nevowcache.admin import AdminResource
 
 from tests._http import Exchange
 
@@ -281,6 +282,21 @@ class NevowAdapterTests(NevowTestsBase):
         self.assertEqual(self.cache.stats()["refreshFailures"], 1)
         self.assertEqual(self.cache.stats()["entries"], 1)
         self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+
+
+    def test_adminUnderNevow(self):
+        """
+        The operator's resource serves and purges under a C{NevowSite}.
+        """
+        root = rend.Page()
+        root.putChild("p", self.makePage())
+        root.putChild("_cache", AdminResource(self.cache))
+        self.serve(root)
+        self.get()
+        self.assertIn(b"<th>entries</th><td>1</td>", self.get(b"/_cache/").body)
+        purge = self.get(b"/_cache/purge?url=http://example.com:8080/p&hard=1", method=b"POST")
+        self.assertEqual(purge.code, 200)
+        self.assertEqual(self.get().cacheStatus, b"nevowcache; fwd=uri-miss; stored")
 
 
     def test_livePageBypasses(self):

@@ -1,0 +1,239 @@
+# -*- test-case-name: tests.test_demo -*-
+"""
+The nevowcache demo on twisted.web: the pages of L{demo.site}, written with
+L{twisted.web.template} and served with the twisted.web adapter.  It runs on
+Python 3 (and on Python 2.7 with Twisted 20.3).
+
+    ./dev demo3 [PORT]                 (default 8081; serves on 127.0.0.1)
+    python -m demo.site3 [PORT]
+
+Pages:
+  - C{/}: the home page, cached for 10 seconds, then served stale while one
+    background render refreshes it;
+  - C{/slow}: a page whose render costs about 100 ms of CPU, cached;
+    C{/slow-uncached}: the same page without the cache;
+  - C{/session}: a page that uses the session: never cached;
+  - C{/status}: the cache's statistics (C{/status.json} for JSON).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import json
+import platform
+import sys
+import time
+
+import twisted
+from twisted.web import resource, server
+from twisted.web.template import Element, TagLoader, renderer, tags as T
+
+from nevowcache import MemoryStore, PageCache
+from nevowcache.web import ElementResource, renderElementCached
+
+cache = PageCache(MemoryStore(maxBytes=16 * 1024 * 1024, maxEntries=5000))
+
+_renders = {"count": 0}
+
+
+def _burn(seconds):
+    """
+    Spend C{seconds} of CPU, as a slow template would.
+    """
+    end = time.time() + seconds
+    n = 0
+    while time.time() < end:
+        n += 1
+    return n
+
+
+
+def _layout(title, *body):
+    return T.html(
+        T.head(T.title(title),
+               T.style("body{font-family:sans-serif;max-width:46em;margin:2em auto}"
+                       "code{background:#eee;padding:0 .3em}")),
+        T.body(T.h1(title), body,
+               T.p(T.a(href="/")("home"), " | ", T.a(href="/slow")("slow"), " | ",
+                   T.a(href="/slow-uncached")("slow, uncached"), " | ",
+                   T.a(href="/session")("session"), " | ",
+                   T.a(href="/status")("status")),
+               T.p(T.small("twisted.web adapter, Python %s, Twisted %s"
+                           % (platform.python_version(), twisted.__version__)))))
+
+
+
+class HomeElement(Element):
+    """
+    The home page's template.
+    """
+    loader = TagLoader(_layout(
+        "nevowcache demo",
+        T.p("This page was built by ", T.strong(render="rendered"), "."),
+        T.p("Reload it: for 10 seconds you get the same render (",
+            T.code("Cache-Status: nevowcache; hit"), "); after that the stale copy is "
+            "served at once while one background render replaces it."),
+        T.p("Try ", T.code("curl -si http://127.0.0.1:PORT/"), " twice.")))
+
+    @renderer
+    def rendered(self, request, tag):
+        _renders["count"] += 1
+        return tag("render #%d at %s" % (_renders["count"], time.strftime("%H:%M:%S")))
+
+
+
+class Home(ElementResource):
+    """
+    Cached for 10 seconds; stale for up to an hour while it refreshes.
+    """
+    pageCache = cache
+    cacheTimeout = 10
+    cacheGrace = 3600
+
+    def element(self, request):
+        return HomeElement()
+
+
+
+class SlowElement(Element):
+    """
+    A table of 100 rows computed the slow way: about 100 ms.
+    """
+    loader = TagLoader(_layout(
+        "A slow page",
+        T.p("Rendering this page costs about 100 ms of CPU."),
+        T.table(render="rows")))
+
+    @renderer
+    def rows(self, request, tag):
+        _burn(0.1)
+        return tag([T.tr(T.td(str(i)), T.td(str(i * i))) for i in range(100)])
+
+
+
+class Slow(ElementResource):
+    """
+    The slow page, cached for a minute.
+    """
+    pageCache = cache
+    cacheTimeout = 60
+
+    def element(self, request):
+        return SlowElement()
+
+
+
+class SlowUncached(Slow):
+    """
+    The same page, not cached, for comparison.
+    """
+    cacheTimeout = None
+
+
+
+class SessionElement(Element):
+    """
+    Counts the visits of one session.
+    """
+    loader = TagLoader(_layout(
+        "A personal page",
+        T.p(render="visits"),
+        T.p("Its response carries ", T.code("Cache-Status: ...; detail=session"),
+            ": it is never stored or shared.")))
+
+    @renderer
+    def visits(self, request, tag):
+        session = request.getSession()
+        session.visits = getattr(session, "visits", 0) + 1
+        return tag("You have seen this page %d times in this session." % (session.visits,))
+
+
+
+class SessionPage(ElementResource):
+    """
+    Uses the session, so the cache never stores it.
+    """
+    pageCache = cache
+
+    def element(self, request):
+        return SessionElement()
+
+
+
+class StatusElement(Element):
+    """
+    The cache's statistics as a table.
+    """
+    loader = TagLoader(_layout("Cache status", T.transparent(render="stats"),
+                               T.p(T.a(href="/status.json")("as JSON"))))
+
+    @renderer
+    def stats(self, request, tag):
+        stats = cache.stats()
+        return T.table([T.tr(T.th(name), T.td(str(stats[name]))) for name in sorted(stats)])
+
+
+
+class Status(resource.Resource):
+    """
+    The cache's statistics; not cached.
+    """
+    isLeaf = True
+
+    def render_GET(self, request):
+        return renderElementCached(request, StatusElement())
+
+
+
+class StatusJSON(resource.Resource):
+    """
+    The statistics as JSON.
+    """
+    isLeaf = True
+
+    def render_GET(self, request):
+        request.setHeader(b"content-type", b"application/json")
+        return json.dumps(cache.stats(), sort_keys=True).encode("ascii")
+
+
+
+class Root(Home):
+    """
+    The home page, and the rest as its children.
+    """
+
+    def __init__(self):
+        Home.__init__(self)
+        self.putChild(b"", self)
+        self.putChild(b"slow", Slow())
+        self.putChild(b"slow-uncached", SlowUncached())
+        self.putChild(b"session", SessionPage())
+        self.putChild(b"status", Status())
+        self.putChild(b"status.json", StatusJSON())
+
+
+
+def makeSite(reactor=None):
+    """
+    @param reactor: The reactor of the site's connections and sessions; by
+        default the global one.
+    @return: The demo's L{server.Site}.
+    """
+    return server.Site(Root(), reactor=reactor)
+
+
+
+def main(argv):
+    from twisted.internet import reactor
+    from twisted.python import log
+    port = int(argv[1]) if len(argv) > 1 else 8081
+    log.startLogging(sys.stdout)
+    listening = reactor.listenTCP(port, makeSite(), interface="127.0.0.1")
+    print("nevowcache demo (twisted.web, Python %s) at http://127.0.0.1:%d/"
+          % (platform.python_version(), listening.getHost().port))
+    sys.stdout.flush()
+    reactor.run()
+
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,408 @@
+# -*- test-case-name: tests.test_stores -*-
+"""
+What the memcached and Redis stores share: names in the server, generation
+records, the wire format, deadlines and the circuit breaker, leases, and
+invalidations kept until the server has them.
+
+In the server, under a namespace prefix (C{ns}):
+
+    - C{ns e:<digest>}: an entry, as L{nevowcache._wire} encodes it, where
+      C{<digest>} is L{CacheKey.digest}: every byte of the key is in the
+      name, hashed, and in the value, checked on read.
+    - C{ns u:<tag>}: the generation record of one URL identity, where
+      C{<tag>} is the SHA-256 of its injective encoding;
+      C{"<generation> <floor> <tag>"}.
+    - C{ns c}: the generation record of L{clear}: C{"<generation> <floor> *"}.
+    - C{ns g}: the counter generations are drawn from; seeded from the wall
+      clock in milliseconds, so that a lost counter never hands out a
+      generation an old entry was stamped with.
+    - C{ns l:<digest>}: the lease of one key.
+
+A record carries its tag so that a value read for another name (a desynced
+connection) is noticed rather than trusted.
+"""
+
+from __future__ import absolute_import, division
+
+import binascii
+import hashlib
+import os
+import re
+import time
+from collections import OrderedDict
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from nevowcache._breaker import CircuitBreaker
+from nevowcache._connection import Connection, clientEndpoint
+from nevowcache._interfaces import Generation, ILeaseStore, IPageStore
+from nevowcache._key import encodeKey
+from nevowcache._wire import decodeEntry, encodeEntry
+
+__all__ = ["SharedStore", "BadRecord"]
+
+CLEAR_TAG = b"*"
+
+_NAMESPACE = re.compile(br"\A[!-~]{0,100}\Z")
+_RECORD = re.compile(br"\A([0-9]{1,19}) ([0-9]{1,19}) ([0-9a-f]{64}|\*)\Z")
+
+
+
+class BadRecord(Exception):
+    """
+    A generation record read from the store is malformed, or belongs to
+    another name.
+    """
+
+
+
+def parseRecord(value, tag):
+    """
+    Read a generation record.
+
+    @param value: The stored L{bytes}, or L{None} if there is none.
+    @param tag: The tag it must carry.
+    @return: C{(generation, floor)}; C{(0, 0)} for no record.
+    @raise BadRecord: If it is malformed or carries another tag.
+    """
+    if value is None:
+        return (0, 0)
+    match = _RECORD.match(value) if isinstance(value, bytes) else None
+    if match is None:
+        raise BadRecord("malformed generation record %r" % (value[:100],))
+    if match.group(3) != tag:
+        raise BadRecord("generation record of another name")
+    return (int(match.group(1)), int(match.group(2)))
+
+
+
+def makeRecord(generation, floor, tag):
+    """
+    @return: The record of C{(generation, floor)} for C{tag}, L{bytes}.
+    """
+    return b"%d %d %s" % (generation, floor, tag)
+
+
+
+def urlTag(url):
+    """
+    @return: The tag of a URL identity: 64 hex digits of SHA-256 over its
+        injective encoding.
+    """
+    return hashlib.sha256(encodeKey(url)).hexdigest().encode("ascii")
+
+
+
+def generationSeed():
+    """
+    @return: What a lost counter restarts from: milliseconds since the
+        epoch, above any generation handed out before.
+    """
+    return int(time.time() * 1000)
+
+
+
+def newToken():
+    """
+    @return: A lease token no other holder has, L{bytes}.
+    """
+    return binascii.hexlify(os.urandom(16))
+
+
+
+@implementer(IPageStore, ILeaseStore)
+class SharedStore(object):
+    """
+    The base of L{MemcachedStore} and L{RedisStore}.
+
+    Every call has a deadline and goes through a L{CircuitBreaker}; a call
+    that times out drops its connection.  An invalidation the server did not
+    get is kept, and sent before this store's next call, which fails if it
+    still cannot be sent: nothing invalidated is served again by this
+    process after the server comes back.
+
+    Subclasses implement the primitives C{_fetch}, C{_fencedSet},
+    C{_remove}, C{_bump}, C{_addLease} and C{_removeLease}, each called
+    with a connected protocol and returning a L{Deferred}.
+
+    @cvar shared: Tells L{PageCache} that entries cross processes (and
+        hosts), so their C{created} times must be wall-clock times.
+    @ivar maxEntryBytes: Encoded entries larger than this are not stored.
+    @ivar entryTimeout: Seconds the server keeps an entry (C{0}: until
+        evicted).
+    """
+    shared = True
+    name = "shared"
+    defaultPort = None
+    _log = Logger()
+
+    def __init__(self, host="127.0.0.1", port=None, timeout=1.0,
+                 namespace=b"nevowcache:1:", maxEntryBytes=1000000,
+                 entryTimeout=0, secret=None, maxFailures=5, coolDown=10.0,
+                 maxPendingInvalidations=1000, reactor=None, endpoint=None):
+        """
+        @param host: The server's host name or IP address.
+        @param port: Its TCP port.
+        @param timeout: Seconds any one call (and a connection attempt) may
+            take before it counts as failed, is given up and its connection
+            dropped.
+        @param namespace: Prefixes every name this store uses (printable
+            ASCII without spaces, 100 bytes at most): stores with different
+            namespaces share nothing.  Change it to drop a whole cache.
+        @param maxEntryBytes: Encoded entries larger than this are not
+            stored.
+        @param entryTimeout: Seconds the server keeps an entry; C{0} until
+            evicted.  Generation records and leases are not affected.
+        @param secret: If given (L{bytes}), entries are signed with
+            HMAC-SHA256 under it and unsigned or wrongly signed ones are
+            misses: use it when others can write to the server.
+        @param maxFailures: Failures in a row after which the store is
+            skipped for C{coolDown} seconds.
+        @param maxPendingInvalidations: URLs whose invalidation is kept for
+            a later call at most; past it, a L{clear} is kept instead.
+        @param reactor: An L{IReactorTCP} and L{IReactorTime}; by default
+            the global reactor, imported when first needed.
+        @param endpoint: An L{IStreamClientEndpoint} to use instead of
+            C{host} and C{port} (a UNIX socket, TLS, a test double).
+        """
+        if port is None:
+            port = self.defaultPort
+        if not isinstance(namespace, bytes) or not _NAMESPACE.match(namespace):
+            raise ValueError("namespace must be at most 100 bytes of printable "
+                             "ASCII without spaces: %r" % (namespace,))
+        if secret is not None and not isinstance(secret, bytes):
+            raise TypeError("secret must be bytes")
+        if entryTimeout < 0:
+            raise ValueError("entryTimeout must be 0 or more")
+        self._reactor = reactor
+        self.host = host
+        self.port = port
+        self.timeout = timeout
+        self.namespace = namespace
+        self.maxEntryBytes = maxEntryBytes
+        self.entryTimeout = entryTimeout
+        self.maxPendingInvalidations = maxPendingInvalidations
+        self._secret = secret
+        self._breaker = CircuitBreaker(reactor, timeout, maxFailures, coolDown,
+                                       name=u"%s store %s:%s" % (self.name, host, port))
+        if endpoint is None:
+            def endpoint():
+                return clientEndpoint(self.reactor, host, port, timeout)
+        self._connection = Connection(endpoint, self._buildProtocol, self._whenReady,
+                                      self._factoryClass)
+        self._pending = OrderedDict()
+        self._pendingClear = None
+        self._counts = dict.fromkeys(
+            ("stored", "fenced", "tooLarge", "badValues", "badRecords",
+             "leasesTaken", "leasesBusy"), 0)
+
+    _factoryClass = None
+
+
+    @property
+    def reactor(self):
+        if self._reactor is None:
+            from twisted.internet import reactor
+            self._reactor = reactor
+        return self._reactor
+
+
+    # Names
+
+    def _entryName(self, key):
+        return self.namespace + b"e:" + key.digest()
+
+
+    def _leaseName(self, key):
+        return self.namespace + b"l:" + key.digest()
+
+
+    def _urlName(self, tag):
+        return self.namespace + b"u:" + tag
+
+
+    @property
+    def _clearName(self):
+        return self.namespace + b"c"
+
+
+    @property
+    def _counterName(self):
+        return self.namespace + b"g"
+
+
+    # Running calls
+
+    def _call(self, primitive, *args):
+        """
+        Run a primitive on a connection, within the deadline and through the
+        breaker, after any invalidations still to be sent.
+        """
+        def operation(protocol):
+            if self._pending or self._pendingClear is not None:
+                d = self._flush(protocol)
+                d.addCallback(lambda ignored: primitive(protocol, *args))
+                return d
+            return primitive(protocol, *args)
+        return self._breaker.call(self._connection.run, operation)
+
+
+    @defer.inlineCallbacks
+    def _flush(self, protocol):
+        hard = self._pendingClear
+        if hard is not None:
+            yield self._bump(protocol, self._clearName, CLEAR_TAG, hard)
+            if self._pendingClear is hard or not self._pendingClear:
+                self._pendingClear = None
+        for url, hard in list(self._pending.items()):
+            tag = urlTag(url)
+            yield self._bump(protocol, self._urlName(tag), tag, hard)
+            if url in self._pending and (hard or not self._pending[url]):
+                del self._pending[url]
+        self._log.info(u"Sent the invalidations kept while {store} was unreachable",
+                       store=self.name)
+
+
+    def _keep(self, failure, url, hard):
+        """
+        Keep an invalidation the server did not get, for the next call.
+        """
+        if url is None:
+            self._pendingClear = bool(self._pendingClear) or hard
+        else:
+            self._pending[url] = self._pending.get(url, False) or hard
+            if len(self._pending) > self.maxPendingInvalidations:
+                self._pendingClear = (bool(self._pendingClear)
+                                      or any(self._pending.values()))
+                self._pending.clear()
+        self._log.warn(u"{store} did not get an invalidation ({error}); it is "
+                       u"kept, and sent before this store's next call",
+                       store=self.name, error=failure.getErrorMessage())
+        return failure
+
+
+    def _generationOf(self, urlRecord, tag, clearRecord):
+        try:
+            clearGeneration, clearFloor = parseRecord(clearRecord, CLEAR_TAG)
+            urlGeneration, urlFloor = parseRecord(urlRecord, tag)
+        except BadRecord:
+            self._counts["badRecords"] += 1
+            # The connection may be answering for other names: never use it
+            # again.
+            self._connection.drop()
+            raise
+        return Generation(clearGeneration, clearFloor, urlGeneration, urlFloor)
+
+
+    # IPageStore
+
+    def lookup(self, key):
+        tag = urlTag(key.url)
+        d = self._call(self._fetch, [self._entryName(key), self._urlName(tag),
+                                     self._clearName])
+        d.addCallback(self._found, key, tag)
+        return d
+
+
+    def _found(self, values, key, tag):
+        data, urlRecord, clearRecord = values
+        generation = self._generationOf(urlRecord, tag, clearRecord)
+        entry = decodeEntry(data, key, self._secret)
+        if entry is None and data is not None:
+            self._counts["badValues"] += 1
+        return (entry, generation)
+
+
+    def store(self, key, entry):
+        try:
+            data = encodeEntry(entry, self._secret)
+        except (TypeError, ValueError):
+            return defer.fail()
+        if len(data) > self.maxEntryBytes:
+            self._counts["tooLarge"] += 1
+            return defer.succeed(False)
+        stamp = None if entry.generation is None else tuple(entry.generation)
+        tag = urlTag(key.url)
+        d = self._call(self._fencedSet, self._entryName(key), self._urlName(tag),
+                       tag, data, stamp)
+
+        def stored(ok):
+            self._counts["stored" if ok else "fenced"] += 1
+            return ok
+        return d.addCallback(stored)
+
+
+    def delete(self, key):
+        return self._call(self._remove, self._entryName(key)).addCallback(
+            lambda ignored: None)
+
+
+    def invalidate(self, url, hard):
+        tag = urlTag(url)
+        d = self._call(self._bump, self._urlName(tag), tag, bool(hard))
+        return d.addCallbacks(lambda ignored: None, self._keep,
+                              errbackArgs=(url, bool(hard)))
+
+
+    def clear(self, hard):
+        d = self._call(self._bump, self._clearName, CLEAR_TAG, bool(hard))
+        return d.addCallbacks(lambda ignored: None, self._keep,
+                              errbackArgs=(None, bool(hard)))
+
+
+    def stats(self):
+        """
+        @return: C{entries}, C{bytes} and C{evictions} are L{None}: only the
+            server knows them.  The rest counts what this process saw:
+            C{stored}, C{fenced} (not stored: invalidated since the render
+            began, or raced by another writer), C{tooLarge}, C{badValues}
+            (values that were not an entry of their key), C{badRecords},
+            C{storeCalls}, C{storeFailures}, C{storeTimeouts},
+            C{shortCircuits} (calls skipped while the circuit was open),
+            C{circuit} (its state), C{pendingInvalidations} and
+            C{connects}.
+        """
+        breaker = self._breaker
+        result = {"entries": None, "bytes": None, "evictions": None,
+                  "storeCalls": breaker.calls, "storeFailures": breaker.failedCalls,
+                  "storeTimeouts": breaker.timeouts,
+                  "shortCircuits": breaker.shortCircuits, "circuit": breaker.state,
+                  "pendingInvalidations": len(self._pending)
+                  + (self._pendingClear is not None),
+                  "connects": self._connection.connects}
+        result.update(self._counts)
+        return result
+
+
+    # ILeaseStore
+
+    def acquireLease(self, key, ttl):
+        token = newToken()
+        d = self._call(self._addLease, self._leaseName(key), token, ttl)
+
+        def added(ok):
+            self._counts["leasesTaken" if ok else "leasesBusy"] += 1
+            return token if ok else None
+        return d.addCallback(added)
+
+
+    def releaseLease(self, key, token):
+        return self._call(self._removeLease, self._leaseName(key), token)
+
+
+    # The rest
+
+    def close(self):
+        """
+        Close the connection to the server.  Calls fail from then on.
+
+        @return: A L{Deferred} that fires once it is closed.
+        """
+        return self._connection.close()
+
+
+    def __repr__(self):
+        return "<%s %s:%s namespace=%r>" % (type(self).__name__, self.host,
+                                            self.port, self.namespace)

@@ -1,0 +1,473 @@
+# -*- test-case-name: tests.test_web -*-
+"""
+The twisted.web adapter: L{CachedResource}, L{cached}, L{ElementResource}
+and L{renderElementCached} (Python 2.7 with Twisted 20.3, and Python 3).
+
+A thin layer over L{PageCache}: it builds the key from the traversed
+request, renders the resource against a L{CaptureRequest} of the live
+request, and for a background refresh against a L{CaptureRequest} of a
+snapshot of that request (L{_SnapshotRequest}) taken while it was alive.
+The answer goes on the live request after the resource returned
+C{NOT_DONE_YET}, unless its client has gone.
+"""
+
+from __future__ import absolute_import, division
+
+import copy
+from io import BytesIO
+
+from twisted.logger import Logger
+from twisted.python.components import Componentized, proxyForInterface
+from twisted.python.compat import intToBytes
+from twisted.web import http, server
+from twisted.web.error import UnsupportedMethod
+from twisted.web.http_headers import Headers
+from twisted.web.resource import IResource, Resource
+from twisted.web.template import flattenString
+
+from nevowcache._engine import CachePolicy, defaultPageCache, refreshHeaders
+from nevowcache._key import CacheKey
+from nevowcache._response import CaptureRequest
+
+__all__ = ["CachedResource", "ElementResource", "cached", "renderElementCached"]
+
+_log = Logger()
+
+# What Nevow sends for its pages; flattened templates are UTF-8.
+_HTML = b"text/html; charset=UTF-8"
+
+
+
+def _pageName(resource):
+    cls = type(resource)
+    return "%s.%s" % (cls.__module__, cls.__name__)
+
+
+
+class _CacheFront(object):
+    """
+    The cache in front of a resource's own render (C{_renderUncached}):
+    what L{CachedResource} and the wrapper made by L{cached} share.
+    """
+    pageCache = None
+    cacheTimeout = 60
+    cacheGrace = None
+    cacheVary = ()
+
+    def cacheKey(self, request):
+        """
+        Add to, or replace, the key of this request.
+
+        @param request: The live request after traversal, or the snapshot a
+            background refresh renders with.
+        @return: L{None} for the default key; a tuple of bytes, text,
+            integers and L{None} to add to it; or a whole L{CacheKey} to use
+            instead (which L{PageCache.invalidate} then no longer reaches by
+            URL unless its C{url} is the request's).
+        """
+        return None
+
+
+    def _renderUncached(self, request):
+        """
+        Render without the cache, as C{IResource.render} does.
+        """
+        raise NotImplementedError()
+
+
+    def _cachedName(self):
+        """
+        @return: The page name in the key.
+        """
+        return _pageName(self)
+
+
+    def _cache(self):
+        return self.pageCache if self.pageCache is not None else defaultPageCache
+
+
+    def _cacheKeyFor(self, cache, request, policy):
+        extra = self.cacheKey(request)
+        if isinstance(extra, CacheKey):
+            return extra
+        return cache.keyFor(request, self._cachedName(), policy.vary, extra)
+
+
+    def _renderCached(self, request):
+        """
+        Answer C{request} through the cache.
+
+        @return: C{NOT_DONE_YET}, or what the uncached render returns when
+            the request does not use the cache.
+        """
+        if self.cacheTimeout is None:
+            return self._renderUncached(request)
+        cache = self._cache()
+        reason = cache.bypassReason(request)
+        if reason is not None:
+            request.setHeader(b"cache-status", cache.bypassed(reason, request))
+            return self._renderUncached(request)
+        policy = CachePolicy.fromPage(self)
+        key = self._cacheKeyFor(cache, request, policy)
+        live = _LiveRequest(request)
+        d = cache.serve(
+            request, key, policy,
+            lambda: self._captureRender(request),
+            lambda: _Refresher(self, cache, request, key, policy))
+        d.addCallbacks(live.answer, live.failed)
+        d.addErrback(live.broken)
+        return server.NOT_DONE_YET
+
+
+    def _captureRender(self, underlying):
+        """
+        Render into a capture of C{underlying}, whether the render returns
+        its body or C{NOT_DONE_YET} and writes it later.
+
+        @return: A L{Deferred} firing with the finished L{CaptureRequest},
+            or failing with the render's failure.
+        """
+        capture = CaptureRequest(underlying)
+        finished = capture.notifyFinish()
+        try:
+            body = self._renderUncached(capture)
+            if body is not server.NOT_DONE_YET:
+                if not isinstance(body, bytes):
+                    raise TypeError("%r rendered %r, not bytes or NOT_DONE_YET"
+                                    % (self, body))
+                capture.write(body)
+                capture.finish()
+        except BaseException:
+            # Whatever failure the capture got too is this one.
+            finished.addErrback(lambda failure: None)
+            raise
+        return finished.addCallback(lambda _: capture)
+
+
+
+class CachedResource(_CacheFront, Resource):
+    """
+    A L{twisted.web.resource.Resource} with a cache in front.
+
+    Write C{render_GET} as usual: return the body as L{bytes}, or
+    C{NOT_DONE_YET} and C{write}/C{finish} the request later.  It renders
+    into a capture, which decides whether the response may be stored (no
+    session, no cookies, no undeclared request header read, C{200}, ...);
+    the answer is then written on the real request, with a
+    C{Content-Length}.  Cached resources therefore behave as if buffered.
+    Children are not cached unless they are cached resources themselves.
+
+    @cvar pageCache: The L{PageCache} to use; L{None} for
+        L{nevowcache.defaultPageCache}.
+    @cvar cacheTimeout: Seconds an entry stays fresh; C{0} for fresh until
+        invalidated; L{None} to not cache at all.
+    @cvar cacheGrace: Seconds past C{cacheTimeout} that a stale entry is
+        still served at once while one background render refreshes it;
+        L{None} (the default) for always.
+    @cvar cacheVary: Names of the request headers the resource reads; their
+        values join the key.  A render that reads any other request header
+        is not stored.
+    """
+
+    def __init__(self):
+        # Explicitly: on Python 2 Resource is a classic class, and
+        # object.__init__ comes before it in this class's MRO.
+        Resource.__init__(self)
+
+
+    def render(self, request):
+        """
+        Answer from the cache, or render and maybe store.
+        """
+        return self._renderCached(request)
+
+
+    def _renderUncached(self, request):
+        return Resource.render(self, request)
+
+
+
+class _CachedWrapper(_CacheFront, proxyForInterface(IResource, "_wrapped")):
+    """
+    A cache in front of another L{IResource}; see L{cached}.
+    """
+
+    def __init__(self, wrapped, pageCache, cacheTimeout, cacheGrace, cacheVary,
+                 cacheKey):
+        super(_CachedWrapper, self).__init__(wrapped)
+        self.pageCache = pageCache
+        self.cacheTimeout = cacheTimeout
+        self.cacheGrace = cacheGrace
+        self.cacheVary = cacheVary
+        self._cacheKeyFunction = cacheKey
+
+
+    def __repr__(self):
+        return "<cached %r>" % (self._wrapped,)
+
+
+    def cacheKey(self, request):
+        if self._cacheKeyFunction is None:
+            return None
+        return self._cacheKeyFunction(request)
+
+
+    def render(self, request):
+        """
+        Answer from the cache, or render the wrapped resource and maybe
+        store.
+        """
+        return self._renderCached(request)
+
+
+    def _renderUncached(self, request):
+        return self._wrapped.render(request)
+
+
+    def _cachedName(self):
+        return _pageName(self._wrapped)
+
+
+
+def cached(resource, cacheTimeout=60, cacheGrace=None, cacheVary=(),
+           pageCache=None, cacheKey=None):
+    """
+    Put a cache in front of an existing resource, as in
+    C{Site(cached(legacyResource, cacheTimeout=30))}.
+
+    Only the resource's own render is cached: its children are looked up
+    on it as before and are not cached unless they are cached resources
+    themselves.
+
+    @param resource: An L{IResource}.
+    @param cacheTimeout: As L{CachedResource.cacheTimeout}.
+    @param cacheGrace: As L{CachedResource.cacheGrace}.
+    @param cacheVary: As L{CachedResource.cacheVary}.
+    @param pageCache: A L{PageCache}, or L{None} for
+        L{nevowcache.defaultPageCache}.
+    @param cacheKey: L{None}, or a callable taking the request and returning
+        what L{CachedResource.cacheKey} returns.
+    @return: An L{IResource} that renders C{resource} through the cache.
+    @raise ValueError: If the timeout or grace is negative.
+    """
+    if cacheTimeout is not None:
+        CachePolicy(cacheTimeout, cacheGrace, cacheVary)
+    return _CachedWrapper(resource, pageCache, cacheTimeout, cacheGrace,
+                          tuple(cacheVary), cacheKey)
+
+
+
+def renderElementCached(request, element, doctype=b"<!DOCTYPE html>"):
+    """
+    Render a L{twisted.web.template} element as a whole page, the way a
+    cached page must: unlike L{twisted.web.template.renderElement}, which
+    answers an error with status C{200} and an error C{<div>}, a flattening
+    error goes to C{request.processingFailed}, so the page is answered with
+    a C{500} and never stored.
+
+    The page is flattened in memory, then written at once.  The
+    C{Content-Type} is C{text/html; charset=UTF-8} unless the render set
+    another.
+
+    @param request: The request (in a L{CachedResource}, its capture).
+    @param element: An L{IRenderable}, such as a
+        L{twisted.web.template.Element}.
+    @param doctype: The first line of the page, L{bytes}; L{None} for none.
+    @return: C{NOT_DONE_YET}.
+    """
+    gone = []
+    request.notifyFinish().addBoth(gone.append)
+    d = flattenString(request, element)
+
+    def flattened(body):
+        if gone:
+            return
+        if not request.responseHeaders.hasHeader(b"content-type"):
+            request.setHeader(b"content-type", _HTML)
+        if doctype is not None:
+            body = doctype + b"\n" + body
+        request.write(body)
+        request.finish()
+
+    def failed(reason):
+        if gone:
+            _log.failure(u"Rendering {element!r} failed after its client went away",
+                         reason, element=element)
+        else:
+            request.processingFailed(reason)
+    d.addCallbacks(flattened, failed)
+    d.addErrback(lambda reason: _log.failure(
+        u"Could not answer with {element!r}", reason, element=element))
+    return server.NOT_DONE_YET
+
+
+
+class ElementResource(CachedResource):
+    """
+    A cached page that renders a L{twisted.web.template.Element}: define
+    L{element}.  See L{renderElementCached}.
+
+    @cvar doctype: The first line of the page, L{bytes}; L{None} for none.
+    """
+    doctype = b"<!DOCTYPE html>"
+
+    def element(self, request):
+        """
+        @param request: The request (its capture, when rendering through
+            the cache).
+        @return: The element to render for C{request}.
+        """
+        raise NotImplementedError("%s must define element(request)" % (_pageName(self),))
+
+
+    def render_GET(self, request):
+        """
+        Render L{element} through L{renderElementCached}.
+        """
+        return renderElementCached(request, self.element(request), self.doctype)
+
+
+
+class _LiveRequest(object):
+    """
+    Puts an answer on the live request, unless its client has gone.
+    """
+
+    def __init__(self, request):
+        self._request = request
+        self._gone = False
+        request.notifyFinish().addErrback(self._lost)
+
+
+    def _lost(self, reason):
+        self._gone = True
+
+
+    def gone(self):
+        """
+        @return: Whether the client went away (nothing can be written).
+        """
+        return self._gone or getattr(self._request, "_disconnected", False)
+
+
+    def answer(self, answer):
+        """
+        Write an L{Answer} and finish the request.
+        """
+        if self.gone():
+            return
+        request = self._request
+        body = answer.replay(request)
+        request.write(body)
+        request.finish()
+
+
+    def failed(self, reason):
+        """
+        The render failed: answer with an error, as twisted.web does.
+        """
+        if self.gone():
+            _log.failure(u"Rendering {uri} failed after its client went away", reason,
+                         uri=self._request.uri)
+            return
+        if reason.check(UnsupportedMethod):
+            _notAllowed(self._request, reason.value.allowedMethods)
+        else:
+            self._request.processingFailed(reason)
+
+
+    def broken(self, reason):
+        _log.failure(u"Could not answer {uri}", reason, uri=self._request.uri)
+
+
+
+def _notAllowed(request, allowedMethods):
+    """
+    Answer C{405 Method Not Allowed}, as L{twisted.web.server.Request.render}
+    does for a resource without C{render_GET}.
+    """
+    body = (b"<html><head><title>405 - Method Not Allowed</title></head><body>"
+            b"<h1>Method Not Allowed</h1></body></html>")
+    request.setResponseCode(http.NOT_ALLOWED)
+    request.setHeader(b"allow", b", ".join(allowedMethods))
+    request.setHeader(b"content-type", b"text/html; charset=utf-8")
+    request.setHeader(b"content-length", intToBytes(len(body)))
+    request.write(body)
+    request.finish()
+
+
+
+class _SnapshotRequest(server.Request):
+    """
+    What a background refresh renders with: a copy of the inputs of a live
+    request, taken while it was alive.
+
+    It has the request's method-independent inputs (URI, path, arguments,
+    C{prepath} and C{postpath}, protocol, Host, scheme, addresses and
+    request headers, minus cookies, credentials and conditionals; see
+    L{refreshHeaders}) and no connection.  Everything
+    L{twisted.web.server.Request} computes from those (C{prePathURL},
+    C{URLPath}, C{getRequestHostname}, C{getHeader}, ...) works as on the
+    live request.  It is only ever rendered through a L{CaptureRequest},
+    which records the response; it has no session.
+    """
+
+    def __init__(self, request):
+        # Not server.Request.__init__: there is no channel.
+        Componentized.__init__(self)
+        self.channel = None
+        self.transport = None
+        self.notifications = []
+        self.queued = False
+        self.site = getattr(request, "site", None)
+        self.sitepath = list(getattr(request, "sitepath", ()))
+        self.appRootURL = getattr(request, "appRootURL", None)
+        self.method = b"GET"
+        self.uri = request.uri
+        self.path = request.path
+        self.args = copy.deepcopy(request.args)
+        self.prepath = list(request.prepath)
+        self.postpath = list(request.postpath)
+        self.clientproto = request.clientproto
+        self.requestHeaders = Headers()
+        for name, values in refreshHeaders(request.requestHeaders):
+            self.requestHeaders.setRawHeaders(name, values)
+        self.responseHeaders = Headers()
+        self.received_cookies = {}
+        self.cookies = []
+        self.client = request.client
+        self.host = request.getHost()
+        # Called, not copied: a virtual host may have replaced the method.
+        self._forceSSL = bool(request.isSecure())
+        self.content = BytesIO()
+
+
+    def getSession(self, *args, **kwargs):
+        raise RuntimeError("a background refresh has no session")
+
+
+
+class _Refresher(object):
+    """
+    Renders a resource again, later, on a snapshot of the request that
+    found its entry stale.
+    """
+
+    def __init__(self, front, cache, request, key, policy):
+        self._front = front
+        self._cache = cache
+        self._key = key
+        self._policy = policy
+        self._request = _SnapshotRequest(request)
+
+
+    def __call__(self):
+        """
+        @return: A L{Deferred} firing with the finished L{CaptureRequest}.
+        @raise RuntimeError: If the snapshot is not under the key being
+            refreshed (a C{cacheKey} that read what the snapshot lacks).
+        """
+        front, request = self._front, self._request
+        if front._cacheKeyFor(self._cache, request, self._policy) != self._key:
+            raise RuntimeError("background refresh of %r found another key" % (self._key,))
+        return front._captureRender(request)
