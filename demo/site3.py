@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_demo -*-
+# -*- test-case-name: tests.test_demo3 -*-
 """
 The nevowcache demo on twisted.web: the pages of L{demo.site}, written with
 L{twisted.web.template} and served with the twisted.web adapter.  It runs on
@@ -85,7 +85,6 @@ class Home(ElementResource):
     """
     Cached for 10 seconds; stale for up to an hour while it refreshes.
     """
-    pageCache = cache
     cacheTimeout = 10
     cacheGrace = 3600
 
@@ -114,7 +113,6 @@ class Slow(ElementResource):
     """
     The slow page, cached for a minute.
     """
-    pageCache = cache
     cacheTimeout = 60
 
     def element(self, request):
@@ -152,7 +150,6 @@ class SessionPage(ElementResource):
     """
     Uses the session, so the cache never stores it.
     """
-    pageCache = cache
 
     def element(self, request):
         return SessionElement()
@@ -166,9 +163,14 @@ class StatusElement(Element):
     loader = TagLoader(_layout("Cache status", T.transparent(render="stats"),
                                T.p(T.a(href="/status.json")("as JSON"))))
 
+    def __init__(self, pageCache):
+        Element.__init__(self)
+        self.pageCache = pageCache
+
+
     @renderer
     def stats(self, request, tag):
-        stats = cache.stats()
+        stats = self.pageCache.stats()
         return T.table([T.tr(T.th(name), T.td(str(stats[name]))) for name in sorted(stats)])
 
 
@@ -179,46 +181,56 @@ class Status(resource.Resource):
     """
     isLeaf = True
 
+    def __init__(self, pageCache):
+        resource.Resource.__init__(self)
+        self.pageCache = pageCache
+
+
     def render_GET(self, request):
-        return renderElementCached(request, StatusElement())
+        return renderElementCached(request, StatusElement(self.pageCache))
 
 
 
-class StatusJSON(resource.Resource):
+class StatusJSON(Status):
     """
     The statistics as JSON.
     """
-    isLeaf = True
 
     def render_GET(self, request):
         request.setHeader(b"content-type", b"application/json")
-        return json.dumps(cache.stats(), sort_keys=True).encode("ascii")
+        return json.dumps(self.pageCache.stats(), sort_keys=True).encode("ascii")
 
 
 
 class Root(Home):
     """
-    The home page, and the rest as its children.
+    The home page, and the rest as its children, all on one cache.
     """
 
-    def __init__(self):
+    def __init__(self, pageCache):
         Home.__init__(self)
-        self.putChild(b"", self)
-        self.putChild(b"slow", Slow())
-        self.putChild(b"slow-uncached", SlowUncached())
-        self.putChild(b"session", SessionPage())
-        self.putChild(b"status", Status())
-        self.putChild(b"status.json", StatusJSON())
+        children = {b"": self, b"slow": Slow(), b"slow-uncached": SlowUncached(),
+                    b"session": SessionPage()}
+        for name, child in children.items():
+            child.pageCache = pageCache
+            self.putChild(name, child)
+        self.putChild(b"status", Status(pageCache))
+        self.putChild(b"status.json", StatusJSON(pageCache))
 
 
 
-def makeSite(reactor=None):
+def makeSite(pageCache=None, reactor=None):
     """
+    @param pageCache: The L{PageCache} of every page; by default this
+        module's C{cache}.
     @param reactor: The reactor of the site's connections and sessions; by
         default the global one.
     @return: The demo's L{server.Site}.
     """
-    return server.Site(Root(), reactor=reactor)
+    site = server.Site(Root(cache if pageCache is None else pageCache), reactor=reactor)
+    if reactor is not None:
+        site.sessionFactory = lambda site, uid: server.Session(site, uid, reactor=reactor)
+    return site
 
 
 

@@ -16,9 +16,11 @@ twisted.web adapter is in L{nevowcache.web}.
 from __future__ import absolute_import, division
 
 from nevowcache._engine import Answer, CachePolicy, PageCache, defaultPageCache
-from nevowcache._interfaces import Generation, IPageStore
+from nevowcache._interfaces import Generation, ILeaseStore, IPageStore
 from nevowcache._key import CacheKey
+from nevowcache._memcached import MemcachedStore
 from nevowcache._memory import MemoryStore
+from nevowcache._redis import RedisStore
 from nevowcache._response import CacheEntry, CaptureRequest
 
 __version__ = "0.1.0"
@@ -26,10 +28,14 @@ __version__ = "0.1.0"
 __all__ = [
     "CachedPage",
     "CachedPageMixin",
+    "CachingSite",
     "PageCache",
     "MemoryStore",
+    "MemcachedStore",
+    "RedisStore",
     "defaultPageCache",
     "IPageStore",
+    "ILeaseStore",
     "CacheKey",
     "CacheEntry",
     "CachePolicy",
@@ -38,7 +44,7 @@ __all__ = [
     "Generation",
 ]
 
-_NEVOW_NAMES = ("CachedPage", "CachedPageMixin")
+_NEVOW_NAMES = ("CachedPage", "CachedPageMixin", "CachingSite")
 
 
 def _nevowMissing(name):
@@ -57,3 +63,4 @@ except ImportError:
         raise AttributeError("module 'nevowcache' has no attribute %r" % (name,))
 else:
     from nevowcache._nevowpage import CachedPage, CachedPageMixin  # noqa: F401
+    from nevowcache._nevowsite import CachingSite  # noqa: F401

@@ -100,8 +100,10 @@ class Connection(object):
             drops the connection the operation runs on.
         """
         used = []
+        cancelled = []
 
         def cancel(result):
+            cancelled.append(True)
             if used:
                 self.drop(used[0])
 
@@ -113,8 +115,9 @@ class Connection(object):
 
         def settle(outcome):
             # After a cancel, the operation's own outcome is only the
-            # failure the dropped connection gave it.
-            if not result.called:
+            # failure the dropped connection gave it: the caller has its
+            # CancelledError already.
+            if not cancelled and not result.called:
                 result.callback(outcome)
         self._connected().addCallback(connected).addBoth(settle)
         return result
@@ -154,6 +157,9 @@ class Connection(object):
     def _connected(self):
         if self._closed:
             return defer.fail(StoreUnavailable("store closed"))
+        if self._protocol is not None and self._protocol.dropped:
+            # Dropped, and connectionLost not called yet.
+            self._protocol = None
         if self._protocol is not None:
             return defer.succeed(self._protocol)
         waiter = defer.Deferred()

@@ -14,12 +14,14 @@ from __future__ import absolute_import, division
 
 from collections import OrderedDict
 
-from twisted.internet import defer
+from twisted.internet import defer, task
 from twisted.logger import Logger
 from twisted.python.compat import intToBytes
+from twisted.python.failure import Failure
 
 from nevowcache._compat import monotonicClock
 from nevowcache._compat import wallClock as _wallClock
+from nevowcache._interfaces import ILeaseStore, StoreUnavailable
 from nevowcache._key import (
     CacheKey, requestUrlIdentity, urlIdentity, urlIdentityFromString, varyValue)
 from nevowcache._memory import MemoryStore
@@ -31,7 +33,7 @@ __all__ = ["PageCache", "CachePolicy", "Answer", "refreshHeaders"]
 _STATS = ("hits", "staleHits", "misses", "collapsed", "renders", "refreshes",
           "refreshFailures", "refreshesSkipped", "bypasses", "refusals",
           "renderFailures", "waiterTimeouts", "storeErrors", "varyOverflows",
-          "unsafeInvalidations")
+          "unsafeInvalidations", "leaseWaits", "leaseTimeouts", "leaseBusy")
 
 # How many URLs the variant counts are kept for.
 _MAX_VARIANT_URLS = 10000
@@ -239,12 +241,19 @@ class PageCache(object):
         served uncached, counted in C{stats()["varyOverflows"]} and logged.
     @ivar invalidateOnUnsafe: Whether a successful POST, PUT, DELETE or
         PATCH to a cached page softly invalidates its URL (default true).
+    @ivar leaseTimeout: With a store shared by processes (an
+        L{ILeaseStore}): seconds a process may hold the lease of a key it
+        renders before the lease lapses and another may render it.
+    @ivar leasePoll: Seconds between two looks at the store while another
+        process holds the lease of a missing key; such a request waits at
+        most C{waitTimeout}, then renders on its own and does not store.
     """
     _log = Logger()
 
     def __init__(self, store=None, reactor=None, clock=None, waitTimeout=30.0,
                  renderTimeout=60.0, refreshBackoff=1.0, maxRefreshBackoff=300.0,
-                 maxRefreshes=4, wallClock=None, maxVariants=32):
+                 maxRefreshes=4, wallClock=None, maxVariants=32,
+                 leaseTimeout=None, leasePoll=0.05):
         """
         @param store: An L{IPageStore}; by default a L{MemoryStore}.
         @param reactor: An L{IReactorTime} for scheduling; by default the
@@ -252,14 +261,21 @@ class PageCache(object):
         @param clock: What C{seconds()} ages entries.  By default the
             C{reactor} when one is given (a L{task.Clock} in tests), else a
             monotonic clock, so that wall-clock jumps do not change
-            freshness.
+            freshness; but the time of day for a store whose C{shared}
+            attribute is true, since other processes, on other hosts, age
+            its entries too.
         @param wallClock: What C{seconds()} dates C{Last-Modified}: by
             default the C{reactor} when one is given, else C{time.time}.
         """
         if store is None:
             store = MemoryStore()
         if clock is None:
-            clock = reactor if reactor is not None else monotonicClock()
+            if reactor is not None:
+                clock = reactor
+            elif getattr(store, "shared", False):
+                clock = _wallClock()
+            else:
+                clock = monotonicClock()
         if wallClock is None:
             wallClock = reactor if reactor is not None else _wallClock()
         self.store = store
@@ -272,6 +288,8 @@ class PageCache(object):
         self.maxRefreshBackoff = maxRefreshBackoff
         self.maxRefreshes = maxRefreshes
         self.maxVariants = maxVariants
+        self.leaseTimeout = renderTimeout if leaseTimeout is None else leaseTimeout
+        self.leasePoll = leasePoll
         self.invalidateOnUnsafe = True
         self._variants = OrderedDict()
         self._flights = {}
@@ -382,9 +400,15 @@ class PageCache(object):
 
     def _storeFailed(self, failure, operation, result=(None, None)):
         self._stats["storeErrors"] += 1
-        self._log.failure(u"Store {store} failed during {operation}; serving uncached",
-                          failure, store=getattr(self.store, "name", self.store),
-                          operation=operation)
+        store = getattr(self.store, "name", self.store)
+        if failure.check(StoreUnavailable):
+            # Said once by the store when it gave up; not once per request.
+            self._log.debug(u"Store {store} unavailable during {operation}: "
+                            u"{error}", store=store, operation=operation,
+                            error=failure.getErrorMessage())
+        else:
+            self._log.failure(u"Store {store} failed during {operation}; serving "
+                              u"uncached", failure, store=store, operation=operation)
         return result
 
 
@@ -401,13 +425,7 @@ class PageCache(object):
             age = max(0, self._clock.seconds() - entry.created)
             timeout = policy.timeout
             if verdict == "valid" and (timeout == 0 or age < timeout):
-                self._stats["hits"] += 1
-                status = b"nevowcache; hit"
-                if timeout:
-                    # Whole seconds, so that Age + ttl is the timeout.
-                    status += b"; ttl=" + intToBytes(int(timeout - int(age)))
-                return Answer(entry, status=status, age=age,
-                              cacheControl=policy.downstream(age, False))
+                return self._hit(entry, age, policy)
             if policy.grace is None or age < timeout + policy.grace:
                 self._stats["staleHits"] += 1
                 self._scheduleRefresh(key, policy, makeRefresher, generation, entry)
@@ -428,6 +446,38 @@ class PageCache(object):
         if flight is not None:
             return self._wait(flight, render, policy)
         return self._lead(key, policy, render, generation, missKind, previous)
+
+
+    def _hit(self, entry, age, policy):
+        self._stats["hits"] += 1
+        status = b"nevowcache; hit"
+        if policy.timeout:
+            # Whole seconds, so that Age + ttl is the timeout.
+            status += b"; ttl=" + intToBytes(int(policy.timeout - int(age)))
+        return Answer(entry, status=status, age=age,
+                      cacheControl=policy.downstream(age, False))
+
+
+    def freshAnswer(self, key, policy):
+        """
+        Answer a request at once if its entry is fresh and the store can say
+        so synchronously (it has C{peek}, as L{MemoryStore} does).
+
+        This is the same decision L{serve} makes for a fresh hit, for
+        callers that answer before traversal (L{CachingSite}).
+
+        @return: An L{Answer}, or L{None} to go the normal way.
+        """
+        peek = getattr(self.store, "peek", None)
+        if peek is None:
+            return None
+        entry, generation = peek(key)
+        if entry is None or generation.judge(entry.generation) != "valid":
+            return None
+        age = max(0, self._clock.seconds() - entry.created)
+        if policy.timeout and age >= policy.timeout:
+            return None
+        return self._hit(entry, age, policy)
 
 
     def _render(self, render):
@@ -458,8 +508,33 @@ class PageCache(object):
         deadline = self.reactor.callLater(self.renderTimeout, self._abandon, key, flight)
         status = b"nevowcache; fwd=" + missKind
 
+        def finished(result):
+            if deadline.active():
+                deadline.cancel()
+            return result
+        if generation is None or not ILeaseStore.providedBy(self.store):
+            d = self._leadRender(key, policy, render, generation, previous, flight,
+                                 status, None)
+        else:
+            d = self._takeLease(key, policy, generation)
+            d.addCallback(self._leased, key, policy, render, previous, flight, status)
+        return d.addBoth(finished)
+
+
+    def _leadRender(self, key, policy, render, generation, previous, flight, status,
+                    token):
+        """
+        Render for a flight and store the result; then release the lease
+        C{token}, if any.
+        """
         def rendered(capture):
-            reason = refusalOf(capture, policy.vary) or self._admitVariant(key)
+            reason = refusalOf(capture, policy.vary)
+            if reason is None and generation is None:
+                # The lookup failed: nothing tells which invalidations this
+                # render saw, so nothing fences its write.  Serve, don't store.
+                self._land(key, flight, None)
+                return Answer(capture=capture, status=status + b"; detail=store-error")
+            reason = reason or self._admitVariant(key)
             if reason is not None:
                 self._stats["refusals"] += 1
                 self._log.debug(u"Not storing {key!r}: {reason}", key=key,
@@ -478,12 +553,108 @@ class PageCache(object):
         def failed(failure):
             self._land(key, flight, None)
             return failure
+        d = self._render(render).addCallbacks(rendered, failed)
+        if token is not None:
+            d.addBoth(self._releaseLease, key, token)
+        return d
 
-        def finished(result):
-            if deadline.active():
-                deadline.cancel()
-            return result
-        return self._render(render).addCallbacks(rendered, failed).addBoth(finished)
+
+    # Single flight across processes
+
+    def _fresh(self, entry, generation, policy):
+        """
+        Whether an entry is a hit now.
+        """
+        if entry is None:
+            return False
+        if generation is not None and generation.judge(entry.generation) != "valid":
+            return False
+        return (policy.timeout == 0
+                or self._clock.seconds() - entry.created < policy.timeout)
+
+
+    @defer.inlineCallbacks
+    def _takeLease(self, key, policy, generation):
+        """
+        Take the lease of a missing key before rendering it.  While another
+        process holds it, look for its entry every C{leasePoll} seconds, for
+        C{waitTimeout} seconds at most.
+
+        @return: A L{Deferred} firing with C{(kind, value, generation)}:
+            C{("lead", token, generation)} to render and store (C{token} is
+            L{None} if the store could not give one), C{("entry", entry,
+            generation)} when another process stored it meanwhile, or
+            C{("timeout", None, generation)} to render without storing.
+        """
+        giveUp = self.reactor.seconds() + self.waitTimeout
+        waited = False
+        while True:
+            try:
+                token = yield self.store.acquireLease(key, self.leaseTimeout)
+            except Exception:
+                self._storeFailed(Failure(), u"acquireLease", None)
+                defer.returnValue(("lead", None, generation))
+            if token is not None:
+                # The holder may have stored and released since the last
+                # look: look once more before rendering.
+                try:
+                    entry, generation = yield self.store.lookup(key)
+                except Exception:
+                    self._storeFailed(Failure(), u"lookup", None)
+                    self._releaseLease(None, key, token)
+                    defer.returnValue(("lead", None, None))
+                if self._fresh(entry, generation, policy):
+                    self._releaseLease(None, key, token)
+                    defer.returnValue(("entry", entry, generation))
+                defer.returnValue(("lead", token, generation))
+            if self.reactor.seconds() >= giveUp:
+                self._stats["leaseTimeouts"] += 1
+                defer.returnValue(("timeout", None, generation))
+            if not waited:
+                waited = True
+                self._stats["leaseWaits"] += 1
+            yield task.deferLater(self.reactor, self.leasePoll, lambda: None)
+            try:
+                entry, generation = yield self.store.lookup(key)
+            except Exception:
+                self._storeFailed(Failure(), u"lookup", None)
+                defer.returnValue(("lead", None, None))
+            if self._fresh(entry, generation, policy):
+                defer.returnValue(("entry", entry, generation))
+
+
+    def _leased(self, outcome, key, policy, render, previous, flight, status):
+        kind, value, generation = outcome
+        if kind == "entry":
+            self._land(key, flight, value)
+            age = max(0, self._clock.seconds() - value.created)
+            return Answer(value, status=status + b"; collapsed", age=age,
+                          cacheControl=policy.downstream(age, False))
+        if kind == "timeout":
+            self._land(key, flight, None)
+            return self._renderAlone(render, policy, status + b"; detail=lease-timeout")
+        return self._leadRender(key, policy, render, generation, previous, flight,
+                                status, value)
+
+
+    def _refreshLease(self, key):
+        """
+        Take the lease of a stale key before refreshing it.
+
+        @return: A L{Deferred} firing with a token, L{None} (no lease to
+            release: the store has none, or failed), or L{_BUSY}.
+        """
+        if not ILeaseStore.providedBy(self.store):
+            return defer.succeed(None)
+        d = defer.maybeDeferred(self.store.acquireLease, key, self.leaseTimeout)
+        return d.addCallbacks(lambda token: _BUSY if token is None else token,
+                              self._storeFailed, errbackArgs=(u"acquireLease", None))
+
+
+    def _releaseLease(self, result, key, token):
+        d = defer.maybeDeferred(self.store.releaseLease, key, token)
+        d.addErrback(self._storeFailed, u"releaseLease", None)
+        return result
 
 
     def _entryFrom(self, key, policy, capture, generation, previous):
@@ -604,7 +775,6 @@ class PageCache(object):
 
 
     def _refresh(self, key, policy, refresher, flight, generation, previous):
-        self._stats["refreshes"] += 1
         outcome = defer.Deferred()
         deadline = self.reactor.callLater(
             self.renderTimeout, outcome.errback,
@@ -622,9 +792,24 @@ class PageCache(object):
                 deadline.cancel()
             if not outcome.called:
                 outcome.callback(result)
-        self._render(refresher).addCallback(rendered).addBoth(settle)
+
+        def start(token):
+            if token is _BUSY:
+                return _BUSY
+            self._stats["refreshes"] += 1
+            d = self._render(refresher).addCallback(rendered)
+            if token is not None:
+                d.addBoth(self._releaseLease, key, token)
+            return d
+        self._refreshLease(key).addCallback(start).addBoth(settle)
 
         def succeeded(entry):
+            if entry is _BUSY:
+                # Another process is refreshing it: serve stale, ask later.
+                self._stats["leaseBusy"] += 1
+                count = self._failures.get(key, (0, 0))[0]
+                self._failures[key] = (count, self._clock.seconds() + self.refreshBackoff)
+                return None
             self._failures.pop(key, None)
             return entry
 
@@ -692,6 +877,18 @@ class _Refused(Exception):
     """
     A background render produced a response that may not be shared.
     """
+
+
+
+class _Busy(object):
+    """
+    The type of L{_BUSY}.
+    """
+
+    def __repr__(self):
+        return "<lease held elsewhere>"
+
+_BUSY = _Busy()
 
 
 

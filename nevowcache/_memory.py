@@ -78,6 +78,8 @@ class MemoryStore(object):
         entry = self._entries.pop(key, None)
         if entry is not None:
             self._entries[key] = entry
+            if entry.key != key:
+                entry = None
         return entry, self._generation(key.url)
 
 

@@ -19,8 +19,14 @@ from twisted.internet import defer
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from nevow import appserver, context, inevow, rend
+from timeit import default_timer as _timer
 
+import types
+
+from nevow import appserver, context, inevow, rend, tags
+from nevow.flat import ten
+
+from nevowcache._compat import textType
 from nevowcache._engine import CachePolicy, defaultPageCache, refreshHeaders
 from nevowcache._key import CacheKey
 from nevowcache._response import CaptureRequest
@@ -102,6 +108,9 @@ class CachedPageMixin(object):
         values (normalised) join the key, and stored responses say so in
         C{Vary}.  A render that reads any other request header is not
         stored.
+    @cvar cacheRefreshSlice: Background refreshes flatten the page in slices
+        of about this many seconds, giving the reactor back in between;
+        L{None} to flatten in one go.
     @cvar cacheControl: L{None} (the default) to send only the page's own
         C{Cache-Control}; C{"public"} to let browsers and shared caches keep
         stored responses as long as they are fresh here.
@@ -111,6 +120,7 @@ class CachedPageMixin(object):
     cacheGrace = None
     cacheVary = ()
     cacheControl = None
+    cacheRefreshSlice = 0.005
 
     def cacheKey(self, ctx):
         """
@@ -126,6 +136,20 @@ class CachedPageMixin(object):
 
     def _cache(self):
         return self.pageCache if self.pageCache is not None else defaultPageCache
+
+
+    def flattenFactory(self, stan, ctx, writer, finisher):
+        """
+        Flatten as Nevow does, except in background refreshes: there, in
+        slices of C{cacheRefreshSlice} seconds, giving the reactor back in
+        between, so that a long render does not stall the hits being served
+        meanwhile.
+        """
+        if (self.cacheRefreshSlice is None
+                or getattr(inevow.IRequest(ctx), "nevowcacheRefresh", None) is None):
+            return super(CachedPageMixin, self).flattenFactory(stan, ctx, writer, finisher)
+        return _sliceFlatten(stan, ctx, writer, self._cache().reactor,
+                             self.cacheRefreshSlice).addCallback(finisher)
 
 
     def _cacheKeyFor(self, cache, request, ctx, policy):
@@ -148,7 +172,16 @@ class CachedPageMixin(object):
             request.setHeader(b"cache-status", cache.bypassed(reason, request))
             return super(CachedPageMixin, self).renderHTTP(ctx)
         policy = CachePolicy.fromPage(self)
-        key = self._cacheKeyFor(cache, request, ctx, policy)
+        extra = self.cacheKey(ctx)
+        if isinstance(extra, CacheKey):
+            key = extra
+        else:
+            key = cache.keyFor(request, _pageName(self), policy.vary, extra)
+            routes = getattr(request, "nevowcacheRoutes", None)
+            if (routes is not None and extra is None
+                    and not request.requestHeaders.hasHeader(b"cookie")):
+                # A CachingSite may answer this URL before traversal next time.
+                routes.learn(key.url, cache, _pageName(self), policy)
         d = cache.serve(
             request, key, policy,
             lambda: self._captureRender(ctx, request),
@@ -209,6 +242,90 @@ class CachedPageMixin(object):
                 capture.finish()
             return capture
         return d.addCallback(rendered)
+
+
+
+def _slicedIterflatten(stan, ctx, writer, pause):
+    """
+    Nevow 0.14.5's C{iterflatten}, which yields C{(deferred, returner)} for
+    each L{Deferred} it meets, and also yields L{None} whenever C{pause()}
+    says so between two pieces of work.
+    """
+    rest = [iter([ten.partialflatten(ctx, stan)])]
+    straccum = []
+    while rest:
+        gen = rest.pop()
+        for item in gen:
+            if isinstance(item, bytes):
+                straccum.append(item)
+            elif isinstance(item, textType):
+                straccum.append(item.encode("utf8"))
+            elif isinstance(item, (list, types.GeneratorType)):
+                rest.append(gen)
+                rest.append(iter(item))
+                if pause():
+                    yield None
+                break
+            else:
+                if straccum:
+                    writer(tags.raw(b"".join(straccum)))
+                    del straccum[:]
+                if isinstance(item, defer.Deferred):
+                    replacement = []
+                    yield item, replacement.append
+                    rest.append(gen)
+                    rest.append(iter([replacement]))
+                    break
+                elif ctx.precompile:
+                    writer(item)
+                else:
+                    rest.append(gen)
+                    rest.append(iter([ten.partialflatten(ctx, item)]))
+                    break
+    if straccum:
+        writer(tags.raw(b"".join(straccum)))
+
+
+
+def _sliceFlatten(stan, ctx, writer, reactor, seconds):
+    """
+    Nevow's C{deferflatten}, cooperative: after about C{seconds} of work the
+    flattener pauses until the reactor's next turn.
+
+    @return: A L{Deferred} firing with C{""} when done.
+    """
+    finished = defer.Deferred()
+    state = {"deadline": _timer() + seconds, "count": 0}
+
+    def pause():
+        state["count"] += 1
+        # Looking at the time is not free: only every so often.
+        return state["count"] % 64 == 0 and _timer() >= state["deadline"]
+    iterable = _slicedIterflatten(stan, ctx, writer, pause)
+
+    def drive():
+        try:
+            step = next(iterable)
+        except StopIteration:
+            finished.callback("")
+            return
+        except BaseException:
+            finished.errback()
+            return
+        if step is None:
+            def resume():
+                state["deadline"] = _timer() + seconds
+                drive()
+            reactor.callLater(0, resume)
+            return
+        item, returner = step
+
+        def resumeWith(result):
+            returner(result)
+            drive()
+        item.addCallbacks(resumeWith, finished.errback)
+    drive()
+    return finished
 
 
 

@@ -199,6 +199,7 @@ class SharedStore(object):
              "leasesTaken", "leasesBusy"), 0)
 
     _factoryClass = None
+    _whenReady = None
 
 
     @property

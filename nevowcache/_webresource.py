@@ -53,6 +53,7 @@ class _CacheFront(object):
     cacheTimeout = 60
     cacheGrace = None
     cacheVary = ()
+    cacheControl = None
 
     def cacheKey(self, request):
         """
@@ -157,6 +158,11 @@ class CachedResource(_CacheFront, Resource):
     C{Content-Length}.  Cached resources therefore behave as if buffered.
     Children are not cached unless they are cached resources themselves.
 
+    A background refresh renders this same resource object again, on a
+    snapshot of the request that found the entry stale: load the page's
+    data in C{render_GET}, not when the resource is made (in a parent's
+    C{getChild}, say), or refreshes will render the old data.
+
     @cvar pageCache: The L{PageCache} to use; L{None} for
         L{nevowcache.defaultPageCache}.
     @cvar cacheTimeout: Seconds an entry stays fresh; C{0} for fresh until
@@ -167,6 +173,9 @@ class CachedResource(_CacheFront, Resource):
     @cvar cacheVary: Names of the request headers the resource reads; their
         values join the key.  A render that reads any other request header
         is not stored.
+    @cvar cacheControl: L{None} (the default) to send only the resource's
+        own C{Cache-Control}; C{"public"} to let browsers and shared caches
+        keep stored responses as long as they are fresh here.
     """
 
     def __init__(self):
@@ -193,12 +202,13 @@ class _CachedWrapper(_CacheFront, proxyForInterface(IResource, "_wrapped")):
     """
 
     def __init__(self, wrapped, pageCache, cacheTimeout, cacheGrace, cacheVary,
-                 cacheKey):
+                 cacheControl, cacheKey):
         super(_CachedWrapper, self).__init__(wrapped)
         self.pageCache = pageCache
         self.cacheTimeout = cacheTimeout
         self.cacheGrace = cacheGrace
         self.cacheVary = cacheVary
+        self.cacheControl = cacheControl
         self._cacheKeyFunction = cacheKey
 
 
@@ -230,7 +240,7 @@ class _CachedWrapper(_CacheFront, proxyForInterface(IResource, "_wrapped")):
 
 
 def cached(resource, cacheTimeout=60, cacheGrace=None, cacheVary=(),
-           pageCache=None, cacheKey=None):
+           cacheControl=None, pageCache=None, cacheKey=None):
     """
     Put a cache in front of an existing resource, as in
     C{Site(cached(legacyResource, cacheTimeout=30))}.
@@ -243,17 +253,19 @@ def cached(resource, cacheTimeout=60, cacheGrace=None, cacheVary=(),
     @param cacheTimeout: As L{CachedResource.cacheTimeout}.
     @param cacheGrace: As L{CachedResource.cacheGrace}.
     @param cacheVary: As L{CachedResource.cacheVary}.
+    @param cacheControl: As L{CachedResource.cacheControl}.
     @param pageCache: A L{PageCache}, or L{None} for
         L{nevowcache.defaultPageCache}.
     @param cacheKey: L{None}, or a callable taking the request and returning
         what L{CachedResource.cacheKey} returns.
     @return: An L{IResource} that renders C{resource} through the cache.
-    @raise ValueError: If the timeout or grace is negative.
+    @raise ValueError: If the timeout or grace is negative, or
+        C{cacheControl} is not L{None} or C{"public"}.
     """
     if cacheTimeout is not None:
-        CachePolicy(cacheTimeout, cacheGrace, cacheVary)
+        CachePolicy(cacheTimeout, cacheGrace, cacheVary, cacheControl)
     return _CachedWrapper(resource, pageCache, cacheTimeout, cacheGrace,
-                          tuple(cacheVary), cacheKey)
+                          tuple(cacheVary), cacheControl, cacheKey)
 
 
 

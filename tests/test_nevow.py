@@ -266,6 +266,40 @@ class NevowAdapterTests(NevowTestsBase):
         self.assertEqual(self.get(b"/c/p").body, b"colour blue")
 
 
+    def test_refreshIsTimeSliced(self):
+        """
+        A background refresh flattens in slices, giving the reactor back in
+        between, and produces the same body as a render in one go.
+        """
+        def data_rows(self, ctx, data):
+            return range(200)
+        root = rend.Page()
+        root.putChild("p", self.makePage(
+            cacheRefreshSlice=0, data_rows=data_rows,
+            docFactory=loaders.stan(tags.table(data=tags.directive("rows"),
+                                               render=tags.directive("sequence"))[
+                tags.tr(pattern="item")[tags.td(render=tags.directive("data"))]])))
+        self.serve(root)
+        first = self.get().body
+        self.clock.advance(61)
+        self.get()
+        turns = []
+        callLater = self.clock.callLater
+
+        def countingCallLater(delay, f, *args, **kwargs):
+            turns.append(delay)
+            return callLater(delay, f, *args, **kwargs)
+        self.patch(self.clock, "callLater", countingCallLater)
+        self.clock.advance(0)
+        self.assertEqual(self.cache.stats()["inFlight"], 0)
+        self.assertGreater(turns.count(0), 5)
+        self.assertEqual(self.cache.stats()["refreshes"], 1)
+        self.assertEqual(self.cache.stats()["refreshFailures"], 0)
+        fresh = self.get()
+        self.assertEqual(fresh.body, first)
+        self.assertEqual(fresh.cacheStatus, b"nevowcache; hit; ttl=60")
+
+
     def test_refreshThatMissesPageFails(self):
         """
         If re-traversal no longer reaches the page (it was removed), the

@@ -1,13 +1,40 @@
+# -*- test-case-name: tests.test_stores -*-
 """
-One suite for every L{IPageStore}, run against each store.
+One suite for every L{IPageStore}, run against each store: in memory, and
+against real memcached and Redis servers started for the run (see
+L{tests._servers}).
 """
 
 from __future__ import absolute_import, division
 
-from twisted.trial.unittest import SynchronousTestCase
+import itertools
+import os
+import pickle
+import time
+
+from twisted.internet import defer, error, task
+from twisted.internet.defer import inlineCallbacks
+from twisted.internet.testing import EventLoggingObserver
+from twisted.logger import globalLogPublisher
+from twisted.trial.unittest import TestCase
 from zope.interface.verify import verifyObject
 
-from nevowcache import CacheEntry, CacheKey, IPageStore, MemoryStore
+from nevowcache import (
+    CacheEntry, CacheKey, IPageStore, MemcachedStore, MemoryStore, RedisStore)
+from nevowcache._breaker import CircuitOpen
+from nevowcache._interfaces import ILeaseStore
+from nevowcache._wire import encodeEntry
+
+from tests import _servers
+
+try:
+    import txredisapi  # noqa: F401
+except ImportError:
+    _noRedisClient = "txredisapi is not installed (pip install nevowcache[redis])"
+else:
+    _noRedisClient = None
+
+
 
 
 def makeKey(path=b"p", page="tests.Page", host=b"example.com"):
@@ -15,6 +42,8 @@ def makeKey(path=b"p", page="tests.Page", host=b"example.com"):
     A key for C{http://host:8080/path}.
     """
     return CacheKey((b"http", host, 8080, (path,), (), ()), (page, (), None))
+
+
 
 
 def makeEntry(key, body=b"body", generation=None, created=0.0):
@@ -29,25 +58,21 @@ def makeEntry(key, body=b"body", generation=None, created=0.0):
 
 class StoreTestsMixin(object):
     """
-    What every L{IPageStore} must do.  Mix into a test case that defines
-    C{makeStore()} and C{resultOf(deferred)} (C{successResultOf} for stores
-    that answer at once; waiting on the reactor for network stores).
+    What every L{IPageStore} must do.  Mix into a trial L{TestCase} that
+    defines C{makeStore()}.  Every test returns a L{Deferred}: stores that
+    answer at once finish within the call, network stores on the reactor.
     """
 
     def setUp(self):
         self.store = self.makeStore()
 
 
-    def resultOf(self, d):
-        return self.successResultOf(d)
-
-
     def lookup(self, key):
-        return self.resultOf(self.store.lookup(key))
+        return self.store.lookup(key)
 
 
     def storeEntry(self, key, entry):
-        return self.resultOf(self.store.store(key, entry))
+        return self.store.store(key, entry)
 
 
     def test_interface(self):
@@ -57,25 +82,27 @@ class StoreTestsMixin(object):
         self.assertTrue(verifyObject(IPageStore, self.store))
 
 
+    @inlineCallbacks
     def test_missIsNone(self):
         """
         Looking up a key never stored gives no entry and a generation.
         """
-        entry, generation = self.lookup(makeKey())
+        entry, generation = yield self.lookup(makeKey())
         self.assertIsNone(entry)
         self.assertEqual(generation.judge(generation.stamp()), "valid")
 
 
+    @inlineCallbacks
     def test_roundTrip(self):
         """
         A stored entry comes back with every field intact.
         """
         key = makeKey()
-        _, generation = self.lookup(key)
+        _, generation = yield self.lookup(key)
         entry = makeEntry(key, body=b"\x00\xff<html>" * 100, generation=generation.stamp(),
                           created=1234.5)
-        self.assertTrue(self.storeEntry(key, entry))
-        got, _ = self.lookup(key)
+        self.assertTrue((yield self.storeEntry(key, entry)))
+        got, _ = yield self.lookup(key)
         self.assertEqual(got.key, key)
         for name in ("code", "message", "headers", "body", "created",
                      "lastModified", "etag"):
@@ -83,6 +110,7 @@ class StoreTestsMixin(object):
         self.assertEqual(tuple(got.generation), tuple(entry.generation))
 
 
+    @inlineCallbacks
     def test_keysDoNotMix(self):
         """
         Entries of different keys, even keys whose parts only differ in where
@@ -91,22 +119,24 @@ class StoreTestsMixin(object):
         keys = [makeKey(b"a:b", "x"), makeKey(b"a", ":bx"), makeKey(b"a", "b:x"),
                 makeKey(b"p", host=b"a.example"), makeKey(b"p", host=b"b.example")]
         for i, key in enumerate(keys):
-            self.storeEntry(key, makeEntry(key, body=b"body %d" % (i,)))
+            yield self.storeEntry(key, makeEntry(key, body=b"body %d" % (i,)))
         for i, key in enumerate(keys):
-            self.assertEqual(self.lookup(key)[0].body, b"body %d" % (i,))
+            self.assertEqual((yield self.lookup(key))[0].body, b"body %d" % (i,))
 
 
+    @inlineCallbacks
     def test_delete(self):
         """
         A deleted entry is gone; deleting a missing key is not an error.
         """
         key = makeKey()
-        self.storeEntry(key, makeEntry(key))
-        self.resultOf(self.store.delete(key))
-        self.assertIsNone(self.lookup(key)[0])
-        self.resultOf(self.store.delete(key))
+        yield self.storeEntry(key, makeEntry(key))
+        yield self.store.delete(key)
+        self.assertIsNone((yield self.lookup(key))[0])
+        yield self.store.delete(key)
 
 
+    @inlineCallbacks
     def test_softInvalidate(self):
         """
         After a soft invalidation of its URL an entry is stale; other URLs'
@@ -114,55 +144,60 @@ class StoreTestsMixin(object):
         """
         key, other = makeKey(b"p"), makeKey(b"q")
         for k in (key, other):
-            _, generation = self.lookup(k)
-            self.storeEntry(k, makeEntry(k, generation=generation.stamp()))
-        self.resultOf(self.store.invalidate(key.url, False))
-        entry, generation = self.lookup(key)
+            _, generation = yield self.lookup(k)
+            yield self.storeEntry(k, makeEntry(k, generation=generation.stamp()))
+        yield self.store.invalidate(key.url, False)
+        entry, generation = yield self.lookup(key)
         self.assertEqual(generation.judge(entry.generation), "stale")
-        entry, generation = self.lookup(other)
+        entry, generation = yield self.lookup(other)
         self.assertEqual(generation.judge(entry.generation), "valid")
 
 
+    @inlineCallbacks
     def test_hardInvalidate(self):
         """
         After a hard invalidation an entry of that URL is gone.
         """
         key = makeKey()
-        _, generation = self.lookup(key)
-        self.storeEntry(key, makeEntry(key, generation=generation.stamp()))
-        self.resultOf(self.store.invalidate(key.url, True))
-        entry, generation = self.lookup(key)
+        _, generation = yield self.lookup(key)
+        yield self.storeEntry(key, makeEntry(key, generation=generation.stamp()))
+        yield self.store.invalidate(key.url, True)
+        entry, generation = yield self.lookup(key)
         self.assertTrue(entry is None or generation.judge(entry.generation) == "gone")
 
 
+    @inlineCallbacks
     def test_fencedStore(self):
         """
         An entry whose render started before an invalidation is not stored.
         """
         key = makeKey()
-        _, before = self.lookup(key)
-        self.resultOf(self.store.invalidate(key.url, False))
-        self.assertFalse(self.storeEntry(key, makeEntry(key, generation=before.stamp())))
-        self.assertIsNone(self.lookup(key)[0])
-        _, after = self.lookup(key)
-        self.assertTrue(self.storeEntry(key, makeEntry(key, generation=after.stamp())))
+        _, before = yield self.lookup(key)
+        yield self.store.invalidate(key.url, False)
+        self.assertFalse((yield self.storeEntry(
+            key, makeEntry(key, generation=before.stamp()))))
+        self.assertIsNone((yield self.lookup(key))[0])
+        _, after = yield self.lookup(key)
+        self.assertTrue((yield self.storeEntry(
+            key, makeEntry(key, generation=after.stamp()))))
 
 
+    @inlineCallbacks
     def test_clear(self):
         """
         C{clear(True)} makes every entry gone; C{clear(False)} stale.
         """
         keys = [makeKey(b"p"), makeKey(b"q")]
         for k in keys:
-            _, generation = self.lookup(k)
-            self.storeEntry(k, makeEntry(k, generation=generation.stamp()))
-        self.resultOf(self.store.clear(False))
+            _, generation = yield self.lookup(k)
+            yield self.storeEntry(k, makeEntry(k, generation=generation.stamp()))
+        yield self.store.clear(False)
         for k in keys:
-            entry, generation = self.lookup(k)
+            entry, generation = yield self.lookup(k)
             self.assertEqual(generation.judge(entry.generation), "stale")
-        self.resultOf(self.store.clear(True))
+        yield self.store.clear(True)
         for k in keys:
-            entry, generation = self.lookup(k)
+            entry, generation = yield self.lookup(k)
             self.assertTrue(entry is None or generation.judge(entry.generation) == "gone")
 
 
@@ -176,7 +211,7 @@ class StoreTestsMixin(object):
 
 
 
-class MemoryStoreTests(StoreTestsMixin, SynchronousTestCase):
+class MemoryStoreTests(StoreTestsMixin, TestCase):
     """
     L{MemoryStore} passes the store suite, and bounds bytes and entries.
     """
@@ -185,17 +220,29 @@ class MemoryStoreTests(StoreTestsMixin, SynchronousTestCase):
         return MemoryStore(maxBytes=10000, maxEntries=5)
 
 
+    def resultOf(self, d):
+        return self.successResultOf(d)
+
+
+    def lookupNow(self, key):
+        return self.successResultOf(self.store.lookup(key))
+
+
+    def storeNow(self, key, entry):
+        return self.successResultOf(self.store.store(key, entry))
+
+
     def test_leastRecentlyUsedEvictedFirst(self):
         """
         Past C{maxEntries} the least recently used entry goes first.
         """
         keys = [makeKey(b"%d" % (i,)) for i in range(6)]
         for key in keys[:5]:
-            self.storeEntry(key, makeEntry(key))
-        self.lookup(keys[0])
-        self.storeEntry(keys[5], makeEntry(keys[5]))
-        self.assertIsNotNone(self.lookup(keys[0])[0])
-        self.assertIsNone(self.lookup(keys[1])[0])
+            self.storeNow(key, makeEntry(key))
+        self.lookupNow(keys[0])
+        self.storeNow(keys[5], makeEntry(keys[5]))
+        self.assertIsNotNone(self.lookupNow(keys[0])[0])
+        self.assertIsNone(self.lookupNow(keys[1])[0])
         self.assertEqual(self.store.stats()["evictions"], 1)
 
 
@@ -206,7 +253,7 @@ class MemoryStoreTests(StoreTestsMixin, SynchronousTestCase):
         """
         for i in range(20):
             key = makeKey(b"%d" % (i,))
-            self.storeEntry(key, makeEntry(key, body=b"x" * 3000))
+            self.storeNow(key, makeEntry(key, body=b"x" * 3000))
             self.assertLessEqual(self.store.stats()["bytes"], 10000)
         self.resultOf(self.store.clear(True))
         self.assertEqual(self.store.stats()["bytes"], 0)
@@ -218,10 +265,10 @@ class MemoryStoreTests(StoreTestsMixin, SynchronousTestCase):
         nothing.
         """
         small = makeKey(b"small")
-        self.storeEntry(small, makeEntry(small))
+        self.storeNow(small, makeEntry(small))
         big = makeKey(b"big")
-        self.assertFalse(self.storeEntry(big, makeEntry(big, body=b"x" * 20000)))
-        self.assertIsNotNone(self.lookup(small)[0])
+        self.assertFalse(self.storeNow(big, makeEntry(big, body=b"x" * 20000)))
+        self.assertIsNotNone(self.lookupNow(small)[0])
         self.assertEqual(self.store.stats()["tooLarge"], 1)
 
 
@@ -230,8 +277,8 @@ class MemoryStoreTests(StoreTestsMixin, SynchronousTestCase):
         Replacing an entry frees the old one's bytes.
         """
         key = makeKey()
-        self.storeEntry(key, makeEntry(key, body=b"x" * 100))
-        self.storeEntry(key, makeEntry(key, body=b"x" * 50))
+        self.storeNow(key, makeEntry(key, body=b"x" * 100))
+        self.storeNow(key, makeEntry(key, body=b"x" * 50))
         self.assertEqual(self.store.stats()["bytes"], makeEntry(key, body=b"x" * 50).size)
 
 
@@ -244,13 +291,13 @@ class MemoryStoreTests(StoreTestsMixin, SynchronousTestCase):
         store = self.store = MemoryStore(maxUrls=1)
         key = makeKey(b"p")
         self.resultOf(store.invalidate(key.url, False))
-        _, generation = self.lookup(key)
-        self.storeEntry(key, makeEntry(key, generation=generation.stamp()))
+        _, generation = self.lookupNow(key)
+        self.storeNow(key, makeEntry(key, generation=generation.stamp()))
         self.resultOf(store.invalidate(makeKey(b"q").url, False))
-        entry, generation = self.lookup(key)
+        entry, generation = self.lookupNow(key)
         self.assertEqual(generation.judge(entry.generation), "stale")
         self.resultOf(store.invalidate(key.url, False))
-        entry, generation = self.lookup(key)
+        entry, generation = self.lookupNow(key)
         self.assertEqual(generation.judge(entry.generation), "stale")
 
 
@@ -260,3 +307,393 @@ class MemoryStoreTests(StoreTestsMixin, SynchronousTestCase):
         """
         self.assertRaises(ValueError, MemoryStore, maxBytes=0)
         self.assertRaises(ValueError, MemoryStore, maxEntries=-1)
+
+
+
+_namespaces = itertools.count()
+
+
+
+def uniqueNamespace():
+    """
+    A namespace no other test (nor an earlier run) uses: tests share one
+    server and keep apart by namespace.
+    """
+    return b"t%d-%d-%d:" % (os.getpid(), int(time.time()), next(_namespaces))
+
+
+
+def pause(seconds):
+    """
+    A L{Deferred} firing after C{seconds} of real time, for waiting on what
+    a real server does in real time.
+    """
+    from twisted.internet import reactor
+    return task.deferLater(reactor, seconds, lambda: None)
+
+
+
+class LeaseStoreTestsMixin(object):
+    """
+    What every L{ILeaseStore} must do.
+    """
+
+    def test_leaseInterface(self):
+        """
+        The store provides L{ILeaseStore}.
+        """
+        self.assertTrue(verifyObject(ILeaseStore, self.store))
+
+
+    @inlineCallbacks
+    def test_oneHolderAtATime(self):
+        """
+        A lease has one holder: a second taker gets L{None} until the holder
+        releases it.
+        """
+        key = makeKey()
+        token = yield self.store.acquireLease(key, 10)
+        self.assertIsInstance(token, bytes)
+        self.assertIsNone((yield self.store.acquireLease(key, 10)))
+        self.assertIsNotNone((yield self.store.acquireLease(makeKey(b"other"), 10)))
+        self.assertTrue((yield self.store.releaseLease(key, token)))
+        again = yield self.store.acquireLease(key, 10)
+        self.assertIsNotNone(again)
+        self.assertNotEqual(again, token)
+
+
+    @inlineCallbacks
+    def test_onlyTheHolderReleases(self):
+        """
+        Releasing with another token (a holder whose lease lapsed and was
+        taken by someone else) leaves the lease alone.
+        """
+        key = makeKey()
+        token = yield self.store.acquireLease(key, 10)
+        self.assertFalse((yield self.store.releaseLease(key, b"0" * 32)))
+        self.assertIsNone((yield self.store.acquireLease(key, 10)))
+        self.assertTrue((yield self.store.releaseLease(key, token)))
+        self.assertFalse((yield self.store.releaseLease(key, token)))
+
+
+    @inlineCallbacks
+    def test_leaseLapses(self):
+        """
+        A lease nobody releases lapses after its time to live.
+        """
+        key = makeKey()
+        self.assertIsNotNone((yield self.store.acquireLease(key, self.shortLease)))
+        yield pause(self.shortLease + self.expiryGranularity)
+        self.assertIsNotNone((yield self.store.acquireLease(key, 10)))
+
+
+
+class SharedStoreTestsMixin(object):
+    """
+    What the stores shared by processes must do beyond the store suite, on a
+    real server.  Subclasses define C{server()} (the shared server),
+    C{makeStore(**kwargs)}, C{makeStoreFor(server, **kwargs)} and
+    C{rawSet(name, value)}.
+    """
+    timeout = 30
+
+    def observeLogs(self):
+        return EventLoggingObserver.createWithCleanup(self, globalLogPublisher)
+
+
+    @inlineCallbacks
+    def test_sharedByTwoStores(self):
+        """
+        What one store (one process) writes, another with the same
+        namespace reads; invalidations through either reach both.
+        """
+        other = self.makeStore(namespace=self.store.namespace)
+        key = makeKey()
+        _, generation = yield self.lookup(key)
+        yield self.storeEntry(key, makeEntry(key, b"from A", generation.stamp()))
+        entry, generation = yield other.lookup(key)
+        self.assertEqual(entry.body, b"from A")
+        self.assertEqual(generation.judge(entry.generation), "valid")
+        yield other.invalidate(key.url, False)
+        entry, generation = yield self.lookup(key)
+        self.assertEqual(generation.judge(entry.generation), "stale")
+
+
+    @inlineCallbacks
+    def test_namespacesDoNotMix(self):
+        """
+        Stores with different namespaces share nothing, invalidations
+        included.
+        """
+        other = self.makeStore()
+        key = makeKey()
+        yield self.storeEntry(key, makeEntry(key, b"mine"))
+        self.assertIsNone((yield other.lookup(key))[0])
+        yield other.clear(True)
+        self.assertEqual((yield self.lookup(key))[0].body, b"mine")
+
+
+    @inlineCallbacks
+    def test_anotherKeysValueIsALoggedMiss(self):
+        """
+        A slot holding another key's entry (a desynced client, a digest
+        collision, a tampered server) reads as a miss, logged.
+        """
+        key, other = makeKey(b"p"), makeKey(b"q")
+        yield self.rawSet(self.store._entryName(key), encodeEntry(makeEntry(other)))
+        events = self.observeLogs()
+        entry, _ = yield self.lookup(key)
+        self.assertIsNone(entry)
+        self.assertEqual(self.store.stats()["badValues"], 1)
+        self.assertTrue(any("another key" in e.get("reason", "") for e in events))
+
+
+    @inlineCallbacks
+    def test_pickleOrGarbageIsAMiss(self):
+        """
+        A pickle, or random bytes, under a valid name is a miss: nothing is
+        unpickled, nothing raises.
+        """
+        key = makeKey()
+        name = self.store._entryName(key)
+        for value in (pickle.dumps(makeEntry(key).__class__, 2), os.urandom(64), b""):
+            yield self.rawSet(name, value)
+            entry, _ = yield self.lookup(key)
+            self.assertIsNone(entry)
+
+
+    @inlineCallbacks
+    def test_signedEntries(self):
+        """
+        With a secret, entries are signed; an unsigned or wrongly signed one
+        is a miss.
+        """
+        secret = b"deployment secret"
+        signed = self.makeStore(namespace=self.store.namespace, secret=secret)
+        key = makeKey()
+        yield signed.store(key, makeEntry(key, b"signed"))
+        self.assertEqual((yield signed.lookup(key))[0].body, b"signed")
+        self.assertIsNone((yield self.lookup(key))[0])
+        yield self.storeEntry(key, makeEntry(key, b"unsigned"))
+        self.assertIsNone((yield signed.lookup(key))[0])
+        forged = self.makeStore(namespace=self.store.namespace, secret=b"guess")
+        yield forged.store(key, makeEntry(key, b"forged"))
+        self.assertIsNone((yield signed.lookup(key))[0])
+
+
+    @inlineCallbacks
+    def test_tooLargeNotStored(self):
+        """
+        An entry larger than C{maxEntryBytes} is not stored, and not sent.
+        """
+        store = self.makeStore(maxEntryBytes=1000)
+        key = makeKey()
+        self.assertFalse((yield store.store(key, makeEntry(key, b"x" * 2000))))
+        self.assertEqual(store.stats()["tooLarge"], 1)
+        self.assertEqual(store.stats()["storeCalls"], 0)
+
+
+    @inlineCallbacks
+    def test_serverDownFailsFastThenCircuitOpens(self):
+        """
+        With nothing listening, calls fail (the engine then serves
+        uncached); after C{maxFailures} of them the store is not even
+        tried until the cool-down is over.
+        """
+        server = _servers.Server(self.binary)
+        server.stop()
+        self.addCleanup(server.cleanUp)
+        store = self.makeStoreFor(server, maxFailures=2, coolDown=60)
+        for _ in range(2):
+            yield self.assertFailure(store.lookup(makeKey()), error.ConnectError)
+        yield self.assertFailure(store.lookup(makeKey()), CircuitOpen)
+        stats = store.stats()
+        self.assertEqual((stats["circuit"], stats["storeFailures"], stats["shortCircuits"]),
+                         ("open", 2, 1))
+
+
+    @inlineCallbacks
+    def test_recoversWhenServerReturns(self):
+        """
+        A server that dies fails calls; once it is back (on the same port)
+        the next call after the cool-down reconnects and succeeds.
+        """
+        server = _servers.Server(self.binary)
+        self.addCleanup(server.cleanUp)
+        store = self.makeStoreFor(server, maxFailures=1, coolDown=0)
+        key = makeKey()
+        yield store.store(key, makeEntry(key))
+        server.stop()
+        # Connection lost, refused, or closed: whichever comes first.
+        yield self.assertFailure(store.lookup(key), Exception)
+        server.start()
+        entry, _ = yield store.lookup(key)
+        # A restarted server has lost its entries, not its manners.
+        self.assertIsNone(entry)
+        self.assertEqual(store.stats()["circuit"], "closed")
+        self.assertEqual(store.stats()["connects"], 2)
+
+
+    @inlineCallbacks
+    def test_hungServerTimesOut(self):
+        """
+        A server that stops answering costs each call its timeout, then
+        the circuit opens; its connection is dropped, and once it answers
+        again a late answer never answers another call.
+        """
+        server = _servers.Server(self.binary)
+        self.addCleanup(server.cleanUp)
+        store = self.makeStoreFor(server, timeout=0.2, maxFailures=2, coolDown=0.2)
+        first, second = makeKey(b"first"), makeKey(b"second")
+        for key in (first, second):
+            yield store.store(key, makeEntry(key, key.url[3][0]))
+        server.pause()
+        self.addCleanup(server.resume)
+        started = time.time()
+        yield self.assertFailure(store.lookup(first), defer.TimeoutError)
+        self.assertLess(time.time() - started, 2)
+        yield self.assertFailure(store.lookup(first), defer.TimeoutError)
+        yield self.assertFailure(store.lookup(first), CircuitOpen)
+        server.resume()
+        yield pause(0.25)
+        entry, _ = yield store.lookup(second)
+        self.assertEqual(entry.body, b"second")
+        self.assertEqual(store.stats()["circuit"], "closed")
+
+
+    @inlineCallbacks
+    def test_invalidationKeptAcrossOutage(self):
+        """
+        An invalidation the server did not get is sent before this store's
+        next call: the invalidated entry is never served as valid after the
+        server comes back.
+        """
+        server = _servers.Server(self.binary)
+        self.addCleanup(server.cleanUp)
+        store = self.makeStoreFor(server, timeout=0.2, maxFailures=100)
+        key = makeKey()
+        _, generation = yield store.lookup(key)
+        yield store.store(key, makeEntry(key, generation=generation.stamp()))
+        server.pause()
+        self.addCleanup(server.resume)
+        yield self.assertFailure(store.invalidate(key.url, True), defer.TimeoutError)
+        self.assertEqual(store.stats()["pendingInvalidations"], 1)
+        server.resume()
+        entry, generation = yield store.lookup(key)
+        self.assertTrue(entry is None or generation.judge(entry.generation) == "gone")
+        self.assertEqual(store.stats()["pendingInvalidations"], 0)
+        other = self.makeStoreFor(server)
+        entry, generation = yield other.lookup(key)
+        self.assertTrue(entry is None or generation.judge(entry.generation) == "gone")
+
+
+    def test_closedStoreFails(self):
+        """
+        After C{close()}, calls fail at once.
+        """
+        d = self.store.close()
+
+        def closed(ignored):
+            return self.assertFailure(self.store.lookup(makeKey()), Exception)
+        return d.addCallback(closed)
+
+
+
+class MemcachedStoreTests(StoreTestsMixin, LeaseStoreTestsMixin,
+                          SharedStoreTestsMixin, TestCase):
+    """
+    L{MemcachedStore} passes the store suite against a real memcached.
+    """
+    binary = "memcached"
+    skip = _servers.missing("memcached")
+    # memcached counts expiry in whole seconds, on a clock that ticks once
+    # a second.
+    shortLease = 1
+    expiryGranularity = 1.1
+
+    def makeStoreFor(self, server, **kwargs):
+        kwargs.setdefault("namespace", uniqueNamespace())
+        kwargs.setdefault("timeout", 5.0)
+        store = MemcachedStore("127.0.0.1", server.port, **kwargs)
+        self.addCleanup(store.close)
+        return store
+
+
+    def makeStore(self, **kwargs):
+        return self.makeStoreFor(_servers.shared("memcached"), **kwargs)
+
+
+    def rawSet(self, name, value):
+        return self.store._call(lambda protocol: protocol.set(name, value))
+
+
+    @inlineCallbacks
+    def test_oneRoundTripPerLookup(self):
+        """
+        A lookup is one C{get} of the entry and both generation records.
+        """
+        key = makeKey()
+        yield self.lookup(key)
+        stats = yield self.store._call(lambda protocol: protocol.stats())
+        yield self.lookup(key)
+        after = yield self.store._call(lambda protocol: protocol.stats())
+        self.assertEqual(int(after[b"cmd_get"]) - int(stats[b"cmd_get"]), 3)
+        self.assertEqual(int(after[b"cmd_touch"]), int(stats[b"cmd_touch"]))
+
+
+    def test_longEntryTimeoutRefused(self):
+        """
+        memcached reads expiry times over 30 days as dates: refused.
+        """
+        self.assertRaises(ValueError, MemcachedStore, entryTimeout=31 * 86400)
+
+
+
+class RedisStoreTests(StoreTestsMixin, LeaseStoreTestsMixin,
+                      SharedStoreTestsMixin, TestCase):
+    """
+    L{RedisStore} passes the store suite against a real Redis.
+    """
+    binary = "redis-server"
+    skip = _servers.missing("redis-server") or _noRedisClient
+    shortLease = 0.05
+    expiryGranularity = 0.1
+
+    def makeStoreFor(self, server, **kwargs):
+        kwargs.setdefault("namespace", uniqueNamespace())
+        kwargs.setdefault("timeout", 5.0)
+        store = RedisStore("127.0.0.1", server.port, **kwargs)
+        self.addCleanup(store.close)
+        return store
+
+
+    def makeStore(self, **kwargs):
+        return self.makeStoreFor(_servers.shared("redis-server"), **kwargs)
+
+
+    def rawSet(self, name, value):
+        return self.store._call(
+            lambda protocol: protocol.execute_command(b"SET", name, value))
+
+
+    @inlineCallbacks
+    def test_fencedInOneStep(self):
+        """
+        A store is one script: the generation check and the write cannot be
+        separated by an invalidation.
+        """
+        key = makeKey()
+        _, generation = yield self.lookup(key)
+        stats = yield self.store._call(
+            lambda protocol: protocol.execute_command(b"INFO", b"commandstats"))
+        yield self.storeEntry(key, makeEntry(key, generation=generation.stamp()))
+        after = yield self.store._call(
+            lambda protocol: protocol.execute_command(b"INFO", b"commandstats"))
+
+        def calls(info, command):
+            for line in info.splitlines():
+                if line.startswith(b"cmdstat_" + command + b":"):
+                    return int(line.split(b"calls=")[1].split(b",")[0])
+            return 0
+        self.assertEqual(calls(after, b"eval") + calls(after, b"evalsha")
+                         - calls(stats, b"eval") - calls(stats, b"evalsha"), 1)

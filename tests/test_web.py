@@ -1,4 +1,3 @@
-# -*- test-case-name: tests.test_web -*-
 """
 What only the twisted.web adapter has to handle: wrapping an existing
 resource, C{NOT_DONE_YET}, template elements, producers, clients that go
@@ -9,6 +8,7 @@ the Nevow adapter.
 from __future__ import absolute_import, division
 
 from twisted.internet import defer
+from twisted.internet.interfaces import IPullProducer, IPushProducer
 from twisted.internet.task import Clock
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
@@ -21,8 +21,6 @@ from twisted.web.template import Element, XMLString, renderer, tags
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
-from twisted.internet.interfaces import IPullProducer, IPushProducer
-
 import nevowcache
 from nevowcache import MemoryStore, PageCache, _webresource, web
 from nevowcache._response import CaptureRequest
@@ -30,12 +28,9 @@ from nevowcache._response import CaptureRequest
 from tests._http import Exchange
 
 try:
-    from nevow import loaders, rend
+    from nevow import appserver, loaders, rend
 except ImportError:
-    nevow = None
-else:
-    nevow = True
-    from nevow import appserver
+    appserver = None
 
 
 
@@ -206,6 +201,18 @@ class CachedWrapperTests(WebTestsBase):
         """
         self.assertRaises(ValueError, web.cached, Counting(), cacheTimeout=-1)
         self.assertRaises(ValueError, web.cached, Counting(), cacheGrace=-1)
+        self.assertRaises(ValueError, web.cached, Counting(), cacheControl="private")
+
+
+    def test_cacheControl(self):
+        """
+        C{cacheControl="public"} lets downstream caches keep stored
+        responses.
+        """
+        self.root.putChild(b"p", web.cached(Counting(), pageCache=self.cache,
+                                            cacheControl="public"))
+        for response in (self.get(), self.get()):
+            self.assertTrue(response.header(b"cache-control").startswith(b"public, max-age="))
 
 
     def test_unsupportedMethod(self):
@@ -244,6 +251,37 @@ class CachedWrapperTests(WebTestsBase):
         self.assertEqual(plain.body, b"x" * 1000 + b" #1")
         self.assertEqual(plain.cacheStatus, b"nevowcache; hit; ttl=60")
         self.assertEqual(legacy.renders, 1)
+
+
+
+class CachedResourceTests(WebTestsBase):
+    """
+    L{web.CachedResource} is a resource like any other.
+    """
+
+    def test_children(self):
+        """
+        A L{web.CachedResource} has children like any resource; they are
+        not cached unless they are cached resources themselves.
+        """
+        page = self.cachedResource(lambda request: b"parent", isLeaf=False)
+        child = Counting(b"child")
+        page.putChild(b"c", child)
+        self.assertEqual(self.get(b"/p").body, b"parent")
+        for _ in range(2):
+            response = self.get(b"/p/c")
+        self.assertEqual(response.body, b"child #2")
+        self.assertIsNone(response.cacheStatus)
+
+
+    def test_noRenderGet(self):
+        """
+        A cached resource without C{render_GET} answers C{405}.
+        """
+        self.root.putChild(b"p", type("Page", (web.CachedResource,),
+                                      dict(pageCache=self.cache, isLeaf=True))())
+        self.assertEqual(self.get().code, 405)
+        self.assertEqual(self.get(method=b"POST").code, 405)
 
 
 
@@ -328,16 +366,6 @@ class NotDoneYetTests(WebTestsBase):
         self.assertEqual(self.get().code, 500)
         self.assertEqual(len(self.flushLoggedErrors(TypeError)), 1)
         self.assertEqual(self.cache.stats()["entries"], 0)
-
-
-    def test_noRenderGet(self):
-        """
-        A cached resource without C{render_GET} answers C{405}.
-        """
-        self.root.putChild(b"p", type("Page", (web.CachedResource,),
-                                      dict(pageCache=self.cache, isLeaf=True))())
-        self.assertEqual(self.get().code, 405)
-        self.assertEqual(self.get(method=b"POST").code, 405)
 
 
 
@@ -777,7 +805,7 @@ class SnapshotTests(WebTestsBase):
         self.assertEqual(len(requests), 2)
         self.assertEqual(first.body, refreshed.body)
         self.assertIn(b"http://www.example.com:8080/p ", first.body)
-        self.assertIsInstance(requests[1]._underlying, server.Request)
+        self.assertIsInstance(requests[1]._underlying, _webresource._SnapshotRequest)
 
 
     def test_headMakesGetRefresh(self):
@@ -887,7 +915,7 @@ class NevowPortTests(SynchronousTestCase):
     A Nevow page and its twisted.web.template port, both cached, answer
     alike.
     """
-    if nevow is None:
+    if appserver is None:
         skip = "Nevow runs only on Python 2.7: there is nothing to compare with"
 
     def setUp(self):

@@ -1,0 +1,232 @@
+# -*- test-case-name: tests.test_stores,tests.test_sharedwire -*-
+"""
+A store in memcached, on Twisted's own client,
+L{twisted.protocols.memcache}.
+
+A lookup is one C{get} of three names (the entry, its URL's generation
+record, the clear record).  A store is one C{gets} of the same three and
+one C{cas} (or C{add}) of the entry: it is written only if the generations
+are still those the render started under, and only if no one wrote the
+entry since they were read.
+
+Residual races, by design of memcached (no server-side scripts):
+
+    - An invalidation that lands between a store's C{gets} and its C{cas}
+      does not stop the write.  The entry carries its generation stamp, so
+      every later lookup judges it stale (or gone): it is never served as
+      fresh after the invalidation, and the next refresh replaces it.
+    - A generation record can be evicted like any item.  An entry stamped
+      under the lost record then never matches it again: it is stale, never
+      fresh, as in L{MemoryStore} when it forgets a URL.  After an eviction
+      a hard invalidation is therefore only as strong as a soft one; keep
+      memcached from evicting (C{-M}, or memory to spare) if that matters.
+"""
+
+from __future__ import absolute_import, division
+
+import math
+
+from twisted.internet import defer
+from twisted.internet.error import ConnectionAborted
+from twisted.logger import Logger
+from twisted.protocols.memcache import MemCacheProtocol
+
+from nevowcache._shared import (
+    BadRecord, SharedStore, generationSeed, makeRecord, parseRecord)
+
+__all__ = ["MemcachedStore"]
+
+# memcached reads an expiry time above 30 days as an absolute Unix time.
+_MAX_RELATIVE_EXPIRY = 30 * 24 * 3600
+
+# How often a read-modify-write of a generation record is retried when
+# other writers keep winning.
+_BUMP_ATTEMPTS = 10
+
+
+
+class _MemcacheClient(MemCacheProtocol):
+    """
+    L{MemCacheProtocol} that, once dropped (by its owner, on a timeout, or
+    on an answer that fits no command), reads nothing more.
+
+    @ivar dropped: Whether it was dropped.
+    @ivar onConnectionLost: Called with C{(self, reason)} from
+        C{connectionLost}.
+    """
+    _log = Logger()
+    dropped = False
+    onConnectionLost = None
+    closed = None
+
+    def __init__(self, timeOut, reactor):
+        MemCacheProtocol.__init__(self, timeOut)
+        self._reactor = reactor
+
+
+    def callLater(self, period, func):
+        return self._reactor.callLater(period, func)
+
+
+    def dataReceived(self, data):
+        if self.dropped:
+            return
+        try:
+            MemCacheProtocol.dataReceived(self, data)
+        except Exception:
+            self._log.failure(u"memcached answered what was not asked; "
+                              u"dropping the connection")
+            self.drop()
+
+
+    def lineReceived(self, line):
+        if not self.dropped:
+            MemCacheProtocol.lineReceived(self, line)
+
+
+    def rawDataReceived(self, data):
+        if not self.dropped:
+            MemCacheProtocol.rawDataReceived(self, data)
+
+
+    def timeoutConnection(self):
+        self.drop(defer.TimeoutError("memcached did not answer in %ss"
+                                     % (self.persistentTimeOut,)))
+
+
+    def drop(self, reason=None):
+        """
+        Stop reading, fail every command waiting for an answer, and abort
+        the connection.
+        """
+        if self.dropped:
+            return
+        self.dropped = True
+        self._disconnected = True
+        self.setTimeout(None)
+        self._cancelCommands(reason or ConnectionAborted("connection dropped"))
+        self.transport.abortConnection()
+
+
+    def connectionLost(self, reason):
+        self.setTimeout(None)
+        # Tell the owner first: failing the commands runs their callbacks,
+        # which may issue the next ones.
+        if self.onConnectionLost is not None:
+            self.onConnectionLost(self, reason)
+        MemCacheProtocol.connectionLost(self, reason)
+
+
+
+class MemcachedStore(SharedStore):
+    """
+    Keep entries in memcached, shared by every process that uses the same
+    server and namespace.
+
+        from nevowcache import MemcachedStore, PageCache
+        cache = PageCache(MemcachedStore("127.0.0.1", 11211))
+
+    Provides L{IPageStore} and L{ILeaseStore}.  Values are at most
+    C{maxEntryBytes} (memcached's own limit is 1 MiB by default, C{-I}).
+    See L{SharedStore.__init__} for the parameters.
+
+    @since: 0.2.0
+    """
+    name = "memcached"
+    defaultPort = 11211
+
+    def __init__(self, host="127.0.0.1", port=11211, **kwargs):
+        SharedStore.__init__(self, host, port, **kwargs)
+        if self.entryTimeout > _MAX_RELATIVE_EXPIRY:
+            raise ValueError("memcached takes an entryTimeout of 30 days at most")
+
+
+    def _buildProtocol(self):
+        return _MemcacheClient(self.timeout or 60, self.reactor)
+
+
+    def _fetch(self, protocol, names):
+        d = protocol.getMultiple(names)
+        return d.addCallback(lambda values: [values[name][1] for name in names])
+
+
+    @defer.inlineCallbacks
+    def _fencedSet(self, protocol, entryName, urlName, tag, data, stamp):
+        values = yield protocol.getMultiple([entryName, urlName, self._clearName],
+                                            withIdentifier=True)
+        if stamp is not None:
+            generation = self._generationOf(values[urlName][2], tag,
+                                            values[self._clearName][2])
+            if generation.stamp() != stamp:
+                defer.returnValue(False)
+        _, cas, old = values[entryName]
+        expiry = int(self.entryTimeout)
+        if old is None:
+            ok = yield protocol.add(entryName, data, 0, expiry)
+        else:
+            ok = yield protocol.checkAndSet(entryName, data, cas, 0, expiry)
+        defer.returnValue(ok)
+
+
+    def _remove(self, protocol, name):
+        return protocol.delete(name)
+
+
+    @defer.inlineCallbacks
+    def _bump(self, protocol, name, tag, hard):
+        """
+        Give a generation record a new generation (and, if C{hard}, raise
+        its floor to it): read it with its CAS identifier, draw a new
+        generation, and write it back only if no one else did meanwhile.
+        The new generation is drawn after the read, so whichever write wins
+        holds the highest generation.
+        """
+        for _ in range(_BUMP_ATTEMPTS):
+            values = yield protocol.getMultiple([name], withIdentifier=True)
+            _, cas, old = values[name]
+            try:
+                _, floor = parseRecord(old, tag)
+            except BadRecord:
+                # A record that cannot be read: make everything under it gone.
+                floor = None
+            generation = yield self._nextGeneration(protocol)
+            if hard or floor is None:
+                floor = generation
+            record = makeRecord(generation, floor, tag)
+            if old is None:
+                ok = yield protocol.add(name, record)
+            else:
+                ok = yield protocol.checkAndSet(name, record, cas)
+            if ok:
+                defer.returnValue(None)
+        raise RuntimeError("%s: gave up bumping %r, others kept writing it"
+                           % (self.name, name))
+
+
+    @defer.inlineCallbacks
+    def _nextGeneration(self, protocol):
+        for _ in range(_BUMP_ATTEMPTS):
+            generation = yield protocol.increment(self._counterName)
+            if generation is not False:
+                defer.returnValue(generation)
+            seed = generationSeed()
+            added = yield protocol.add(self._counterName, b"%d" % (seed,))
+            if added:
+                defer.returnValue(seed)
+        raise RuntimeError("%s: could not draw a generation" % (self.name,))
+
+
+    def _addLease(self, protocol, name, token, ttl):
+        return protocol.add(name, token, 0, max(1, int(math.ceil(ttl))))
+
+
+    @defer.inlineCallbacks
+    def _removeLease(self, protocol, name, token):
+        values = yield protocol.getMultiple([name], withIdentifier=True)
+        _, cas, value = values[name]
+        if value != token:
+            defer.returnValue(False)
+        # A negative expiry time expires the item at once: a delete that
+        # only happens if no one took the lease since it was read.
+        ok = yield protocol.checkAndSet(name, b"-", cas, 0, -1)
+        defer.returnValue(ok)

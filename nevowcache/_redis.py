@@ -1,0 +1,270 @@
+# -*- test-case-name: tests.test_stores,tests.test_sharedwire -*-
+"""
+A store in Redis, on C{txredisapi}'s protocol (imported only when a
+L{RedisStore} is made: C{pip install nevowcache[redis]}).
+
+A lookup is one C{MGET} of three names (the entry, its URL's generation
+record, the clear record).  Writes that depend on what is stored are small
+Lua scripts, which Redis runs atomically: a store compares the generations
+and writes the entry in one step, so an entry rendered before an
+invalidation is never written after it; an invalidation draws a generation
+and rewrites a record in one step; a lease is released only by its holder.
+"""
+
+from __future__ import absolute_import, division
+
+import math
+
+from twisted.internet.error import ConnectionAborted
+from twisted.logger import Logger
+
+from nevowcache._connection import ProtocolFactory
+from nevowcache._shared import SharedStore, generationSeed
+
+__all__ = ["RedisStore"]
+
+# KEYS: entry, URL record, clear record.  ARGV: value, fenced ("1" or "0"),
+# clear generation, URL generation, expiry seconds ("0": none).
+_STORE_SCRIPT = b"""
+local function generation(record)
+  if not record then return '0' end
+  return string.match(record, '^(%d+) %d+ ')
+end
+if ARGV[2] == '1' then
+  if generation(redis.call('GET', KEYS[3])) ~= ARGV[3]
+      or generation(redis.call('GET', KEYS[2])) ~= ARGV[4] then
+    return 0
+  end
+end
+if ARGV[5] ~= '0' then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[5])
+else
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+return 1
+"""
+
+# KEYS: record, counter.  ARGV: hard ("1" or "0"), tag, counter seed.
+_BUMP_SCRIPT = b"""
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('SET', KEYS[2], ARGV[3])
+end
+local generation = string.format('%d', redis.call('INCR', KEYS[2]))
+local old = redis.call('GET', KEYS[1])
+local floor = '0'
+if old then
+  floor = string.match(old, '^%d+ (%d+) ') or generation
+end
+if ARGV[1] == '1' then floor = generation end
+redis.call('SET', KEYS[1], generation .. ' ' .. floor .. ' ' .. ARGV[2])
+return generation
+"""
+
+# KEYS: lease.  ARGV: token.
+_RELEASE_SCRIPT = b"""
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+
+class _RedisFactory(ProtocolFactory):
+    """
+    What C{txredisapi}'s protocol expects of its factory when C{AUTH} or
+    C{SELECT} fails: it then gives up on the connection.
+    """
+    _log = Logger()
+    continueTrying = False
+    isLazy = True
+
+    def stopTrying(self):
+        pass
+
+
+    def connectionError(self, message):
+        self._log.error(u"{message}", message=message)
+
+
+
+_clientClass = None
+
+
+
+def _redisClient():
+    """
+    Define the protocol class on first use, so that importing nevowcache
+    does not import txredisapi (which imports the global reactor).
+    """
+    global _clientClass
+    if _clientClass is not None:
+        return _clientClass
+    import txredisapi
+
+    class _RedisClient(txredisapi.BaseRedisProtocol):
+        """
+        C{txredisapi}'s protocol, answering in L{bytes}, scheduling on a
+        given reactor, and, once dropped, reading nothing more.
+
+        @ivar ready: Fires with the protocol once it can take commands.
+        """
+        _log = Logger()
+        dropped = False
+        onConnectionLost = None
+        closed = None
+
+        def __init__(self, reactor, password=None, dbid=None):
+            txredisapi.BaseRedisProtocol.__init__(
+                self, charset=None, password=password, dbid=dbid,
+                convertNumbers=False)
+            self.callLater = reactor.callLater
+            self.ready = None
+
+
+        def connectionMade(self):
+            # Ask before connectionMade runs: it fires its waiters at once
+            # when there is no AUTH or SELECT to send.
+            self.ready = self.whenConnected()
+            return txredisapi.BaseRedisProtocol.connectionMade(self)
+
+
+        def dataReceived(self, data, unpause=False):
+            if self.dropped:
+                return
+            try:
+                txredisapi.BaseRedisProtocol.dataReceived(self, data, unpause)
+            except Exception:
+                self._log.failure(u"Redis answered what was not asked; "
+                                  u"dropping the connection")
+                self.drop()
+
+
+        def lineReceived(self, line):
+            if not self.dropped:
+                txredisapi.BaseRedisProtocol.lineReceived(self, line)
+
+
+        def rawDataReceived(self, data):
+            if not self.dropped:
+                txredisapi.BaseRedisProtocol.rawDataReceived(self, data)
+
+
+        def replyReceived(self, reply):
+            if not self.replyQueue.waiting:
+                # Nothing asked for it: it may be the answer to a command
+                # this connection gave up on, and would answer the next.
+                self._log.warn(u"Redis answered what was not asked; "
+                               u"dropping the connection")
+                self.drop()
+                return
+            txredisapi.BaseRedisProtocol.replyReceived(self, reply)
+
+
+        def drop(self, reason=None):
+            """
+            Stop reading, fail every command waiting for an answer, and
+            abort the connection.
+            """
+            if self.dropped:
+                return
+            self.dropped = True
+            reason = reason or ConnectionAborted("connection dropped")
+            while self.replyQueue.waiting:
+                self.replyQueue.put(reason)
+            self.transport.abortConnection()
+
+
+        def connectionLost(self, reason):
+            # Tell the owner first: failing the commands runs their
+            # callbacks, which may issue the next ones.
+            if self.onConnectionLost is not None:
+                self.onConnectionLost(self, reason)
+            txredisapi.BaseRedisProtocol.connectionLost(self, reason)
+            if self.ready is not None and not self.ready.called:
+                self.ready.errback(reason)
+
+    _clientClass = _RedisClient
+    return _clientClass
+
+
+
+def _answer(value):
+    """
+    Raise a Redis error reply; return anything else.
+    """
+    if isinstance(value, Exception):
+        raise value
+    return value
+
+
+
+class RedisStore(SharedStore):
+    """
+    Keep entries in Redis, shared by every process that uses the same
+    server, database and namespace.
+
+        from nevowcache import PageCache, RedisStore
+        cache = PageCache(RedisStore("127.0.0.1", 6379))
+
+    Needs C{txredisapi} (C{txredisapi<=1.4.7} on Python 2.7).  Provides
+    L{IPageStore} and L{ILeaseStore}.  See L{SharedStore.__init__} for the
+    parameters; also C{password} (for C{AUTH}) and C{dbid} (for
+    C{SELECT}).
+
+    @since: 0.2.0
+    """
+    name = "redis"
+    defaultPort = 6379
+    _factoryClass = _RedisFactory
+
+    def __init__(self, host="127.0.0.1", port=6379, password=None, dbid=None,
+                 maxEntryBytes=8 * 1024 * 1024, **kwargs):
+        self._client = _redisClient()
+        self.password = password
+        self.dbid = dbid
+        SharedStore.__init__(self, host, port, maxEntryBytes=maxEntryBytes, **kwargs)
+
+
+    def _buildProtocol(self):
+        return self._client(self.reactor, self.password, self.dbid)
+
+
+    def _whenReady(self, protocol):
+        return protocol.ready
+
+
+    def _fetch(self, protocol, names):
+        return protocol.execute_command(b"MGET", *names).addCallback(_answer)
+
+
+    def _fencedSet(self, protocol, entryName, urlName, tag, data, stamp):
+        if stamp is None:
+            args = [data, b"0", b"0", b"0"]
+        else:
+            args = [data, b"1", b"%d" % (stamp[0],), b"%d" % (stamp[1],)]
+        args.append(b"%d" % (int(self.entryTimeout),))
+        d = protocol.eval(_STORE_SCRIPT, [entryName, urlName, self._clearName], args)
+        return d.addCallback(_answer).addCallback(lambda stored: stored == 1)
+
+
+    def _remove(self, protocol, name):
+        return protocol.execute_command(b"DEL", name).addCallback(_answer)
+
+
+    def _bump(self, protocol, name, tag, hard):
+        d = protocol.eval(_BUMP_SCRIPT, [name, self._counterName],
+                          [b"1" if hard else b"0", tag, b"%d" % (generationSeed(),)])
+        return d.addCallback(_answer)
+
+
+    def _addLease(self, protocol, name, token, ttl):
+        milliseconds = max(1, int(math.ceil(ttl * 1000)))
+        d = protocol.execute_command(b"SET", name, token, b"PX",
+                                     b"%d" % (milliseconds,), b"NX")
+        return d.addCallback(_answer).addCallback(lambda reply: reply is not None)
+
+
+    def _removeLease(self, protocol, name, token):
+        d = protocol.eval(_RELEASE_SCRIPT, [name], [token])
+        return d.addCallback(_answer).addCallback(lambda removed: removed == 1)

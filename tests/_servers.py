@@ -1,0 +1,147 @@
+"""
+Real memcached and Redis servers for the tests, on free loopback ports.
+
+Each kind is started once per test run, when a test first asks for it, and
+stopped when the run ends.  Tests keep apart by namespace, not by server.
+Servers are plain subprocesses, not reactor processes, so that trial's
+check for a clean reactor after each test does not see them.
+"""
+
+from __future__ import absolute_import, division
+
+import atexit
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+_COMMANDS = {
+    "memcached": lambda port: [
+        "memcached", "-l", "127.0.0.1", "-p", str(port), "-U", "0", "-m", "64",
+        "-t", "2"] + (["-u", "root"] if os.geteuid() == 0 else []),
+    "redis-server": lambda port: [
+        "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+        "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"],
+}
+
+_running = {}
+
+
+
+def freePort():
+    """
+    @return: A TCP port on 127.0.0.1 nobody listens on right now.
+    """
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+
+def missing(binary):
+    """
+    @return: Why a server cannot be started (a skip reason), or L{None}.
+    """
+    for directory in os.environ.get("PATH", "").split(os.pathsep) + ["/usr/sbin",
+                                                                     "/usr/bin"]:
+        if os.access(os.path.join(directory, binary), os.X_OK):
+            return None
+    return ("%s is not installed (Debian: apt-get install %s); .ci/run installs it"
+            % (binary, "memcached" if binary == "memcached" else "redis-server"))
+
+
+
+class Server(object):
+    """
+    One server process.
+
+    @ivar port: Its TCP port on 127.0.0.1.
+    """
+
+    def __init__(self, binary, port=None):
+        self.binary = binary
+        self.port = port or freePort()
+        self._dir = tempfile.mkdtemp(prefix="nevowcache-" + binary + "-")
+        self._log = open(os.path.join(self._dir, "log"), "wb")
+        self.process = None
+        self.start()
+
+
+    def start(self):
+        """
+        Start it (again, on the same port), and wait until it accepts
+        connections.
+        """
+        self.process = subprocess.Popen(
+            _COMMANDS[self.binary](self.port), cwd=self._dir,
+            stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 10
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError("%s exited with %s; see %s" % (
+                    self.binary, self.process.returncode, self._dir))
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return
+            except socket.error:
+                if time.time() > deadline:
+                    self.stop()
+                    raise RuntimeError("%s did not start on port %d"
+                                       % (self.binary, self.port))
+                time.sleep(0.02)
+
+
+    def stop(self, sig=signal.SIGKILL):
+        """
+        Stop it at once (by default as a crash would).
+        """
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(sig)
+            self.process.wait()
+        self.process = None
+
+
+    def pause(self):
+        """
+        Freeze it: connections stay open and nothing is answered.
+        """
+        self.process.send_signal(signal.SIGSTOP)
+
+
+    def resume(self):
+        self.process.send_signal(signal.SIGCONT)
+
+
+    def cleanUp(self):
+        self.stop()
+        self._log.close()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+
+def shared(binary):
+    """
+    The server of this kind shared by the whole run, started on first use.
+
+    @raise RuntimeError: If it cannot be started.
+    """
+    server = _running.get(binary)
+    if server is None or server.process is None or server.process.poll() is not None:
+        if server is not None:
+            server.cleanUp()
+        server = _running[binary] = Server(binary)
+    return server
+
+
+
+def _stopAll():
+    for server in _running.values():
+        server.cleanUp()
+
+atexit.register(_stopAll)

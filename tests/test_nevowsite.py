@@ -1,0 +1,167 @@
+"""
+Tests for L{nevowcache.CachingSite}: it answers fresh hits before traversal,
+and only where a C{NevowSite} would answer the same.
+"""
+
+from __future__ import absolute_import, division
+
+from twisted.internet.task import Clock
+from twisted.trial.unittest import SynchronousTestCase
+
+from nevowcache import MemoryStore, PageCache
+
+from tests._http import Exchange
+
+try:
+    from nevow import appserver, inevow, loaders, rend, tags
+except ImportError:
+    skip = "Nevow runs only on Python 2.7"
+else:
+    from twisted.web import server
+    from nevowcache import CachedPage, CachingSite
+
+
+def makeTree(cache, log):
+    """
+    A site whose root, like C{nevow.guard}, gives requests carrying a
+    session cookie another tree: a personal home page instead of the public
+    one.  C{log} records every traversal of the root.
+    """
+    class Public(CachedPage):
+        pageCache = cache
+        cacheVary = ("accept-language",)
+        docFactory = loaders.stan(tags.p(render=tags.directive("body")))
+
+        def render_body(self, ctx, data):
+            log.append("render")
+            request = inevow.IRequest(ctx)
+            return "public %s %s %s" % (request.uri, request.getHeader("accept-language"),
+                                        log.count("render"))
+
+    class Personal(CachedPage):
+        pageCache = cache
+        docFactory = loaders.stan(tags.p(render=tags.directive("body")))
+
+        def render_body(self, ctx, data):
+            return "hello " + inevow.IRequest(ctx).getCookie("session")
+
+    class Keyed(Public):
+        def cacheKey(self, ctx):
+            return ("colour",)
+
+    public, personal = Public(), Personal()
+
+    class Root(rend.Page):
+        def locateChild(self, ctx, segments):
+            log.append("traverse")
+            if inevow.IRequest(ctx).getCookie("session"):
+                return personal, segments[1:]
+            if segments[0] == "keyed":
+                return Keyed(), segments[1:]
+            return public, segments[1:]
+    return Root()
+
+
+
+class CachingSiteTests(SynchronousTestCase):
+    """
+    L{CachingSite} answers what C{NevowSite} answers, with fewer traversals.
+    """
+
+    def makeSite(self, factory):
+        clock = Clock()
+        cache = PageCache(MemoryStore(), reactor=clock)
+        log = []
+        site = factory(makeTree(cache, log), reactor=clock)
+        site.sessionFactory = lambda site, uid: server.Session(site, uid, reactor=clock)
+        return site, clock, cache, log
+
+
+    def play(self, site, clock, steps):
+        out = []
+        for step in steps:
+            if step == "advance":
+                clock.advance(61)
+                continue
+            if step == "settle":
+                clock.advance(0)
+                continue
+            method, path, headers = step
+            ex = Exchange(site, method=method, path=path, headers=headers)
+            self.assertTrue(ex.done())
+            r = ex.response()
+            out.append((r.code, r.body, r.cacheStatus, r.header(b"content-type"),
+                        r.header(b"etag"), r.header(b"age"), r.header(b"content-length")))
+        return out
+
+
+    def test_equivalentToNevowSite(self):
+        """
+        For a sequence of anonymous, personal, conditional, HEAD, POST,
+        stale and varied requests, a L{CachingSite} answers exactly as a
+        C{NevowSite} does, traversing less.
+        """
+        cookie = [b"Cookie: session=alice"]
+        steps = [
+            (b"GET", b"/p?a=1", []),
+            (b"GET", b"/p?a=1", []),
+            (b"GET", b"/p?a=1", cookie),
+            (b"GET", b"/p?a=1", cookie),
+            (b"GET", b"/p?a=1", []),
+            (b"HEAD", b"/p?a=1", []),
+            (b"GET", b"/p?a=1", [b"If-None-Match: *"]),
+            (b"GET", b"/p?a=1", [b"Accept-Language: fr"]),
+            (b"GET", b"/p?a=1", [b"Accept-Language: fr"]),
+            (b"GET", b"/p?a=1", [b"Authorization: Basic dTpw"]),
+            (b"GET", b"/keyed", []),
+            (b"GET", b"/keyed", []),
+            (b"POST", b"/p?a=1", []),
+            (b"GET", b"/p?a=1", []),
+            "settle",
+            (b"GET", b"/p?a=1", []),
+            "advance",
+            (b"GET", b"/p?a=1", []),
+            "settle",
+            (b"GET", b"/p?a=1", []),
+            (b"GET", b"/p?a=1", cookie),
+        ]
+        plain, plainClock, _, plainLog = self.makeSite(appserver.NevowSite)
+        caching, cachingClock, _, cachingLog = self.makeSite(CachingSite)
+        expected = self.play(plain, plainClock, steps)
+        got = self.play(caching, cachingClock, steps)
+        for i, (e, g) in enumerate(zip(expected, got)):
+            self.assertEqual(e, g, "response %d differs" % (i,))
+        self.assertEqual(plainLog.count("render"), cachingLog.count("render"))
+        self.assertLess(cachingLog.count("traverse"), plainLog.count("traverse") - 3)
+
+
+    def test_freshHitSkipsTraversal(self):
+        """
+        Once a URL's page has been reached anonymously, its fresh hits are
+        answered without traversal.
+        """
+        site, clock, cache, log = self.makeSite(CachingSite)
+        self.play(site, clock, [(b"GET", b"/p", [])] * 3)
+        self.assertEqual(log.count("traverse"), 1)
+        self.assertEqual(cache.stats()["hits"], 2)
+
+
+    def test_personalRequestsTraverse(self):
+        """
+        Requests carrying a cookie or credentials always traverse.
+        """
+        site, clock, cache, log = self.makeSite(CachingSite)
+        self.play(site, clock, [(b"GET", b"/p", [])])
+        self.play(site, clock, [(b"GET", b"/p", [b"Cookie: x=1"])] * 2)
+        self.assertEqual(log.count("traverse"), 3)
+
+
+    def test_routesBounded(self):
+        """
+        The site remembers at most C{maxRoutes} URLs.
+        """
+        clock = Clock()
+        cache = PageCache(MemoryStore(), reactor=clock)
+        site = CachingSite(makeTree(cache, []), reactor=clock, maxRoutes=5)
+        self.play(site, clock, [(b"GET", b"/p?r=%d" % (i,), []) for i in range(20)])
+        self.assertEqual(len(site.nevowcacheRoutes), 5)

@@ -1,0 +1,528 @@
+# -*- test-case-name: tests.test_sharedwire -*-
+"""
+The memcached and Redis stores on the wire: what they send, and what they
+do with what comes back, over in-memory transports and a L{Clock}.
+
+These complement the real-server tests in L{tests.test_stores}: here the
+server's answers are scripted, so timeouts, late answers and answers to
+nothing can be played exactly.
+"""
+
+from __future__ import absolute_import, division
+
+from twisted.internet import defer, error
+from twisted.internet.address import IPv4Address
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransportWithDisconnection
+from twisted.trial.unittest import SynchronousTestCase
+
+from nevowcache import MemcachedStore, RedisStore
+from nevowcache._breaker import CircuitOpen
+from nevowcache._shared import urlTag
+from nevowcache._wire import encodeEntry
+
+from tests.test_stores import makeEntry, makeKey
+
+try:
+    import txredisapi  # noqa: F401
+except ImportError:
+    _noRedisClient = "txredisapi is not installed"
+else:
+    _noRedisClient = None
+
+
+
+class FakeEndpoint(object):
+    """
+    A client endpoint whose connections are in-memory transports.
+
+    @ivar connections: C{(protocol, transport)} of each connection made.
+    @ivar refuse: If true, connection attempts fail.
+    """
+
+    def __init__(self):
+        self.connections = []
+        self.attempts = 0
+        self.refuse = False
+
+
+    def connect(self, factory):
+        self.attempts += 1
+        if self.refuse:
+            return defer.fail(error.ConnectionRefusedError())
+        protocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 11211))
+        transport = StringTransportWithDisconnection()
+        transport.protocol = protocol
+        protocol.makeConnection(transport)
+        self.connections.append((protocol, transport))
+        return defer.succeed(protocol)
+
+
+    def last(self):
+        return self.connections[-1]
+
+
+
+class WireTestsMixin(object):
+    """
+    Helpers for a store on a L{FakeEndpoint} and a L{Clock}.
+    """
+
+    def setUp(self):
+        self.clock = Clock()
+        self.endpoint = FakeEndpoint()
+        self.store = self.makeStore()
+
+
+    def makeStore(self, **kwargs):
+        kwargs.setdefault("timeout", 1.0)
+        kwargs.setdefault("namespace", b"ns:")
+        return self.storeClass(reactor=self.clock, endpoint=self.endpoint, **kwargs)
+
+
+    def sent(self, index=-1):
+        """
+        Take what was written on a connection so far.
+        """
+        transport = self.endpoint.connections[index][1]
+        data = transport.value()
+        transport.clear()
+        return data
+
+
+    def answer(self, data, index=-1):
+        self.endpoint.connections[index][0].dataReceived(data)
+
+
+    def tearDown(self):
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+
+
+class MemcachedWireTests(WireTestsMixin, SynchronousTestCase):
+    """
+    L{MemcachedStore} over L{twisted.protocols.memcache}, on the wire.
+    """
+    storeClass = MemcachedStore
+
+    def names(self, key):
+        tag = urlTag(key.url)
+        return (b"ns:e:" + key.digest(), b"ns:u:" + tag, b"ns:c")
+
+
+    def value(self, name, data, cas=None):
+        line = b"VALUE " + name + b" 0 %d" % (len(data),)
+        if cas is not None:
+            line += b" %d" % (cas,)
+        return line + b"\r\n" + data + b"\r\n"
+
+
+    def test_lookupIsOneGet(self):
+        """
+        A lookup sends one C{get} of the entry and both generation records,
+        and reads the generation from the records.
+        """
+        key = makeKey()
+        entryName, urlName, clearName = self.names(key)
+        d = self.store.lookup(key)
+        self.assertEqual(self.sent(),
+                         b"get " + entryName + b" " + urlName + b" " + clearName + b"\r\n")
+        tag = urlTag(key.url)
+        self.answer(self.value(urlName, b"7 5 " + tag) + self.value(clearName, b"3 0 *")
+                    + b"END\r\n")
+        entry, generation = self.successResultOf(d)
+        self.assertIsNone(entry)
+        self.assertEqual(tuple(generation), (3, 0, 7, 5))
+
+
+    def test_lookupChecksKeyInValue(self):
+        """
+        An entry whose key is another key's reads as a miss.
+        """
+        key, other = makeKey(b"p"), makeKey(b"q")
+        entryName, _, _ = self.names(key)
+        d = self.store.lookup(key)
+        self.sent()
+        self.answer(self.value(entryName, encodeEntry(makeEntry(other))) + b"END\r\n")
+        entry, _ = self.successResultOf(d)
+        self.assertIsNone(entry)
+        self.assertEqual(self.store.stats()["badValues"], 1)
+        self.flushLoggedErrors()
+
+
+    def test_recordOfAnotherNameDropsConnection(self):
+        """
+        A generation record carrying another URL's tag means the connection
+        answers for other names: the lookup fails and the connection is
+        dropped.
+        """
+        key = makeKey()
+        _, urlName, _ = self.names(key)
+        d = self.store.lookup(key)
+        self.sent()
+        self.answer(self.value(urlName, b"7 5 " + urlTag(makeKey(b"q").url)) + b"END\r\n")
+        self.failureResultOf(d)
+        self.assertFalse(self.endpoint.last()[1].connected)
+        self.assertEqual(self.store.stats()["badRecords"], 1)
+
+
+    def test_timeoutDropsConnection(self):
+        """
+        A call not answered within the timeout fails with L{TimeoutError},
+        and its connection is dropped.
+        """
+        d = self.store.lookup(makeKey())
+        self.clock.advance(1)
+        self.failureResultOf(d, defer.TimeoutError)
+        self.assertFalse(self.endpoint.last()[1].connected)
+
+
+    def test_lateAnswerNeverAnswersAnotherKey(self):
+        """
+        An answer arriving after its call timed out, followed by the answer
+        to the next call, never reaches the next call: the next call runs on
+        a new connection and gets its own answer.
+        """
+        first, second = makeKey(b"first"), makeKey(b"second")
+        d1 = self.store.lookup(first)
+        self.clock.advance(1)
+        self.failureResultOf(d1, defer.TimeoutError)
+        d2 = self.store.lookup(second)
+        self.assertEqual(len(self.endpoint.connections), 2)
+        late = (self.value(self.names(first)[0], encodeEntry(makeEntry(first, b"1")))
+                + b"END\r\n")
+        own = (self.value(self.names(second)[0], encodeEntry(makeEntry(second, b"2")))
+               + b"END\r\n")
+        # The late answer and the second answer, together, on the old
+        # connection: nothing is read from it any more.
+        self.answer(late + own, index=0)
+        self.assertNoResult(d2)
+        self.answer(own)
+        self.assertEqual(self.successResultOf(d2)[0].body, b"2")
+
+
+    def test_answerToNothingDropsConnection(self):
+        """
+        Data when no call waits for it is dropped, with the connection.
+        """
+        d = self.store.lookup(makeKey())
+        self.sent()
+        self.answer(b"END\r\nEND\r\n")
+        self.successResultOf(d)
+        self.assertFalse(self.endpoint.last()[1].connected)
+        self.flushLoggedErrors()
+
+
+    def test_storeIsFencedWithCas(self):
+        """
+        A store reads the records and the entry's CAS identifier with
+        C{gets}, and writes with C{cas}: only if the generations are the
+        stamp and no one wrote the entry meanwhile.
+        """
+        key = makeKey()
+        entryName, urlName, clearName = self.names(key)
+        entry = makeEntry(key, generation=(3, 7))
+        d = self.store.store(key, entry)
+        self.assertEqual(self.sent(), b"gets " + entryName + b" " + urlName + b" "
+                         + clearName + b"\r\n")
+        self.answer(self.value(entryName, b"old", 42)
+                    + self.value(urlName, b"7 0 " + urlTag(key.url), 1)
+                    + self.value(clearName, b"3 0 *", 2) + b"END\r\n")
+        data = encodeEntry(entry)
+        self.assertEqual(self.sent(), b"cas " + entryName + b" 0 0 %d 42\r\n" % (len(data),)
+                         + data + b"\r\n")
+        self.answer(b"STORED\r\n")
+        self.assertTrue(self.successResultOf(d))
+
+
+    def test_storeFencedOff(self):
+        """
+        A store whose stamp is not the current generation writes nothing.
+        """
+        key = makeKey()
+        entryName, urlName, clearName = self.names(key)
+        d = self.store.store(key, makeEntry(key, generation=(3, 7)))
+        self.sent()
+        self.answer(self.value(urlName, b"8 0 " + urlTag(key.url), 1)
+                    + self.value(clearName, b"3 0 *", 2) + b"END\r\n")
+        self.assertFalse(self.successResultOf(d))
+        self.assertEqual(self.sent(), b"")
+        self.assertEqual(self.store.stats()["fenced"], 1)
+
+
+    def test_storeRacedIsNotStored(self):
+        """
+        If another writer stored the entry between the read and the write,
+        the C{cas} fails: not stored.
+        """
+        key = makeKey()
+        entryName, _, _ = self.names(key)
+        d = self.store.store(key, makeEntry(key))
+        self.sent()
+        self.answer(self.value(entryName, b"old", 42) + b"END\r\n")
+        self.assertTrue(self.sent().startswith(b"cas "))
+        self.answer(b"EXISTS\r\n")
+        self.assertFalse(self.successResultOf(d))
+
+
+    def test_invalidateDrawsGenerationAfterReading(self):
+        """
+        An invalidation reads the record with its CAS identifier, then
+        draws a new generation, then writes the record only if unchanged.
+        """
+        key = makeKey()
+        _, urlName, _ = self.names(key)
+        tag = urlTag(key.url)
+        d = self.store.invalidate(key.url, False)
+        self.assertEqual(self.sent(), b"gets " + urlName + b"\r\n")
+        self.answer(self.value(urlName, b"7 5 " + tag, 9) + b"END\r\n")
+        self.assertEqual(self.sent(), b"incr ns:g 1\r\n")
+        self.answer(b"12\r\n")
+        self.assertEqual(self.sent(), b"cas " + urlName + b" 0 0 %d 9\r\n"
+                         % (len(b"12 5 " + tag),) + b"12 5 " + tag + b"\r\n")
+        self.answer(b"STORED\r\n")
+        self.assertIsNone(self.successResultOf(d))
+
+
+    def test_invalidateSeedsLostCounter(self):
+        """
+        A counter that is gone is seeded from the wall clock, so its
+        generations stay above those handed out before.
+        """
+        key = makeKey()
+        self.store.invalidate(key.url, True)
+        self.sent()
+        self.answer(b"END\r\n")
+        self.assertEqual(self.sent(), b"incr ns:g 1\r\n")
+        self.answer(b"NOT_FOUND\r\n")
+        sent = self.sent()
+        self.assertTrue(sent.startswith(b"add ns:g 0 0 13\r\n"), sent)
+        self.assertGreater(int(sent.split(b"\r\n")[1]), 1500000000000)
+        self.answer(b"STORED\r\n")
+        self.assertTrue(self.sent().startswith(b"add ns:u:"))
+        self.answer(b"STORED\r\n")
+
+
+    def test_invalidationKeptUntilNextCall(self):
+        """
+        An invalidation that could not be sent is sent before the next
+        call; until then that call waits for it.
+        """
+        key = makeKey()
+        self.endpoint.refuse = True
+        self.failureResultOf(self.store.invalidate(key.url, True),
+                             error.ConnectionRefusedError)
+        self.assertEqual(self.store.stats()["pendingInvalidations"], 1)
+        self.endpoint.refuse = False
+        d = self.store.lookup(key)
+        self.assertEqual(self.sent(), b"gets " + self.names(key)[1] + b"\r\n")
+        self.assertNoResult(d)
+        self.answer(b"END\r\n")
+        self.answer(b"5\r\n")
+        self.answer(b"STORED\r\n")
+        self.assertTrue(self.sent().endswith(b"get " + b" ".join(self.names(key))
+                                             + b"\r\n"))
+        self.answer(b"END\r\n")
+        self.successResultOf(d)
+        self.assertEqual(self.store.stats()["pendingInvalidations"], 0)
+        self.flushLoggedErrors()
+
+
+    def test_circuitOpensThenProbes(self):
+        """
+        After C{maxFailures} failed calls the store is not tried for
+        C{coolDown} seconds; then one call probes it, and success closes
+        the circuit.
+        """
+        self.store = self.makeStore(maxFailures=2, coolDown=5)
+        self.endpoint.refuse = True
+        for _ in range(2):
+            self.failureResultOf(self.store.lookup(makeKey()), error.ConnectionRefusedError)
+        self.failureResultOf(self.store.lookup(makeKey()), CircuitOpen)
+        self.assertEqual(self.endpoint.attempts, 2)
+        self.clock.advance(5)
+        self.endpoint.refuse = False
+        probe = self.store.lookup(makeKey())
+        self.failureResultOf(self.store.lookup(makeKey()), CircuitOpen)
+        self.answer(b"END\r\n")
+        self.successResultOf(probe)
+        self.assertEqual(self.store.stats()["circuit"], "closed")
+        self.flushLoggedErrors()
+
+
+    def test_leaseIsAddWithExpiry(self):
+        """
+        A lease is an C{add} with an expiry; it is released with a C{cas}
+        that expires it, only if it still holds the token.
+        """
+        key = makeKey()
+        d = self.store.acquireLease(key, 2.5)
+        sent = self.sent()
+        token = sent.split(b"\r\n")[1]
+        self.assertEqual(sent, b"add ns:l:" + key.digest() + b" 0 3 32\r\n" + token
+                         + b"\r\n")
+        self.answer(b"STORED\r\n")
+        self.assertEqual(self.successResultOf(d), token)
+        d = self.store.releaseLease(key, token)
+        self.assertEqual(self.sent(), b"gets ns:l:" + key.digest() + b"\r\n")
+        self.answer(self.value(b"ns:l:" + key.digest(), token, 77) + b"END\r\n")
+        self.assertEqual(self.sent(), b"cas ns:l:" + key.digest() + b" 0 -1 1 77\r\n-\r\n")
+        self.answer(b"STORED\r\n")
+        self.assertTrue(self.successResultOf(d))
+
+
+    def test_closeClosesConnection(self):
+        """
+        C{close()} closes the connection and fires when it is closed.
+        """
+        d = self.store.lookup(makeKey())
+        self.answer(b"END\r\n")
+        self.successResultOf(d)
+        self.successResultOf(self.store.close())
+        self.assertFalse(self.endpoint.last()[1].connected)
+        self.failureResultOf(self.store.lookup(makeKey()))
+
+
+
+class RedisWireTests(WireTestsMixin, SynchronousTestCase):
+    """
+    L{RedisStore} over C{txredisapi}'s protocol, on the wire.
+    """
+    skip = _noRedisClient
+
+    @property
+    def storeClass(self):
+        return RedisStore
+
+
+    def command(self, *args):
+        out = [b"*%d\r\n" % (len(args),)]
+        for arg in args:
+            out.append(b"$%d\r\n%s\r\n" % (len(arg), arg))
+        return b"".join(out)
+
+
+    def bulk(self, value):
+        if value is None:
+            return b"$-1\r\n"
+        return b"$%d\r\n%s\r\n" % (len(value), value)
+
+
+    def test_lookupIsOneMget(self):
+        """
+        A lookup is one C{MGET} of the entry and both records, answered in
+        bytes.
+        """
+        key = makeKey()
+        tag = urlTag(key.url)
+        d = self.store.lookup(key)
+        self.assertEqual(self.sent(), self.command(
+            b"MGET", b"ns:e:" + key.digest(), b"ns:u:" + tag, b"ns:c"))
+        data = encodeEntry(makeEntry(key, b"\x00\xff body"))
+        self.answer(b"*3\r\n" + self.bulk(data) + self.bulk(b"7 5 " + tag)
+                    + self.bulk(None))
+        self.clock.advance(0)
+        entry, generation = self.successResultOf(d)
+        self.assertEqual(entry.body, b"\x00\xff body")
+        self.assertEqual(tuple(generation), (0, 0, 7, 5))
+
+
+    def test_storeIsOneScript(self):
+        """
+        A fenced store is one C{EVAL}: the check and the write are atomic.
+        """
+        key = makeKey()
+        d = self.store.store(key, makeEntry(key, generation=(3, 7)))
+        sent = self.sent()
+        self.assertTrue(sent.startswith(b"*11\r\n$4\r\nEVAL\r\n"), sent[:40])
+        self.assertTrue(sent.endswith(self.bulk(b"1") + self.bulk(b"3") + self.bulk(b"7")
+                                      + self.bulk(b"0")))
+        self.answer(b":0\r\n")
+        self.assertFalse(self.successResultOf(d))
+
+
+    def test_leaseIsSetNxPx(self):
+        """
+        A lease is C{SET NX PX}; a busy one answers nil.
+        """
+        key = makeKey()
+        d = self.store.acquireLease(key, 0.25)
+        sent = self.sent()
+        self.assertTrue(sent.endswith(self.bulk(b"PX") + self.bulk(b"250")
+                                      + self.bulk(b"NX")), sent)
+        self.answer(b"$-1\r\n")
+        self.assertIsNone(self.successResultOf(d))
+
+
+    def test_timeoutDropsConnection(self):
+        """
+        A call not answered within the timeout fails with L{TimeoutError},
+        and its connection is dropped.
+        """
+        d = self.store.lookup(makeKey())
+        self.clock.advance(1)
+        self.failureResultOf(d, defer.TimeoutError)
+        self.assertFalse(self.endpoint.last()[1].connected)
+
+
+    def test_lateAnswerNeverAnswersAnotherKey(self):
+        """
+        After a timeout, the late answer and the next call's answer on the
+        old connection are never read; the next call has its own
+        connection.
+        """
+        first, second = makeKey(b"first"), makeKey(b"second")
+        d1 = self.store.lookup(first)
+        self.clock.advance(1)
+        self.failureResultOf(d1, defer.TimeoutError)
+        d2 = self.store.lookup(second)
+        late = b"*3\r\n" + self.bulk(encodeEntry(makeEntry(first, b"1"))) + b"$-1\r\n$-1\r\n"
+        own = b"*3\r\n" + self.bulk(encodeEntry(makeEntry(second, b"2"))) + b"$-1\r\n$-1\r\n"
+        self.answer(late + own, index=0)
+        self.clock.advance(0)
+        self.assertNoResult(d2)
+        self.answer(own)
+        self.clock.advance(0)
+        self.assertEqual(self.successResultOf(d2)[0].body, b"2")
+
+
+    def test_answerToNothingDropsConnection(self):
+        """
+        A reply nothing asked for drops the connection instead of waiting
+        to answer the next call.
+        """
+        d = self.store.lookup(makeKey())
+        self.sent()
+        self.answer(b"*3\r\n$-1\r\n$-1\r\n$-1\r\n+OK\r\n")
+        self.clock.advance(0)
+        self.successResultOf(d)
+        self.assertFalse(self.endpoint.last()[1].connected)
+
+
+    def test_authAndSelectFirst(self):
+        """
+        With a password and a database, C{AUTH} and C{SELECT} go first, and
+        calls wait for them.
+        """
+        self.store = self.makeStore(password=b"pw", dbid=3)
+        d = self.store.delete(makeKey())
+        self.assertEqual(self.sent(), self.command(b"AUTH", b"pw"))
+        self.answer(b"+OK\r\n")
+        self.assertEqual(self.sent(), self.command(b"SELECT", b"3"))
+        self.assertNoResult(d)
+        self.answer(b"+OK\r\n")
+        self.assertEqual(self.sent(), self.command(b"DEL", b"ns:e:" + makeKey().digest()))
+        self.answer(b":1\r\n")
+        self.assertIsNone(self.successResultOf(d))
+
+
+    def test_wrongPasswordFails(self):
+        """
+        A refused C{AUTH} fails the call and gives up the connection.
+        """
+        self.store = self.makeStore(password=b"wrong")
+        d = self.store.delete(makeKey())
+        self.sent()
+        self.answer(b"-WRONGPASS invalid username-password pair\r\n")
+        self.failureResultOf(d)
+        self.flushLoggedErrors()
