@@ -35,7 +35,12 @@ class AdminResource(Resource):
       - C{GET /}: the statistics as HTML, with a purge form;
       - C{GET /stats.json}: the statistics as JSON;
       - C{POST /purge} (or method C{PURGE}) with C{url=ABSOLUTE-URL}, and
-        C{hard=1} to drop rather than mark stale: invalidates that URL.
+        C{hard=1} to drop rather than mark stale: invalidates that URL;
+        with C{prefix=ABSOLUTE-URL} instead, every URL under that path
+        prefix (L{PageCache.invalidatePrefix}); with C{tag=TAG}, the pages
+        tagged C{TAG} (L{PageCache.invalidateTag});
+      - C{BAN /purge} with C{url=} or C{prefix=ABSOLUTE-URL}: invalidates
+        the prefix.
 
     Every request must come from loopback (when no C{token} is set) or carry
     the token as C{Authorization: Bearer TOKEN} or C{X-Cache-Token: TOKEN};
@@ -80,7 +85,7 @@ class AdminResource(Resource):
             request.setHeader(b"content-type", b"text/plain; charset=utf-8")
             return b"Forbidden: loopback or token only.\n"
         name = request.postpath[0] if request.postpath else b""
-        if name == b"purge" and request.method in (b"POST", b"PURGE"):
+        if name == b"purge" and request.method in (b"POST", b"PURGE", b"BAN"):
             return self._purge(request)
         if name == b"stats.json" and request.method in (b"GET", b"HEAD"):
             request.setHeader(b"content-type", b"application/json")
@@ -94,20 +99,34 @@ class AdminResource(Resource):
 
     def _purge(self, request):
         request.setHeader(b"content-type", b"application/json")
-        url = (request.args.get(b"url") or [None])[0]
+        given = [(kind, request.args[name][0])
+                 for kind, name in [("url", b"url"), ("prefix", b"prefix"),
+                                    ("tag", b"tag")]
+                 if request.args.get(name)]
         hard = (request.args.get(b"hard") or [b"0"])[0] in (b"1", b"true", b"yes")
-        if url is None:
+        if len(given) != 1 or request.method == b"BAN" and given[0][0] == "tag":
             request.setResponseCode(http.BAD_REQUEST)
-            return b'{"error": "give url=ABSOLUTE-URL"}'
+            return (b'{"error": "give one of url=ABSOLUTE-URL, prefix=ABSOLUTE-URL'
+                    b' or tag=TAG"}')
+        kind, value = given[0]
+        if request.method == b"BAN":
+            kind = "prefix"
+        invalidate = {"url": self.cache.invalidate,
+                      "prefix": self.cache.invalidatePrefix,
+                      "tag": self.cache.invalidateTag}[kind]
         try:
-            self.cache.invalidate(url, hard=hard)
-        except ValueError as e:
+            d = invalidate(value, hard=hard)
+        except (ValueError, UnicodeDecodeError) as e:
             request.setResponseCode(http.BAD_REQUEST)
             return json.dumps({"error": str(e)}).encode("ascii")
-        self._log.info(u"Purged {url} (hard={hard}) for {client}", url=url, hard=hard,
+        if d is not None and hasattr(d, "addErrback"):
+            d.addErrback(lambda failure: self._log.failure(
+                u"Purging {kind} {value!r} failed", failure, kind=kind, value=value))
+        self._log.info(u"Purged {kind} {value!r} (hard={hard}) for {client}",
+                       kind=kind, value=value, hard=hard,
                        client=request.getClientAddress())
-        return json.dumps({"invalidated": url.decode("utf-8", "replace"),
-                           "hard": hard}).encode("ascii")
+        return json.dumps({"invalidated": value.decode("utf-8", "replace"),
+                           "kind": kind, "hard": hard}).encode("ascii")
 
 
     def _page(self, request):
@@ -121,4 +140,10 @@ class AdminResource(Resource):
                 u'<form method="post" action="%s/purge"><p>Purge URL '
                 u'<input name="url" size="60"> <label><input type="checkbox" name="hard" '
                 u'value="1"> hard</label> <button>purge</button></p></form>'
-                u"</body></html>" % (rows, base, base)).encode("utf-8")
+                u'<form method="post" action="%s/purge"><p>Purge prefix '
+                u'<input name="prefix" size="60"> <label><input type="checkbox" '
+                u'name="hard" value="1"> hard</label> <button>purge</button></p></form>'
+                u'<form method="post" action="%s/purge"><p>Purge tag '
+                u'<input name="tag" size="30"> <label><input type="checkbox" '
+                u'name="hard" value="1"> hard</label> <button>purge</button></p></form>'
+                u"</body></html>" % (rows, base, base, base, base)).encode("utf-8")

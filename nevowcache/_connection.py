@@ -87,6 +87,7 @@ class Connection(object):
         self._connecting = None
         self._waiters = []
         self._closed = False
+        self._closing = []
         self.connects = 0
 
 
@@ -144,7 +145,10 @@ class Connection(object):
         """
         self._closed = True
         if self._connecting is not None:
-            self._connecting.cancel()
+            # Let the attempt end: what it connects is closed at once.
+            done = defer.Deferred()
+            self._closing.append(done)
+            return done
         protocol, self._protocol = self._protocol, None
         if protocol is None:
             return defer.succeed(None)
@@ -182,17 +186,28 @@ class Connection(object):
     def _made(self, protocol):
         self._connecting = None
         self.connects += 1
+        protocol.onConnectionLost = self._lost
         if self._closed:
+            closed = defer.Deferred()
+            protocol.closed = closed
+            closing, self._closing = self._closing, []
+
+            def closedAll(ignored):
+                for d in closing:
+                    d.callback(None)
+            closed.addCallback(closedAll)
             protocol.transport.loseConnection()
             self._release(StoreUnavailable("store closed"))
             return
-        protocol.onConnectionLost = self._lost
         self._protocol = protocol
         self._release(protocol)
 
 
     def _notMade(self, failure):
         self._connecting = None
+        closing, self._closing = self._closing, []
+        for d in closing:
+            d.callback(None)
         self._release(failure)
 
 

@@ -12,18 +12,21 @@ background refresher, and put the L{Answer} on the live request
 
 from __future__ import absolute_import, division
 
+import hashlib
 from collections import OrderedDict
 
 from twisted.internet import defer, task
 from twisted.logger import Logger
+from twisted.python import runtime
 from twisted.python.compat import intToBytes
 from twisted.python.failure import Failure
 
-from nevowcache._compat import monotonicClock
+from nevowcache._compat import monotonicClock, textType
 from nevowcache._compat import wallClock as _wallClock
 from nevowcache._interfaces import ILeaseStore, StoreUnavailable
 from nevowcache._key import (
-    CacheKey, requestUrlIdentity, urlIdentity, urlIdentityFromString, varyValue)
+    CacheKey, encodeKey, prefixScopeFromString, prefixScopes, requestUrlIdentity,
+    tagScope, urlIdentity, urlIdentityFromString, validHost, varyValue)
 from nevowcache._memory import MemoryStore
 from nevowcache._response import HOP_BY_HOP, CacheEntry, refusalOf, replay
 from nevowcache._validators import bodyETag
@@ -37,6 +40,9 @@ _STATS = ("hits", "staleHits", "misses", "collapsed", "renders", "refreshes",
 
 # How many URLs the variant counts are kept for.
 _MAX_VARIANT_URLS = 10000
+
+# How many keys the refresh back-off is remembered for.
+_MAX_BACKOFF_KEYS = 10000
 
 _SAFE_METHODS = (b"GET", b"HEAD")
 _UNSAFE_METHODS = (b"POST", b"PUT", b"DELETE", b"PATCH")
@@ -83,10 +89,11 @@ class CachePolicy(object):
         C{"public"} to tell browsers and shared caches downstream how long
         a stored response stays fresh (C{max-age}) and may be served stale
         (C{stale-while-revalidate}).
+    @ivar tags: The page's tags (text), for L{PageCache.invalidateTag}.
     """
-    __slots__ = ("timeout", "grace", "vary", "cacheControl")
+    __slots__ = ("timeout", "grace", "vary", "cacheControl", "tags")
 
-    def __init__(self, timeout, grace=None, vary=(), cacheControl=None):
+    def __init__(self, timeout, grace=None, vary=(), cacheControl=None, tags=()):
         if timeout is None or timeout < 0:
             raise ValueError("cacheTimeout must be 0 or more seconds")
         if grace is not None and grace < 0:
@@ -99,16 +106,42 @@ class CachePolicy(object):
         if cacheControl not in (None, "public", b"public"):
             raise ValueError("cacheControl must be None or 'public'")
         self.cacheControl = cacheControl
+        if tags is None:
+            tags = ()
+        elif isinstance(tags, (bytes, textType)):
+            tags = (tags,)
+        self.tags = tuple(tagScope(tag)[1] for tag in tags)
 
 
     @classmethod
-    def fromPage(cls, page):
+    def fromPage(cls, page, context=None):
         """
-        Read a page's C{cacheTimeout}, C{cacheGrace}, C{cacheVary} and
-        C{cacheControl} attributes, whichever adapter it is for.
+        Read a page's C{cacheTimeout}, C{cacheGrace}, C{cacheVary},
+        C{cacheControl} and C{cacheTags} attributes, whichever adapter it is
+        for.
+
+        @param context: What a C{cacheTags} method is called with, as the
+            page's C{cacheKey} hook is: the Nevow context, or the
+            twisted.web request.  Tags must depend only on what the page's
+            key holds.
         """
+        tags = getattr(page, "cacheTags", ())
+        if callable(tags):
+            tags = tags(context)
         return cls(page.cacheTimeout, page.cacheGrace,
-                   getattr(page, "cacheVary", ()), getattr(page, "cacheControl", None))
+                   getattr(page, "cacheVary", ()), getattr(page, "cacheControl", None),
+                   tags)
+
+
+    def scopesFor(self, key):
+        """
+        @return: The scopes of an entry of C{key} under this policy: the
+            path prefixes of its URL, then its tags.
+        """
+        scopes = prefixScopes(key.url)
+        if self.tags:
+            scopes += tuple((b"t", tag) for tag in self.tags)
+        return scopes
 
 
     def downstream(self, age, stale):
@@ -214,11 +247,14 @@ class _Flight(object):
     One render in progress for a key: its waiters get the stored entry, or
     L{None} to render on their own.
     """
-    __slots__ = ("waiters", "refresh")
+    __slots__ = ("waiters", "refresh", "superseded")
 
     def __init__(self, refresh=False):
         self.waiters = []
         self.refresh = refresh
+        # Given up on at renderTimeout, and a newer flight of the key began:
+        # if this render ends after all, it must not replace that one's entry.
+        self.superseded = False
 
 
 
@@ -247,19 +283,25 @@ class PageCache(object):
     @ivar leasePoll: Seconds between two looks at the store while another
         process holds the lease of a missing key; such a request waits at
         most C{waitTimeout}, then renders on its own and does not store.
+    @ivar storeTimeout: Seconds a lookup or a store may take before the
+        request goes on without it (a lookup is then a miss, a store not
+        made): a store that never answers must not hang the site.  A
+        backstop for stores without deadlines of their own; L{None} for
+        none.
     """
     _log = Logger()
 
     def __init__(self, store=None, reactor=None, clock=None, waitTimeout=30.0,
                  renderTimeout=60.0, refreshBackoff=1.0, maxRefreshBackoff=300.0,
                  maxRefreshes=4, wallClock=None, maxVariants=32,
-                 leaseTimeout=None, leasePoll=0.05):
+                 leaseTimeout=None, leasePoll=0.05, storeTimeout=5.0):
         """
         @param store: An L{IPageStore}; by default a L{MemoryStore}.
         @param reactor: An L{IReactorTime} for scheduling; by default the
             global reactor.
         @param clock: What C{seconds()} ages entries.  By default the
-            C{reactor} when one is given (a L{task.Clock} in tests), else a
+            C{reactor} when one is given and is not a real reactor (a
+            L{task.Clock} in tests), else a
             monotonic clock, so that wall-clock jumps do not change
             freshness; but the time of day for a store whose C{shared}
             attribute is true, since other processes, on other hosts, age
@@ -270,7 +312,9 @@ class PageCache(object):
         if store is None:
             store = MemoryStore()
         if clock is None:
-            if reactor is not None:
+            # A real reactor's seconds() is the time of day.
+            realTime = getattr(reactor, "seconds", None) is runtime.seconds
+            if reactor is not None and not realTime:
                 clock = reactor
             elif getattr(store, "shared", False):
                 clock = _wallClock()
@@ -290,10 +334,12 @@ class PageCache(object):
         self.maxVariants = maxVariants
         self.leaseTimeout = renderTimeout if leaseTimeout is None else leaseTimeout
         self.leasePoll = leasePoll
+        self.storeTimeout = storeTimeout
         self.invalidateOnUnsafe = True
         self._variants = OrderedDict()
         self._flights = {}
-        self._failures = {}
+        self._late = {}
+        self._failures = OrderedDict()
         self._refreshing = 0
         self._stats = dict.fromkeys(_STATS, 0)
 
@@ -325,6 +371,21 @@ class PageCache(object):
         return CacheKey(urlIdentity(request), (pageName, varyValues, extra))
 
 
+    def pageKey(self, request, pageName, policy, extra=None):
+        """
+        Build the key of a request for a page, with what the page's
+        C{cacheKey} hook returned.
+
+        @param extra: L{None} for the default key; a tuple of bytes, text,
+            integers and L{None} to add to it; or a whole L{CacheKey} to use
+            instead.
+        @rtype: L{CacheKey}
+        """
+        if isinstance(extra, CacheKey):
+            return extra
+        return self.keyFor(request, pageName, policy.vary, extra)
+
+
     def bypassReason(self, request):
         """
         Decide whether a request must not use the cache at all.
@@ -342,6 +403,9 @@ class PageCache(object):
         length = headers.getRawHeaders(b"content-length", [b"0"])[-1].strip()
         if length not in (b"0", b"") or headers.hasHeader(b"transfer-encoding"):
             return b"request-body"
+        hosts = headers.getRawHeaders(b"host")
+        if hosts is not None and (len(hosts) != 1 or not validHost(hosts[0])):
+            return b"bad-host"
         return None
 
 
@@ -364,7 +428,7 @@ class PageCache(object):
             def answered(_):
                 if 200 <= request.code < 400:
                     self._stats["unsafeInvalidations"] += 1
-                    return defer.maybeDeferred(
+                    return self._callStore(
                         self.store.invalidate, identity, False
                     ).addErrback(self._storeFailed, u"invalidate", None)
             request.notifyFinish().addCallbacks(answered, lambda _: None)
@@ -391,10 +455,36 @@ class PageCache(object):
         @return: A L{Deferred} firing with an L{Answer}, or failing with the
             render's failure.
         """
-        d = defer.maybeDeferred(self.store.lookup, key)
+        d = self._callStore(self.store.lookup, *self._lookupArgs(key, policy))
         d.addErrback(self._storeFailed, u"lookup")
         d.addCallback(self._decide, request.method == b"HEAD", key, policy,
                       render, makeRefresher)
+        return d
+
+
+    def _lookupArgs(self, key, policy):
+        """
+        The arguments of a store's C{lookup} (or C{peek}) of C{key}: with the
+        scopes of its entry (L{CachePolicy.scopesFor}) if the store has
+        scopes (C{invalidateScope}); stores without them judge by URL and
+        clear generations only.
+        """
+        if getattr(self.store, "invalidateScope", None) is None:
+            return (key,)
+        return (key, policy.scopesFor(key))
+
+
+    def _callStore(self, method, *args):
+        """
+        Call a method of the store, with a deadline of C{storeTimeout}
+        seconds unless it answered at once.
+
+        @return: A L{Deferred} with the method's result, or failing with
+            L{defer.TimeoutError}.
+        """
+        d = defer.maybeDeferred(method, *args)
+        if self.storeTimeout is not None and not d.called:
+            d.addTimeout(self.storeTimeout, self.reactor)
         return d
 
 
@@ -414,6 +504,15 @@ class PageCache(object):
 
     def _decide(self, found, head, key, policy, render, makeRefresher):
         entry, generation = found
+        if entry is not None and entry.key != key:
+            # The store broke its promise (a desynchronised connection, a
+            # corrupted slot): never serve another key's page.
+            self._stats["storeErrors"] += 1
+            self._log.error(u"Store {store} answered {key!r} with the entry of "
+                            u"{other!r}; treated as a miss",
+                            store=getattr(self.store, "name", self.store), key=key,
+                            other=entry.key)
+            entry = None
         verdict = "valid"
         if entry is not None and generation is not None:
             verdict = generation.judge(entry.generation)
@@ -471,7 +570,7 @@ class PageCache(object):
         peek = getattr(self.store, "peek", None)
         if peek is None:
             return None
-        entry, generation = peek(key)
+        entry, generation = peek(*self._lookupArgs(key, policy))
         if entry is None or generation.judge(entry.generation) != "valid":
             return None
         age = max(0, self._clock.seconds() - entry.created)
@@ -504,7 +603,7 @@ class PageCache(object):
 
 
     def _lead(self, key, policy, render, generation, missKind, previous):
-        flight = self._flights[key] = _Flight()
+        flight = self._startFlight(key, _Flight())
         deadline = self.reactor.callLater(self.renderTimeout, self._abandon, key, flight)
         status = b"nevowcache; fwd=" + missKind
 
@@ -529,6 +628,8 @@ class PageCache(object):
         """
         def rendered(capture):
             reason = refusalOf(capture, policy.vary)
+            if reason is None and flight.superseded:
+                reason = b"superseded"
             if reason is None and generation is None:
                 # The lookup failed: nothing tells which invalidations this
                 # render saw, so nothing fences its write.  Serve, don't store.
@@ -561,11 +662,11 @@ class PageCache(object):
 
     # Single flight across processes
 
-    def _fresh(self, entry, generation, policy):
+    def _fresh(self, key, entry, generation, policy):
         """
-        Whether an entry is a hit now.
+        Whether an entry read for C{key} is a hit now.
         """
-        if entry is None:
+        if entry is None or entry.key != key:
             return False
         if generation is not None and generation.judge(entry.generation) != "valid":
             return False
@@ -590,7 +691,8 @@ class PageCache(object):
         waited = False
         while True:
             try:
-                token = yield self.store.acquireLease(key, self.leaseTimeout)
+                token = yield self._callStore(self.store.acquireLease, key,
+                                              self.leaseTimeout)
             except Exception:
                 self._storeFailed(Failure(), u"acquireLease", None)
                 defer.returnValue(("lead", None, generation))
@@ -598,12 +700,13 @@ class PageCache(object):
                 # The holder may have stored and released since the last
                 # look: look once more before rendering.
                 try:
-                    entry, generation = yield self.store.lookup(key)
+                    entry, generation = yield self._callStore(
+                        self.store.lookup, *self._lookupArgs(key, policy))
                 except Exception:
                     self._storeFailed(Failure(), u"lookup", None)
                     self._releaseLease(None, key, token)
                     defer.returnValue(("lead", None, None))
-                if self._fresh(entry, generation, policy):
+                if self._fresh(key, entry, generation, policy):
                     self._releaseLease(None, key, token)
                     defer.returnValue(("entry", entry, generation))
                 defer.returnValue(("lead", token, generation))
@@ -615,11 +718,12 @@ class PageCache(object):
                 self._stats["leaseWaits"] += 1
             yield task.deferLater(self.reactor, self.leasePoll, lambda: None)
             try:
-                entry, generation = yield self.store.lookup(key)
+                entry, generation = yield self._callStore(
+                        self.store.lookup, *self._lookupArgs(key, policy))
             except Exception:
                 self._storeFailed(Failure(), u"lookup", None)
                 defer.returnValue(("lead", None, None))
-            if self._fresh(entry, generation, policy):
+            if self._fresh(key, entry, generation, policy):
                 defer.returnValue(("entry", entry, generation))
 
 
@@ -646,13 +750,13 @@ class PageCache(object):
         """
         if not ILeaseStore.providedBy(self.store):
             return defer.succeed(None)
-        d = defer.maybeDeferred(self.store.acquireLease, key, self.leaseTimeout)
+        d = self._callStore(self.store.acquireLease, key, self.leaseTimeout)
         return d.addCallbacks(lambda token: _BUSY if token is None else token,
                               self._storeFailed, errbackArgs=(u"acquireLease", None))
 
 
     def _releaseLease(self, result, key, token):
-        d = defer.maybeDeferred(self.store.releaseLease, key, token)
+        d = self._callStore(self.store.releaseLease, key, token)
         d.addErrback(self._storeFailed, u"releaseLease", None)
         return result
 
@@ -673,6 +777,10 @@ class PageCache(object):
                 lastModified = previous.lastModified
             else:
                 lastModified = int(self._wallClock.seconds())
+                if previous is not None and previous.lastModified is not None:
+                    # The time of day may have gone back: a changed body
+                    # must never look older than the one it replaces.
+                    lastModified = max(lastModified, int(previous.lastModified) + 1)
         headers = capture.storedHeaders()
         if policy.vary:
             headers = _withVary(headers, policy.vary)
@@ -689,25 +797,29 @@ class PageCache(object):
 
         @return: L{None} to store, or the reason not to.
         """
-        variants = self._variants.pop(key.url, None)
+        # Digests, not the keys: a URL may be 16 KiB long, and these records
+        # outlive the entries the store evicts.
+        url = hashlib.sha256(encodeKey(key.url)).digest()
+        variant = key.digest()
+        variants = self._variants.pop(url, None)
         if variants is None:
             variants = set()
-        self._variants[key.url] = variants
+        self._variants[url] = variants
         while len(self._variants) > _MAX_VARIANT_URLS:
             self._variants.popitem(last=False)
-        if key.variant in variants:
+        if variant in variants:
             return None
         if len(variants) >= self.maxVariants:
             self._stats["varyOverflows"] += 1
             self._log.warn(u"More than {max} variants of {url!r}; not storing {variant!r}",
                            max=self.maxVariants, url=key.url, variant=key.variant)
             return b"too-many-variants"
-        variants.add(key.variant)
+        variants.add(variant)
         return None
 
 
     def _store(self, key, entry):
-        d = defer.maybeDeferred(self.store.store, key, entry)
+        d = self._callStore(self.store.store, key, entry)
         d.addErrback(self._storeFailed, u"store", False)
         return d
 
@@ -719,6 +831,8 @@ class PageCache(object):
         """
         if self._flights.get(key) is flight:
             del self._flights[key]
+        if self._late.get(key) is flight:
+            del self._late[key]
         waiters, flight.waiters = flight.waiters, []
         for waiter in waiters:
             waiter.callback(entry)
@@ -728,6 +842,19 @@ class PageCache(object):
         self._log.warn(u"Render of {key!r} exceeded {timeout}s; its waiters "
                        u"render on their own", key=key, timeout=self.renderTimeout)
         self._land(key, flight, None)
+        self._late[key] = flight
+
+
+    def _startFlight(self, key, flight):
+        """
+        Make C{flight} the one flight of C{key}; a render of the key given up
+        on earlier, if still running, is superseded by it.
+        """
+        late = self._late.pop(key, None)
+        if late is not None:
+            late.superseded = True
+        self._flights[key] = flight
+        return flight
 
 
     def _wait(self, flight, render, policy):
@@ -767,7 +894,7 @@ class PageCache(object):
             self._stats["refreshesSkipped"] += 1
             return
         refresher = makeRefresher()
-        flight = self._flights[key] = _Flight(refresh=True)
+        flight = self._startFlight(key, _Flight(refresh=True))
         self._refreshing += 1
         # Run after the stale response has been written.
         self.reactor.callLater(0, self._refresh, key, policy, refresher, flight,
@@ -776,20 +903,28 @@ class PageCache(object):
 
     def _refresh(self, key, policy, refresher, flight, generation, previous):
         outcome = defer.Deferred()
-        deadline = self.reactor.callLater(
-            self.renderTimeout, outcome.errback,
-            defer.TimeoutError("background refresh took over %ss" % (self.renderTimeout,)))
+
+        def giveUp():
+            outcome.errback(defer.TimeoutError(
+                "background refresh took over %ss" % (self.renderTimeout,)))
+            self._late[key] = flight
+        deadline = self.reactor.callLater(self.renderTimeout, giveUp)
 
         def rendered(capture):
+            if flight.superseded:
+                raise _Refused(b"superseded")
             reason = refusalOf(capture, policy.vary) or self._admitVariant(key)
             if reason is not None:
                 raise _Refused(reason)
             entry = self._entryFrom(key, policy, capture, generation, previous)
-            return self._store(key, entry).addCallback(lambda ok: entry if ok else None)
+            return self._store(key, entry).addCallback(
+                lambda ok: entry if ok else None)
 
         def settle(result):
             if deadline.active():
                 deadline.cancel()
+            if self._late.get(key) is flight:
+                del self._late[key]
             if not outcome.called:
                 outcome.callback(result)
 
@@ -808,7 +943,7 @@ class PageCache(object):
                 # Another process is refreshing it: serve stale, ask later.
                 self._stats["leaseBusy"] += 1
                 count = self._failures.get(key, (0, 0))[0]
-                self._failures[key] = (count, self._clock.seconds() + self.refreshBackoff)
+                self._backOff(key, count, self.refreshBackoff)
                 return None
             self._failures.pop(key, None)
             return entry
@@ -817,7 +952,7 @@ class PageCache(object):
             self._stats["refreshFailures"] += 1
             count = self._failures.get(key, (0, 0))[0] + 1
             delay = min(self.maxRefreshBackoff, self.refreshBackoff * 2 ** (count - 1))
-            self._failures[key] = (count, self._clock.seconds() + delay)
+            self._backOff(key, count, delay)
             self._log.failure(u"Background refresh of {key!r} failed ({count} in a "
                               u"row); serving stale, retry in {delay}s", failure,
                               key=key, count=count, delay=delay)
@@ -828,6 +963,18 @@ class PageCache(object):
             self._land(key, flight, entry)
         outcome.addCallbacks(succeeded, failed).addCallback(done)
         return outcome
+
+
+    def _backOff(self, key, count, delay):
+        """
+        Remember that C{key} failed to refresh C{count} times in a row and
+        waits C{delay} seconds; for the most recent keys only, so that an
+        outage with a flood of URLs does not grow memory without bound.
+        """
+        self._failures.pop(key, None)
+        self._failures[key] = (count, self._clock.seconds() + delay)
+        while len(self._failures) > _MAX_BACKOFF_KEYS:
+            self._failures.popitem(last=False)
 
 
     # Invalidation and statistics
@@ -846,6 +993,39 @@ class PageCache(object):
         @raise ValueError: If C{url} is not an absolute http(s) URL.
         """
         return defer.maybeDeferred(self.store.invalidate, urlIdentityFromString(url), hard)
+
+
+    def invalidatePrefix(self, urlPrefix, hard=False):
+        """
+        Invalidate every entry stored for the URLs under a path prefix,
+        whatever page or variant stored them, in every process sharing the
+        store.
+
+        Prefixes end on path-segment boundaries and ignore the query:
+        C{http://example.com:8080/blog} (or C{.../blog/}) reaches C{/blog},
+        C{/blog/} and C{/blog/x?y=1}, not C{/blogs}; C{http://example.com/}
+        reaches every path of the host.
+
+        @param urlPrefix: An absolute URL (text or bytes), as L{invalidate}
+            takes.
+        @param hard: As for L{invalidate}.
+        @return: A L{Deferred} that fires when the store has it.
+        @raise ValueError: If C{urlPrefix} is not an absolute http(s) URL.
+        """
+        return defer.maybeDeferred(self.store.invalidateScope,
+                                   prefixScopeFromString(urlPrefix), hard)
+
+
+    def invalidateTag(self, tag, hard=False):
+        """
+        Invalidate every entry of the pages tagged C{tag} (C{cacheTags}), in
+        every process sharing the store.
+
+        @param tag: Text, or UTF-8 L{bytes}.
+        @param hard: As for L{invalidate}.
+        @return: A L{Deferred} that fires when the store has it.
+        """
+        return defer.maybeDeferred(self.store.invalidateScope, tagScope(tag), hard)
 
 
     def clear(self, hard=True):

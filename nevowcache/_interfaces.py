@@ -24,25 +24,48 @@ class StoreUnavailable(Exception):
 class Generation(tuple):
     """
     The invalidation state of one URL when it was read: C{(clearGeneration,
-    clearHardFloor, urlGeneration, urlHardFloor)}.
+    clearHardFloor, urlGeneration, urlHardFloor)}, followed by C{scopes}
+    when there are any: a tuple of C{(scopeName, generation, floor)}, the records of the
+    other scopes the entry belongs to (its URL's path prefixes, its page's
+    tags), as named by the store that read them.
 
-    Each L{PageCache.clear} (everything) or L{PageCache.invalidate} (one URL)
+    Each L{PageCache.clear} (everything), L{PageCache.invalidate} (one URL),
+    L{PageCache.invalidatePrefix} or L{PageCache.invalidateTag} (one scope)
     bumps a generation; a hard one also raises the floor to it.  An entry
     remembers the generations it was rendered under (L{stamp}): if they
     differ from the current ones, the entry was invalidated since, softly
-    (it is stale) or, below a floor, hard (it is gone).
+    (it is stale) or, below a floor, hard (it is gone).  A scope missing
+    from a stamp counts as generation C{0}.
     """
     __slots__ = ()
 
-    def __new__(cls, clearGeneration=0, clearFloor=0, urlGeneration=0, urlFloor=0):
-        return tuple.__new__(cls, (clearGeneration, clearFloor, urlGeneration, urlFloor))
+    def __new__(cls, clearGeneration=0, clearFloor=0, urlGeneration=0, urlFloor=0,
+                scopes=()):
+        if scopes:
+            return tuple.__new__(cls, (clearGeneration, clearFloor, urlGeneration,
+                                       urlFloor, tuple(scopes)))
+        # Without scopes, the four generations as before.
+        return tuple.__new__(cls, (clearGeneration, clearFloor, urlGeneration,
+                                   urlFloor))
+
+
+    @property
+    def scopes(self):
+        """
+        C{((scopeName, generation, floor), ...)}: the scope records read.
+        """
+        return self[4] if len(self) > 4 else ()
 
 
     def stamp(self):
         """
         @return: What an entry rendered now records: C{(clearGeneration,
-            urlGeneration)}.
+            urlGeneration)}, or, when it has scopes, C{(clearGeneration,
+            urlGeneration, ((scopeName, generation), ...))}.
         """
+        if len(self) > 4:
+            return (self[0], self[2],
+                    tuple((name, generation) for name, generation, _ in self[4]))
         return (self[0], self[2])
 
 
@@ -55,12 +78,25 @@ class Generation(tuple):
         """
         if stamp is None:
             return "valid"
-        clearGen, urlGen = stamp
+        clearGen, urlGen = stamp[0], stamp[1]
         if clearGen < self[1] or urlGen < self[3]:
             return "gone"
+        verdict = "valid"
         if clearGen != self[0] or urlGen != self[2]:
-            return "stale"
-        return "valid"
+            verdict = "stale"
+        if len(self) > 4 or len(stamp) > 2:
+            stamped = dict(stamp[2]) if len(stamp) > 2 else {}
+            for name, generation, floor in self.scopes:
+                old = stamped.pop(name, 0)
+                if old < floor:
+                    return "gone"
+                if old != generation:
+                    verdict = "stale"
+            if any(stamped.values()):
+                # Stamped under a scope record that is no longer there
+                # (forgotten, or the page's tags changed): never fresh.
+                verdict = "stale"
+        return verdict
 
 
 
@@ -75,14 +111,22 @@ class IPageStore(Interface):
 
     name = Attribute("A short name for logs and stats, e.g. C{'memory'}.")
 
-    def lookup(key):
+    def lookup(key, scopes=()):
         """
         Read an entry and the invalidation state of its URL in one step.
 
         @param key: A L{nevowcache.CacheKey}.
+        @param scopes: The scopes the entry belongs to besides its URL
+            (L{nevowcache._key.prefixScopes}, L{nevowcache._key.tagScope}):
+            their records are read too, into the L{Generation}, and stamped
+            into an entry rendered under it, so that L{store} fences by them
+            as well.  Callers pass scopes only to stores with
+            L{invalidateScope}.
         @return: A L{Deferred} firing with C{(entry, generation)}: the
             L{CacheEntry} stored under C{key} (L{None} if there is none) and
-            the current L{Generation} of C{key.url}.  An entry is only
+            the current L{Generation} of C{key.url} (and of C{scopes}: an
+            entry stamped with it names the scopes, and L{store} fences by
+            them too).  An entry is only
             returned if its own key equals C{key}.
         """
 
@@ -109,6 +153,16 @@ class IPageStore(Interface):
         stored it.
 
         @param url: A URL identity, as L{nevowcache.CacheKey.url}.
+        @param hard: If true, the entries are gone; else they are stale.
+        @return: A L{Deferred} firing with L{None}.
+        """
+
+    def invalidateScope(scope, hard):
+        """
+        Invalidate every entry that was looked up with C{scope} among its
+        scopes (a path prefix, a tag).
+
+        @param scope: A scope, as L{lookup} takes them.
         @param hard: If true, the entries are gone; else they are stale.
         @return: A L{Deferred} firing with L{None}.
         """

@@ -15,6 +15,7 @@ identities, so it reaches every variant of a URL.
 from __future__ import absolute_import, division
 
 import hashlib
+import re
 import struct
 
 from twisted.web.http import parse_qs
@@ -29,7 +30,8 @@ else:
     from urllib.parse import urlsplit as _urlsplit
 
 __all__ = ["CacheKey", "urlIdentity", "urlIdentityFromString", "encodeKey",
-           "varyValue"]
+           "varyValue", "validHost", "hostKey", "prefixScopes",
+           "prefixScopeFromString", "tagScope"]
 
 
 
@@ -187,16 +189,40 @@ def varyValue(name, values):
 
 
 
-def _hostOnly(host):
+def hostKey(host):
     """
     Drop the port from a Host header value and lower-case it, keeping IPv6
-    brackets.
+    brackets: the host as keys hold it.
     """
     if host.startswith(b"["):
         end = host.find(b"]")
         if end != -1:
             return host[:end + 1].lower()
     return host.split(b":", 1)[0].lower()
+
+
+
+# A plain host: a DNS name or IPv4 address (letters, digits, "-", "." and
+# "_"), or an IP literal in brackets; then an optional port of digits.
+_VALID_HOST = re.compile(
+    br"\A(?:[A-Za-z0-9._-]+|\[[0-9A-Za-z:.]+\])(?::[0-9]{1,5})?\Z")
+
+
+
+def validHost(host):
+    """
+    Whether a C{Host} header value is a plain C{host[:port]}.
+
+    Only then do all the ways a render can read the host agree with the key:
+    Twisted 20.3's C{getRequestHostname} cuts at the first C{:}, later
+    versions at a final C{:digits}, so that for C{example.com:1@evil.example}
+    one renders C{example.com} and the other C{example.com:1@evil.example},
+    under the key of C{example.com}.
+
+    @param host: The raw header value, L{bytes}.
+    @rtype: L{bool}
+    """
+    return _VALID_HOST.match(host) is not None
 
 
 
@@ -246,7 +272,7 @@ def urlIdentity(request):
         if not isinstance(host, bytes):
             host = host.encode("ascii")
     return (b"https" if request.isSecure() else b"http",
-            _hostOnly(host),
+            hostKey(host),
             getattr(address, "port", 0),
             tuple(request.prepath) + tuple(request.postpath),
             canonicalArgs(request.args), _unparsed(request.uri))
@@ -282,7 +308,7 @@ def urlIdentityFromString(url):
         raise ValueError("not an absolute http(s) URL: %r" % (url,))
     if b"@" in netloc:
         netloc = netloc.rsplit(b"@", 1)[1]
-    host = _hostOnly(netloc)
+    host = hostKey(netloc)
     portText = netloc[len(host):]
     if host.startswith(b"["):
         portText = netloc[netloc.find(b"]") + 1:]
@@ -299,3 +325,64 @@ def urlIdentityFromString(url):
     query = b"?" + parts.query if parts.query else b""
     return (scheme, host, port, segments, canonicalArgs(parse_qs(parts.query, 1)),
             _unparsed(query))
+
+
+
+# The deepest path prefix with a scope of its own: a URL deeper than this
+# has the scopes of its first MAX_PREFIX_DEPTH ancestors only, so that a
+# long path cannot make every lookup read hundreds of records.
+MAX_PREFIX_DEPTH = 32
+
+
+
+def prefixScopes(url):
+    """
+    The path-prefix scopes of a URL identity, one for each of its ancestor
+    paths, the empty path (the whole host) first and its own path last: what
+    L{PageCache.invalidatePrefix} invalidates.  The query is not part of it.
+
+    @param url: A URL identity, as L{urlIdentity} returns.
+    @return: A tuple of C{(b"p", scheme, host, port, segments[:i])} for
+        C{i} in C{0..min(len(segments), MAX_PREFIX_DEPTH)}.
+    """
+    scheme, host, port, segments = url[0], url[1], url[2], url[3]
+    return tuple((b"p", scheme, host, port, segments[:i])
+                 for i in range(min(len(segments), MAX_PREFIX_DEPTH) + 1))
+
+
+
+def prefixScopeFromString(urlPrefix):
+    """
+    The scope L{PageCache.invalidatePrefix} invalidates for a URL prefix.
+
+    Prefixes end on path-segment boundaries: C{http://h/blog} (or
+    C{http://h/blog/}) reaches C{/blog}, C{/blog/} and C{/blog/x?y=1}, never
+    C{/blogs}; C{http://h/} reaches every path of C{h}.  A query in the
+    prefix is ignored.
+
+    @param urlPrefix: An absolute URL, as L{urlIdentityFromString} takes.
+    @raise ValueError: If it is not an absolute http(s) URL, or its path
+        is deeper than L{MAX_PREFIX_DEPTH} segments.
+    """
+    scheme, host, port, segments = urlIdentityFromString(urlPrefix)[:4]
+    if segments and segments[-1] == b"":
+        segments = segments[:-1]
+    if len(segments) > MAX_PREFIX_DEPTH:
+        raise ValueError("a prefix has at most %d path segments: %r"
+                         % (MAX_PREFIX_DEPTH, urlPrefix))
+    return (b"p", scheme, host, port, segments)
+
+
+
+def tagScope(tag):
+    """
+    The scope of one page tag (C{cacheTags}).
+
+    @param tag: Text or L{bytes} (ASCII, UTF-8).
+    @return: C{(b"t", tag)}, with C{tag} as text.
+    """
+    if isinstance(tag, bytes):
+        tag = tag.decode("utf-8")
+    if not isinstance(tag, textType):
+        raise TypeError("a cache tag must be text or bytes: %r" % (tag,))
+    return (b"t", tag)

@@ -4,10 +4,12 @@ A store in memcached, on Twisted's own client,
 L{twisted.protocols.memcache}.
 
 A lookup is one C{get} of three names (the entry, its URL's generation
-record, the clear record).  A store is one C{gets} of the same three and
-one C{cas} (or C{add}) of the entry: it is written only if the generations
-are still those the render started under, and only if no one wrote the
-entry since they were read.
+record, the clear record), and of the records of the entry's scopes (its
+URL's path prefixes, its page's tags) when the engine passes them.  A store
+is one C{gets} of the same names (the scopes as its entry's stamp names
+them) and one C{cas} (or C{add}) of the entry: it is written only if the
+generations are still those the render started under, and only if no one
+wrote the entry since they were read.
 
 Residual races, by design of memcached (no server-side scripts):
 
@@ -151,13 +153,17 @@ class MemcachedStore(SharedStore):
 
 
     @defer.inlineCallbacks
-    def _fencedSet(self, protocol, entryName, urlName, tag, data, stamp):
-        values = yield protocol.getMultiple([entryName, urlName, self._clearName],
-                                            withIdentifier=True)
+    def _fencedSet(self, protocol, entryName, urlName, tag, data, stamp,
+                   scopeTags=()):
+        scopeNames = [self._scopeName(scopeTag) for scopeTag in scopeTags]
+        values = yield protocol.getMultiple(
+            [entryName, urlName, self._clearName] + scopeNames,
+            withIdentifier=True)
         if stamp is not None:
-            generation = self._generationOf(values[urlName][2], tag,
-                                            values[self._clearName][2])
-            if generation.stamp() != stamp:
+            generation = self._generationOf(
+                values[urlName][2], tag, values[self._clearName][2], scopeTags,
+                [values[name][2] for name in scopeNames])
+            if generation.judge(stamp) != "valid":
                 defer.returnValue(False)
         _, cas, old = values[entryName]
         expiry = int(self.entryTimeout)

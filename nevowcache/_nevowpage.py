@@ -28,7 +28,6 @@ from nevow.flat import ten
 
 from nevowcache._compat import textType
 from nevowcache._engine import CachePolicy, defaultPageCache, refreshHeaders
-from nevowcache._key import CacheKey
 from nevowcache._response import CaptureRequest
 
 __all__ = ["CachedPageMixin", "CachedPage"]
@@ -114,12 +113,16 @@ class CachedPageMixin(object):
     @cvar cacheControl: L{None} (the default) to send only the page's own
         C{Cache-Control}; C{"public"} to let browsers and shared caches keep
         stored responses as long as they are fresh here.
+    @cvar cacheTags: Tags (text) for L{PageCache.invalidateTag}, or a method
+        taking the context and returning them (known before rendering; they
+        must depend only on what the page's key holds).
     """
     pageCache = None
     cacheTimeout = 60
     cacheGrace = None
     cacheVary = ()
     cacheControl = None
+    cacheTags = ()
     cacheRefreshSlice = 0.005
 
     def cacheKey(self, ctx):
@@ -153,10 +156,7 @@ class CachedPageMixin(object):
 
 
     def _cacheKeyFor(self, cache, request, ctx, policy):
-        extra = self.cacheKey(ctx)
-        if isinstance(extra, CacheKey):
-            return extra
-        return cache.keyFor(request, _pageName(self), policy.vary, extra)
+        return cache.pageKey(request, _pageName(self), policy, self.cacheKey(ctx))
 
 
     def renderHTTP(self, ctx):
@@ -171,17 +171,14 @@ class CachedPageMixin(object):
         if reason is not None:
             request.setHeader(b"cache-status", cache.bypassed(reason, request))
             return super(CachedPageMixin, self).renderHTTP(ctx)
-        policy = CachePolicy.fromPage(self)
+        policy = CachePolicy.fromPage(self, ctx)
         extra = self.cacheKey(ctx)
-        if isinstance(extra, CacheKey):
-            key = extra
-        else:
-            key = cache.keyFor(request, _pageName(self), policy.vary, extra)
-            routes = getattr(request, "nevowcacheRoutes", None)
-            if (routes is not None and extra is None
-                    and not request.requestHeaders.hasHeader(b"cookie")):
-                # A CachingSite may answer this URL before traversal next time.
-                routes.learn(key.url, cache, _pageName(self), policy)
+        key = cache.pageKey(request, _pageName(self), policy, extra)
+        routes = getattr(request, "nevowcacheRoutes", None)
+        if (routes is not None and extra is None
+                and not request.requestHeaders.hasHeader(b"cookie")):
+            # A CachingSite may answer this URL before traversal next time.
+            routes.learn(key.url, cache, _pageName(self), policy)
         d = cache.serve(
             request, key, policy,
             lambda: self._captureRender(ctx, request),
@@ -451,7 +448,7 @@ class _Refresher(object):
         if result is None:
             return b""
         cache = page._cache()
-        policy = CachePolicy.fromPage(page)
+        policy = CachePolicy.fromPage(page, ctx)
         if page._cacheKeyFor(cache, request, ctx, policy) != self._key:
             result.errback(Failure(RuntimeError(
                 "background refresh of %r reached %r under another key"

@@ -4,10 +4,12 @@ A store in Redis, on C{txredisapi}'s protocol (imported only when a
 L{RedisStore} is made: C{pip install nevowcache[redis]}).
 
 A lookup is one C{MGET} of three names (the entry, its URL's generation
-record, the clear record).  Writes that depend on what is stored are small
-Lua scripts, which Redis runs atomically: a store compares the generations
-and writes the entry in one step, so an entry rendered before an
-invalidation is never written after it; an invalidation draws a generation
+record, the clear record), and of the records of the entry's scopes (its
+URL's path prefixes, its page's tags) when the engine passes them.
+Writes that depend on what is stored are small Lua scripts, which Redis
+runs atomically: a store compares the generations (and those of the scopes
+its entry's stamp names) and writes the entry in one step, so an entry
+rendered before an invalidation is never written after it; an invalidation draws a generation
 and rewrites a record in one step; a lease is released only by its holder.
 """
 
@@ -23,8 +25,9 @@ from nevowcache._shared import SharedStore, generationSeed
 
 __all__ = ["RedisStore"]
 
-# KEYS: entry, URL record, clear record.  ARGV: value, fenced ("1" or "0"),
-# clear generation, URL generation, expiry seconds ("0": none).
+# KEYS: entry, URL record, clear record, then scope records.  ARGV: value,
+# fenced ("1" or "0"), clear generation, URL generation, expiry seconds ("0":
+# none), then the stamped generation of each scope record ("0": none).
 _STORE_SCRIPT = b"""
 local function generation(record)
   if not record then return '0' end
@@ -34,6 +37,11 @@ if ARGV[2] == '1' then
   if generation(redis.call('GET', KEYS[3])) ~= ARGV[3]
       or generation(redis.call('GET', KEYS[2])) ~= ARGV[4] then
     return 0
+  end
+  for i = 4, #KEYS do
+    if generation(redis.call('GET', KEYS[i])) ~= ARGV[i + 2] then
+      return 0
+    end
   end
 end
 if ARGV[5] ~= '0' then
@@ -100,7 +108,12 @@ def _redisClient():
     global _clientClass
     if _clientClass is not None:
         return _clientClass
-    import txredisapi
+    try:
+        import txredisapi
+    except ImportError as e:
+        raise ImportError("RedisStore needs txredisapi (pip install "
+                          "nevowcache[redis]; txredisapi<=1.4.7 on Python 2.7): %s"
+                          % (e,))
 
     class _RedisClient(txredisapi.BaseRedisProtocol):
         """
@@ -238,13 +251,20 @@ class RedisStore(SharedStore):
         return protocol.execute_command(b"MGET", *names).addCallback(_answer)
 
 
-    def _fencedSet(self, protocol, entryName, urlName, tag, data, stamp):
+    def _fencedSet(self, protocol, entryName, urlName, tag, data, stamp,
+                   scopeTags=()):
+        keys = [entryName, urlName, self._clearName]
         if stamp is None:
             args = [data, b"0", b"0", b"0"]
         else:
             args = [data, b"1", b"%d" % (stamp[0],), b"%d" % (stamp[1],)]
         args.append(b"%d" % (int(self.entryTimeout),))
-        d = protocol.eval(_STORE_SCRIPT, [entryName, urlName, self._clearName], args)
+        if stamp is not None and scopeTags:
+            stamped = dict(stamp[2]) if len(stamp) > 2 else {}
+            keys.extend(self._scopeName(scopeTag) for scopeTag in scopeTags)
+            args.extend(b"%d" % (stamped.get(scopeTag, 0),)
+                        for scopeTag in scopeTags)
+        d = protocol.eval(_STORE_SCRIPT, keys, args)
         return d.addCallback(_answer).addCallback(lambda stored: stored == 1)
 
 

@@ -16,6 +16,7 @@ from twisted.python.compat import intToBytes
 from twisted.web import http
 
 from nevowcache._compat import textType
+from nevowcache._key import hostKey
 from nevowcache._validators import NOT_MODIFIED_HEADERS, notModified, parseHTTPDate
 
 __all__ = ["CacheEntry", "CaptureRequest", "refusalOf", "replay", "HOP_BY_HOP"]
@@ -109,6 +110,11 @@ class _RecordingHeaders(object):
     def getAllRawHeaders(self):
         self._capture._readHeader(b"*")
         return self._headers.getAllRawHeaders()
+
+
+    def copy(self):
+        self._capture._readHeader(b"*")
+        return self._headers.copy()
 
 
     def __getattr__(self, name):
@@ -409,6 +415,18 @@ def _tokens(values):
 
 
 
+def _hostAsKeyed(capture):
+    """
+    Whether the request's raw C{Host} header, as a render reading it sees
+    it, is exactly what the key holds: lower-case, without a port.
+    """
+    values = capture._underlying.requestHeaders.getRawHeaders(b"host")
+    if values is None:
+        return True
+    return len(values) == 1 and hostKey(values[0]) == values[0]
+
+
+
 def refusalOf(capture, vary=()):
     """
     Decide whether a captured response may be shared.
@@ -424,7 +442,8 @@ def refusalOf(capture, vary=()):
         return capture.refusals[0]
     if capture.code != http.OK:
         return b"status-" + intToBytes(capture.code)
-    if capture.cookies or capture.responseHeaders.hasHeader(b"set-cookie"):
+    if (capture.cookies or capture.responseHeaders.hasHeader(b"set-cookie")
+            or capture.responseHeaders.hasHeader(b"set-cookie2")):
         return b"set-cookie"
     directives = _tokens(capture.responseHeaders.getRawHeaders(b"cache-control", []))
     for name in (b"no-store", b"private", b"no-cache"):
@@ -436,6 +455,10 @@ def refusalOf(capture, vary=()):
     allowed = set(vary) | _KEYED_HEADERS
     if set(varied) - allowed:
         return b"vary-undeclared"
+    if b"host" not in vary and not _hostAsKeyed(capture):
+        # The render read the raw Host header, and it says more than the
+        # key holds (a port, upper case): another Host would share it.
+        allowed.discard(b"host")
     if capture.headersRead - allowed:
         return b"header-read-" + sorted(capture.headersRead - allowed)[0]
     if capture.producer is not None:

@@ -12,6 +12,11 @@ In the server, under a namespace prefix (C{ns}):
     - C{ns u:<tag>}: the generation record of one URL identity, where
       C{<tag>} is the SHA-256 of its injective encoding;
       C{"<generation> <floor> <tag>"}.
+    - C{ns s:<tag>}: the generation record of one scope (a path prefix, a
+      page tag: L{nevowcache._key.prefixScopes}, L{nevowcache._key.tagScope}),
+      where C{<tag>} is the SHA-256 of its injective encoding;
+      C{"<generation> <floor> <tag>"}.  Entries stamp the generations of
+      the scope records that exist when their render starts, by tag.
     - C{ns c}: the generation record of L{clear}: C{"<generation> <floor> *"}.
     - C{ns g}: the counter generations are drawn from; seeded from the wall
       clock in milliseconds, so that a lost counter never hands out a
@@ -112,6 +117,24 @@ def newToken():
 
 
 
+class _PendingScope(tuple):
+    """
+    A scope whose invalidation is kept until the server has it (told apart
+    from the URL identities kept beside it).
+    """
+    __slots__ = ()
+
+    def __eq__(self, other):
+        return type(other) is _PendingScope and tuple.__eq__(self, other)
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __hash__(self):
+        return hash((_PendingScope, tuple(self)))
+
+
+
 @implementer(IPageStore, ILeaseStore)
 class SharedStore(object):
     """
@@ -137,6 +160,10 @@ class SharedStore(object):
     name = "shared"
     defaultPort = None
     _log = Logger()
+    # Subclasses: a ProtocolFactory subclass their protocol needs, and a
+    # function waiting until a connected protocol takes commands.
+    _factoryClass = None
+    _whenReady = None
 
     def __init__(self, host="127.0.0.1", port=None, timeout=1.0,
                  namespace=b"nevowcache:1:", maxEntryBytes=1000000,
@@ -189,7 +216,7 @@ class SharedStore(object):
                                        name=u"%s store %s:%s" % (self.name, host, port))
         if endpoint is None:
             def endpoint():
-                return clientEndpoint(self.reactor, host, port, timeout)
+                return clientEndpoint(self.reactor, host, port, timeout or 30)
         self._connection = Connection(endpoint, self._buildProtocol, self._whenReady,
                                       self._factoryClass)
         self._pending = OrderedDict()
@@ -197,9 +224,6 @@ class SharedStore(object):
         self._counts = dict.fromkeys(
             ("stored", "fenced", "tooLarge", "badValues", "badRecords",
              "leasesTaken", "leasesBusy"), 0)
-
-    _factoryClass = None
-    _whenReady = None
 
 
     @property
@@ -222,6 +246,10 @@ class SharedStore(object):
 
     def _urlName(self, tag):
         return self.namespace + b"u:" + tag
+
+
+    def _scopeName(self, tag):
+        return self.namespace + b"s:" + tag
 
 
     @property
@@ -259,7 +287,11 @@ class SharedStore(object):
                 self._pendingClear = None
         for url, hard in list(self._pending.items()):
             tag = urlTag(url)
-            yield self._bump(protocol, self._urlName(tag), tag, hard)
+            if isinstance(url, _PendingScope):
+                name = self._scopeName(tag)
+            else:
+                name = self._urlName(tag)
+            yield self._bump(protocol, name, tag, hard)
             if url in self._pending and (hard or not self._pending[url]):
                 del self._pending[url]
         self._log.info(u"Sent the invalidations kept while {store} was unreachable",
@@ -284,32 +316,44 @@ class SharedStore(object):
         return failure
 
 
-    def _generationOf(self, urlRecord, tag, clearRecord):
+    def _generationOf(self, urlRecord, tag, clearRecord, scopeTags=(),
+                      scopeRecords=()):
         try:
             clearGeneration, clearFloor = parseRecord(clearRecord, CLEAR_TAG)
             urlGeneration, urlFloor = parseRecord(urlRecord, tag)
+            scopes = ()
+            if scopeTags:
+                # Every scope, so that an entry's stamp names them all and
+                # store fences by them.
+                scopes = tuple(
+                    (scopeTag,) + parseRecord(record, scopeTag)
+                    for scopeTag, record in zip(scopeTags, scopeRecords))
         except BadRecord:
             self._counts["badRecords"] += 1
             # The connection may be answering for other names: never use it
             # again.
             self._connection.drop()
             raise
-        return Generation(clearGeneration, clearFloor, urlGeneration, urlFloor)
+        return Generation(clearGeneration, clearFloor, urlGeneration, urlFloor,
+                          scopes)
 
 
     # IPageStore
 
-    def lookup(self, key):
+    def lookup(self, key, scopes=()):
         tag = urlTag(key.url)
+        scopeTags = [urlTag(scope) for scope in scopes]
         d = self._call(self._fetch, [self._entryName(key), self._urlName(tag),
-                                     self._clearName])
-        d.addCallback(self._found, key, tag)
+                                     self._clearName]
+                       + [self._scopeName(scopeTag) for scopeTag in scopeTags])
+        d.addCallback(self._found, key, tag, scopeTags)
         return d
 
 
-    def _found(self, values, key, tag):
-        data, urlRecord, clearRecord = values
-        generation = self._generationOf(urlRecord, tag, clearRecord)
+    def _found(self, values, key, tag, scopeTags=()):
+        data, urlRecord, clearRecord = values[:3]
+        generation = self._generationOf(urlRecord, tag, clearRecord, scopeTags,
+                                        values[3:])
         entry = decodeEntry(data, key, self._secret)
         if entry is None and data is not None:
             self._counts["badValues"] += 1
@@ -326,8 +370,12 @@ class SharedStore(object):
             return defer.succeed(False)
         stamp = None if entry.generation is None else tuple(entry.generation)
         tag = urlTag(key.url)
+        # Fenced by the scope records its stamp names: all those its lookup
+        # read.
+        scopeTags = [scopeTag for scopeTag, _ in stamp[2]] if (
+            stamp is not None and len(stamp) > 2) else []
         d = self._call(self._fencedSet, self._entryName(key), self._urlName(tag),
-                       tag, data, stamp)
+                       tag, data, stamp, scopeTags)
 
         def stored(ok):
             self._counts["stored" if ok else "fenced"] += 1
@@ -345,6 +393,13 @@ class SharedStore(object):
         d = self._call(self._bump, self._urlName(tag), tag, bool(hard))
         return d.addCallbacks(lambda ignored: None, self._keep,
                               errbackArgs=(url, bool(hard)))
+
+
+    def invalidateScope(self, scope, hard):
+        tag = urlTag(scope)
+        d = self._call(self._bump, self._scopeName(tag), tag, bool(hard))
+        return d.addCallbacks(lambda ignored: None, self._keep,
+                              errbackArgs=(_PendingScope(scope), bool(hard)))
 
 
     def clear(self, hard):

@@ -26,7 +26,6 @@ from twisted.web.resource import IResource, Resource
 from twisted.web.template import flattenString
 
 from nevowcache._engine import CachePolicy, defaultPageCache, refreshHeaders
-from nevowcache._key import CacheKey
 from nevowcache._response import CaptureRequest
 
 __all__ = ["CachedResource", "ElementResource", "cached", "renderElementCached"]
@@ -54,6 +53,9 @@ class _CacheFront(object):
     cacheGrace = None
     cacheVary = ()
     cacheControl = None
+    # Tags for PageCache.invalidateTag, or a method taking the request and
+    # returning them (see CachedResource).
+    cacheTags = ()
 
     def cacheKey(self, request):
         """
@@ -88,10 +90,7 @@ class _CacheFront(object):
 
 
     def _cacheKeyFor(self, cache, request, policy):
-        extra = self.cacheKey(request)
-        if isinstance(extra, CacheKey):
-            return extra
-        return cache.keyFor(request, self._cachedName(), policy.vary, extra)
+        return cache.pageKey(request, self._cachedName(), policy, self.cacheKey(request))
 
 
     def _renderCached(self, request):
@@ -108,7 +107,7 @@ class _CacheFront(object):
         if reason is not None:
             request.setHeader(b"cache-status", cache.bypassed(reason, request))
             return self._renderUncached(request)
-        policy = CachePolicy.fromPage(self)
+        policy = CachePolicy.fromPage(self, request)
         key = self._cacheKeyFor(cache, request, policy)
         live = _LiveRequest(request)
         d = cache.serve(
@@ -176,6 +175,9 @@ class CachedResource(_CacheFront, Resource):
     @cvar cacheControl: L{None} (the default) to send only the resource's
         own C{Cache-Control}; C{"public"} to let browsers and shared caches
         keep stored responses as long as they are fresh here.
+    @cvar cacheTags: Tags (text) for L{PageCache.invalidateTag}, or a method
+        taking the request and returning them (known before rendering; they
+        must depend only on what the resource's key holds).
     """
 
     def __init__(self):

@@ -10,7 +10,8 @@ nothing, with a log line; decoding never raises.
 
 Layout (all integers big-endian)::
 
-    version     1 byte    FORMAT_VERSION
+    version     1 byte    1, or 2 (FORMAT_VERSION) if the generation
+                          stamp has scopes
     flags       1 byte    bit 0: an HMAC-SHA256 of everything before it
                           ends the value
     key         u32 length + bytes    CacheKey.encoded()
@@ -21,7 +22,9 @@ Layout (all integers big-endian)::
                     u32 length + value
     body        u32 length + bytes
     created     f64
-    generation  0x00, or 0x01 + two s64 (clearGeneration, urlGeneration)
+    generation  0x00, or 0x01 + two s64 (clearGeneration, urlGeneration),
+                or (version 2 only) 0x02 + two s64 + u32 count, then per
+                scope: u32 length + scope tag + s64 generation
     modified    "n", or "i" + s64, or "f" + f64
     etag        "n", or "b" + u32 length + bytes, or "u" + u32 length + UTF-8
     mac         32 bytes, if flag bit 0
@@ -40,7 +43,11 @@ from nevowcache._response import CacheEntry
 
 __all__ = ["FORMAT_VERSION", "encodeEntry", "decodeEntry"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+
+# Values without scopes are still written as version 1, which processes
+# that predate scopes read.
+_VERSIONS = (1, 2)
 
 _FLAG_MAC = 0x01
 _MAC_SIZE = 32
@@ -104,11 +111,19 @@ def encodeEntry(entry, secret=None):
             out.append(_bytesField(_checkBytes(value)))
     out.append(_bytesField(_checkBytes(entry.body)))
     out.append(_F64.pack(float(entry.created)))
+    version = 1
     if entry.generation is None:
         out.append(b"\x00")
-    else:
+    elif len(entry.generation) == 2:
         clearGeneration, urlGeneration = entry.generation
         out.append(b"\x01" + _s64(clearGeneration) + _s64(urlGeneration))
+    else:
+        clearGeneration, urlGeneration, scopes = entry.generation
+        version = FORMAT_VERSION
+        out.append(b"\x02" + _s64(clearGeneration) + _s64(urlGeneration)
+                   + _U32.pack(len(scopes)))
+        for scopeTag, generation in scopes:
+            out.append(_bytesField(_checkBytes(scopeTag)) + _s64(generation))
     modified = entry.lastModified
     if modified is None:
         out.append(b"n")
@@ -130,7 +145,7 @@ def encodeEntry(entry, secret=None):
     flags = 0
     if secret is not None:
         flags |= _FLAG_MAC
-    out[0] = struct.pack(">BB", FORMAT_VERSION, flags)
+    out[0] = struct.pack(">BB", version, flags)
     data = b"".join(out)
     if secret is not None:
         data += _mac(secret, data)
@@ -233,7 +248,7 @@ def _decode(data, key, secret):
     if len(data) < 2:
         raise MalformedValue("truncated")
     version, flags = struct.unpack(">BB", data[:2])
-    if version != FORMAT_VERSION:
+    if version not in _VERSIONS:
         raise MalformedValue("unknown format version %d" % (version,))
     if flags & ~_FLAG_MAC:
         raise MalformedValue("unknown flags %#x" % (flags,))
@@ -267,6 +282,15 @@ def _decode(data, key, secret):
         generation = None
     elif tag == b"\x01":
         generation = reader.unpack(_TWO_S64)
+    elif tag == b"\x02" and version >= 2:
+        clearGeneration, urlGeneration = reader.unpack(_TWO_S64)
+        # A scope is at least its length field and its generation.
+        scopes = []
+        for _ in range(reader.count(12)):
+            scopeTag = reader.field()
+            (scopeGeneration,) = reader.unpack(_S64)
+            scopes.append((scopeTag, scopeGeneration))
+        generation = (clearGeneration, urlGeneration, tuple(scopes))
     else:
         raise MalformedValue("bad generation tag")
     tag = reader.byte()

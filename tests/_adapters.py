@@ -28,15 +28,22 @@ class PageSpec(object):
     @ivar behave: C{behave(request)} returns the body (L{bytes}) or a
         L{Deferred} of it.
     @ivar renders: How many times the page rendered.
+    @ivar leaf: Whether the page answers for every path below it too (a
+        twisted.web C{isLeaf}; a Nevow C{locateChild} consuming the rest).
+    @ivar cacheTags: The page's tags, or C{cacheTags(request)} returning
+        them: the adapters make it the page's C{cacheTags} attribute, or its
+        C{cacheTags(ctx)} (Nevow) or C{cacheTags(request)} method.
     """
 
     def __init__(self, behave, cacheTimeout=60, cacheGrace=None, cacheVary=(),
-                 cacheControl=None):
+                 cacheControl=None, leaf=False, cacheTags=()):
         self.behave = behave
+        self.leaf = leaf
         self.cacheTimeout = cacheTimeout
         self.cacheGrace = cacheGrace
         self.cacheVary = cacheVary
         self.cacheControl = cacheControl
+        self.cacheTags = cacheTags
         self.renders = 0
 
 
@@ -73,6 +80,15 @@ class NevowAdapter(object):
                 self.cacheGrace = spec.cacheGrace
                 self.cacheVary = spec.cacheVary
                 self.cacheControl = spec.cacheControl
+                if callable(spec.cacheTags):
+                    self.cacheTags = lambda ctx: spec.cacheTags(inevow.IRequest(ctx))
+                else:
+                    self.cacheTags = spec.cacheTags
+
+            def locateChild(self, ctx, segments):
+                if self.spec.leaf:
+                    return self, ()
+                return CachedPage.locateChild(self, ctx, segments)
 
             def render_behave(self, ctx, data):
                 d = self.spec.render(inevow.IRequest(ctx))
@@ -114,6 +130,9 @@ class WebAdapter(object):
                 self.cacheGrace = spec.cacheGrace
                 self.cacheVary = spec.cacheVary
                 self.cacheControl = spec.cacheControl
+                # A tuple, or a callable taking the request.
+                self.cacheTags = spec.cacheTags
+                self.isLeaf = spec.leaf
 
             def render_GET(self, request):
                 now, later = [], []

@@ -109,9 +109,24 @@ class Server(object):
 
     def pause(self):
         """
-        Freeze it: connections stay open and nothing is answered.
+        Freeze it: connections stay open and nothing is answered.  Returns
+        once every thread of it has stopped (a signal stops the threads of
+        a process one by one).
         """
         self.process.send_signal(signal.SIGSTOP)
+        tasks = "/proc/%d/task" % (self.process.pid,)
+        deadline = time.time() + 5
+        while os.path.isdir(tasks) and time.time() < deadline:
+            states = []
+            for task in os.listdir(tasks):
+                try:
+                    with open(os.path.join(tasks, task, "stat")) as f:
+                        states.append(f.read().rsplit(")", 1)[1].split()[0])
+                except (IOError, OSError, IndexError):
+                    pass
+            if states and all(state in ("T", "t") for state in states):
+                return
+            time.sleep(0.005)
 
 
     def resume(self):

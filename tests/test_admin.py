@@ -27,6 +27,9 @@ class AdminResourceTests(SynchronousTestCase):
         self.invalidated = []
         self.patch(self.cache.store, "invalidate",
                    lambda url, hard: self.invalidated.append((url, hard)))
+        self.scopes = []
+        self.patch(self.cache.store, "invalidateScope",
+                   lambda scope, hard: self.scopes.append((scope, hard)))
 
 
     def site(self, token=None):
@@ -79,6 +82,46 @@ class AdminResourceTests(SynchronousTestCase):
             [(url[:4], hard) for url, hard in self.invalidated],
             [((b"http", b"example.com", 8080, (b"p",)), False),
              ((b"http", b"example.com", 80, (b"q",)), True)])
+
+
+    def test_purgePrefixAndTag(self):
+        """
+        C{POST /purge?prefix=...} invalidates a path prefix, and
+        C{?tag=...} a tag, softly unless C{hard=1}; C{BAN} with C{url} or
+        C{prefix} invalidates the prefix.
+        """
+        site = self.site()
+        for path, method in [
+                (b"/_cache/purge?prefix=http://example.com:8080/blog/", b"POST"),
+                (b"/_cache/purge?tag=news&hard=1", b"PURGE"),
+                (b"/_cache/purge?url=http://example.com/a", b"BAN"),
+                (b"/_cache/purge?prefix=http://example.com/b&hard=1", b"BAN")]:
+            response = self.get(site, path, method)
+            self.assertEqual(response.code, 200, path)
+        self.assertEqual(self.scopes, [
+            ((b"p", b"http", b"example.com", 8080, (b"blog",)), False),
+            ((b"t", u"news"), True),
+            ((b"p", b"http", b"example.com", 80, (b"a",)), False),
+            ((b"p", b"http", b"example.com", 80, (b"b",)), True)])
+        self.assertEqual(self.invalidated, [])
+
+
+    def test_purgeNeedsOneTarget(self):
+        """
+        A purge naming none or several of C{url}, C{prefix} and C{tag}, a
+        relative prefix, or a C{BAN} of a tag, is a C{400} and purges
+        nothing; others cannot purge prefixes or tags either.
+        """
+        site = self.site()
+        for path, method in [
+                (b"/_cache/purge?url=http://example.com/&tag=news", b"POST"),
+                (b"/_cache/purge?prefix=/relative", b"POST"),
+                (b"/_cache/purge?tag=news", b"BAN")]:
+            self.assertEqual(self.get(site, path, method).code, 400, path)
+        for path in [b"/_cache/purge?prefix=http://example.com/",
+                     b"/_cache/purge?tag=news"]:
+            self.assertEqual(self.get(site, path, b"POST", peer="10.1.2.3").code, 403)
+        self.assertEqual((self.invalidated, self.scopes), ([], []))
 
 
     def test_purgeNeedsUrl(self):

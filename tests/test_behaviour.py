@@ -941,6 +941,120 @@ class BehaviourTestsMixin(object):
         self.assertEqual(self.cache.stats()["entries"], 0)
 
 
+    def assertInvalidated(self, path):
+        """
+        A request for C{path} is answered stale, from its entry.
+        """
+        self.assertEqual(self.get(path).cacheStatus,
+                         b"nevowcache; hit; ttl=-1; detail=invalidated", path)
+
+
+    def assertHit(self, path):
+        """
+        A request for C{path} is a fresh hit.
+        """
+        self.assertEqual(self.get(path).cacheStatus, b"nevowcache; hit; ttl=60", path)
+
+
+    def test_invalidatePrefixIsSoft(self):
+        """
+        C{invalidatePrefix(urlPrefix)} makes every entry under the prefix
+        stale, on path-segment boundaries and whatever the query: C{/blog}
+        reaches C{/blog}, C{/blog/} and C{/blog/x?y=1}, not C{/blogs}.
+        """
+        blog = self.page(b"blog", leaf=True)
+        self.page(b"blogs", leaf=True)
+        under = [b"/blog", b"/blog/", b"/blog/x?y=1"]
+        for path in under + [b"/blogs", b"/blogs/x"]:
+            self.get(path)
+        self.cache.invalidatePrefix(u"http://example.com:8080/blog")
+        for path in under:
+            self.assertInvalidated(path)
+        self.assertHit(b"/blogs")
+        self.assertHit(b"/blogs/x")
+        self.clock.advance(0)
+        self.assertEqual(blog.renders, 6)
+        for path in under:
+            self.assertHit(path)
+
+
+    def test_invalidatePrefixHard(self):
+        """
+        C{invalidatePrefix(urlPrefix, hard=True)} drops the entries under
+        it: the next request renders.  The host's root reaches every path.
+        """
+        self.page(b"blog", leaf=True)
+        self.get(b"/blog/x")
+        self.cache.invalidatePrefix(b"http://example.com:8080/blog/", hard=True)
+        self.assertEqual(self.get(b"/blog/x").body, b"<p>/blog/x #2</p>")
+        self.cache.invalidatePrefix(u"http://example.com:8080/", hard=True)
+        self.assertEqual(self.get(b"/blog/x").body, b"<p>/blog/x #3</p>")
+        self.cache.invalidatePrefix(u"http://other.example:8080/", hard=True)
+        self.assertHit(b"/blog/x")
+
+
+    def test_invalidateTagIsSoft(self):
+        """
+        C{invalidateTag(tag)} makes the entries of the pages tagged with it
+        (C{cacheTags}, an attribute or a method of the request or context)
+        stale; pages without the tag stay fresh.
+        """
+        def tagsOf(request):
+            return (u"news",) if request.args.get(b"news") else (u"other",)
+        news = self.page(b"n", cacheTags=(u"news", u"front"))
+        self.page(b"s", cacheTags=(u"sport",))
+        self.page(b"c", cacheTags=tagsOf)
+        for path in (b"/n", b"/s", b"/c?news=1", b"/c"):
+            self.get(path)
+        self.cache.invalidateTag(u"news")
+        self.assertInvalidated(b"/n")
+        self.assertInvalidated(b"/c?news=1")
+        self.assertHit(b"/s")
+        self.assertHit(b"/c")
+        self.clock.advance(0)
+        self.assertEqual(news.renders, 2)
+        self.assertHit(b"/n")
+
+
+    def test_invalidateTagHard(self):
+        """
+        C{invalidateTag(tag, hard=True)} drops the entries of the pages
+        tagged with it: the next request renders.
+        """
+        self.page(b"n", cacheTags=(u"news",))
+        self.page(b"s", cacheTags=(u"sport",))
+        self.get(b"/n")
+        self.get(b"/s")
+        self.cache.invalidateTag(b"news", hard=True)
+        self.assertEqual(self.get(b"/n").body, b"<p>/n #2</p>")
+        self.assertHit(b"/s")
+
+
+    def test_renderStartedBeforeScopeInvalidationNotStored(self):
+        """
+        A render that started before an invalidation of its prefix or its
+        tag is never stored after it.
+        """
+        pending = []
+
+        def behave(request):
+            d = defer.Deferred()
+            pending.append(d)
+            return d
+        self.page(b"p", behave, cacheTags=(u"news",), leaf=True)
+        for invalidate in [
+                lambda: self.cache.invalidatePrefix(u"http://example.com:8080/p"),
+                lambda: self.cache.invalidateTag(u"news")]:
+            for hard in (False, True):
+                del pending[:]
+                ex = self.exchange(b"/p/x")
+                invalidate()
+                pending[0].callback(b"old data")
+                self.assertEqual(ex.response().body, b"old data")
+                self.assertEqual(ex.response().cacheStatus, b"nevowcache; fwd=uri-miss")
+                self.assertEqual(self.cache.stats()["entries"], 0)
+
+
     def test_unsafeMethodInvalidates(self):
         """
         A successful POST to a cached URL makes its entries stale; a failed

@@ -10,7 +10,9 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web import resource, server
 
 from nevowcache import CacheKey
-from nevowcache._key import encodeKey, urlIdentity, urlIdentityFromString
+from nevowcache._key import (
+    MAX_PREFIX_DEPTH, encodeKey, prefixScopeFromString, prefixScopes, tagScope,
+    urlIdentity, urlIdentityFromString)
 
 from tests._http import Exchange
 
@@ -146,3 +148,65 @@ class EncodingTests(SynchronousTestCase):
         self.assertEqual(hash(a), hash(CacheKey((b"http",), (u"P", (), None))))
         self.assertNotEqual(a, CacheKey((b"https",), (u"P", (), None)))
         self.assertEqual(len(a.digest()), 64)
+
+
+
+class ScopeTests(SynchronousTestCase):
+    """
+    The path-prefix and tag scopes of L{PageCache.invalidatePrefix} and
+    L{PageCache.invalidateTag}.
+    """
+
+    def test_prefixesOfUrl(self):
+        """
+        A URL's prefix scopes are its ancestor paths, the host's root first
+        and its own path last; its query plays no part.
+        """
+        url = urlIdentityFromString(u"http://Example.com:8080/blog/x?y=1")
+        self.assertEqual(prefixScopes(url), tuple(
+            (b"p", b"http", b"example.com", 8080, segments)
+            for segments in [(), (b"blog",), (b"blog", b"x")]))
+
+
+    def test_prefixOnSegmentBoundaries(self):
+        """
+        A prefix, with or without its trailing slash and whatever its query,
+        is among the prefix scopes of the URLs under it, and not of C{/blogs}.
+        """
+        for prefix in [u"http://example.com:8080/blog", b"http://example.com:8080/blog/",
+                       u"http://example.com:8080/blog?z=1"]:
+            scope = prefixScopeFromString(prefix)
+            for url in [u"http://example.com:8080/blog", u"http://example.com:8080/blog/",
+                        u"http://example.com:8080/blog/x?y=1"]:
+                self.assertIn(scope, prefixScopes(urlIdentityFromString(url)))
+            for url in [u"http://example.com:8080/blogs", u"http://example.com/blog",
+                        u"https://example.com:8080/blog"]:
+                self.assertNotIn(scope, prefixScopes(urlIdentityFromString(url)))
+        root = prefixScopeFromString(u"http://example.com:8080/")
+        self.assertIn(root, prefixScopes(urlIdentityFromString(
+            u"http://example.com:8080/a/b")))
+        self.assertRaises(ValueError, prefixScopeFromString, u"/blog")
+
+
+    def test_prefixDepthBounded(self):
+        """
+        A URL has at most C{MAX_PREFIX_DEPTH + 1} prefix scopes, however
+        long its path, and a deeper prefix is refused: a prefix that is
+        accepted is always among the scopes of the URLs under it.
+        """
+        deep = u"http://example.com/" + u"/".join([u"s"] * 100)
+        scopes = prefixScopes(urlIdentityFromString(deep))
+        self.assertEqual(len(scopes), MAX_PREFIX_DEPTH + 1)
+        limit = u"http://example.com/" + u"/".join([u"s"] * MAX_PREFIX_DEPTH)
+        self.assertEqual(prefixScopeFromString(limit), scopes[-1])
+        self.assertRaises(ValueError, prefixScopeFromString, limit + u"/s")
+
+
+    def test_tags(self):
+        """
+        A tag scope holds the tag as text, from text or UTF-8 bytes; other
+        types are refused.
+        """
+        self.assertEqual(tagScope(b"caf\xc3\xa9"), (b"t", u"caf\u00e9"))
+        self.assertEqual(tagScope(u"news"), (b"t", u"news"))
+        self.assertRaises(TypeError, tagScope, 1)

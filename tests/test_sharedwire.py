@@ -44,12 +44,17 @@ class FakeEndpoint(object):
         self.connections = []
         self.attempts = 0
         self.refuse = False
+        self.hold = False
+        self.held = None
 
 
     def connect(self, factory):
         self.attempts += 1
         if self.refuse:
             return defer.fail(error.ConnectionRefusedError())
+        if self.hold:
+            self.held = defer.Deferred()
+            return self.held.addCallback(lambda ignored: self.connect(factory))
         protocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 11211))
         transport = StringTransportWithDisconnection()
         transport.protocol = protocol
@@ -369,6 +374,22 @@ class MemcachedWireTests(WireTestsMixin, SynchronousTestCase):
         self.assertEqual(self.sent(), b"cas ns:l:" + key.digest() + b" 0 -1 1 77\r\n-\r\n")
         self.answer(b"STORED\r\n")
         self.assertTrue(self.successResultOf(d))
+
+
+    def test_closeWhileConnecting(self):
+        """
+        C{close()} while a connection is being made closes it once made, and
+        fails the calls that waited for it.
+        """
+        self.endpoint.hold = True
+        d = self.store.lookup(makeKey())
+        closed = self.store.close()
+        self.assertNoResult(closed)
+        self.endpoint.hold = False
+        self.endpoint.held.callback(None)
+        self.successResultOf(closed)
+        self.assertFalse(self.endpoint.last()[1].connected)
+        self.failureResultOf(d)
 
 
     def test_closeClosesConnection(self):

@@ -92,12 +92,44 @@ class WireFormatTests(SynchronousTestCase):
 
     def test_startsWithVersion(self):
         """
-        The first byte is the format version; another version is a miss.
+        The first byte is the format version: 1 (what processes that
+        predate scopes read) for an entry whose stamp has no scopes,
+        L{FORMAT_VERSION} (2) for one whose stamp has; another version is a
+        miss.
         """
-        data = encodeEntry(makeEntry(makeKey()))
-        self.assertEqual(ord(data[:1]), FORMAT_VERSION)
+        key = makeKey()
+        data = encodeEntry(CacheEntry(key, 200, b"OK", (), b"", 0.0, (1, 2), None,
+                                      None))
+        self.assertEqual(ord(data[:1]), 1)
+        scoped = encodeEntry(CacheEntry(key, 200, b"OK", (), b"", 0.0,
+                                        (1, 2, ((b"a" * 64, 3),)), None, None))
+        self.assertEqual(ord(scoped[:1]), FORMAT_VERSION)
+        self.assertEqual(FORMAT_VERSION, 2)
         self.assertMiss(struct.pack(">B", FORMAT_VERSION + 1) + data[1:],
                         reason="version")
+
+
+    def test_scopedGenerationRoundTrips(self):
+        """
+        A stamp with scopes (C{(clear, url, ((scopeTag, generation), ...))})
+        round-trips, as the plain two-generation stamp does, signed or not.
+        """
+        key = makeKey()
+        for generation in [(1, 2), (1, 2, ((b"a" * 64, 3), (b"b" * 64, 2 ** 62)))]:
+            entry = CacheEntry(key, 200, b"OK", (), b"body", 0.0, generation,
+                               None, b'"x"')
+            decoded = decodeEntry(encodeEntry(entry, b"s"), key, b"s")
+            self.assertSameEntry(decoded, entry)
+
+
+    def test_scopesOnlyInVersionTwo(self):
+        """
+        A version 1 value carrying a scoped generation is malformed: a miss.
+        """
+        key = makeKey()
+        scoped = encodeEntry(CacheEntry(key, 200, b"OK", (), b"", 0.0,
+                                        (1, 2, ((b"a" * 64, 3),)), None, None))
+        self.assertMiss(b"\x01" + scoped[1:], reason="generation")
 
 
     def test_anotherKeyIsAMiss(self):

@@ -64,7 +64,9 @@ class BarePage(Resource):
 
 class CachedPage(CachedResource):
     """
-    The same render, with nevowcache in front.
+    The same render, with nevowcache in front.  Each render answers with
+    new bytes, as a real render does (the bare page's one string would be
+    shared by every stored entry, and the memory flood would not see it).
     """
     isLeaf = True
     cacheGrace = None
@@ -78,7 +80,8 @@ class CachedPage(CachedResource):
 
 
     def render_GET(self, request):
-        return _render(self, request)
+        body = _render(self, request)
+        return body[:1] + body[1:]
 
 
 

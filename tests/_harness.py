@@ -1,0 +1,194 @@
+"""
+Helpers for the reliability, security, model and soak tests: pages whose
+bodies say where they came from, a log of every render, a store that can be
+made to fail, hang or lie, and a look at the process's memory.
+"""
+
+from __future__ import absolute_import, division
+
+import os
+import re
+
+from twisted.internet import defer, task
+from twisted.internet.error import ConnectionDone
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from nevowcache import IPageStore, MemoryStore
+
+from tests._http import Exchange
+
+__all__ = ["RenderLog", "FaultyStore", "StoreDown", "rss", "fetch", "provenanceOf"]
+
+_PROVENANCE = re.compile(br"url=(\S+) render=(\d+)\|")
+
+
+
+class RenderLog(object):
+    """
+    Every body rendered, by the URI it was rendered for.
+
+    A page built with L{page} writes C{url=<uri> render=<n>|} first in its
+    body, so that a response shows which URL and which render it came from.
+
+    @ivar bodies: Maps URIs (L{bytes}) to the set of bodies rendered for
+        them so far.
+    @ivar count: How many renders there were.
+    """
+
+    def __init__(self):
+        self.bodies = {}
+        self.count = 0
+
+
+    def body(self, request, extra=b""):
+        """
+        Make (and log) the body of a new render for C{request}.
+
+        @param extra: More bytes for the body.
+        @rtype: L{bytes}
+        """
+        self.count += 1
+        body = (b"url=" + request.uri + b" render=" + str(self.count).encode("ascii")
+                + b"|" + extra)
+        self.bodies.setdefault(request.uri, set()).add(body)
+        return body
+
+
+    def check(self, testCase, uri, body):
+        """
+        Assert that C{body}, received for C{uri}, came from a render of
+        C{uri}, byte for byte.
+
+        @return: The render number.
+        """
+        found = provenanceOf(body)
+        testCase.assertIsNotNone(found, "no provenance in %r" % (body[:200],))
+        renderedFor, number = found
+        testCase.assertEqual(renderedFor, uri, "%r answered with the body of %r"
+                             % (uri, renderedFor))
+        testCase.assertIn(body, self.bodies.get(uri, ()),
+                          "%r is not a body rendered for %r" % (body[:200], uri))
+        return number
+
+
+
+def provenanceOf(body):
+    """
+    @return: C{(uri, renderNumber)} from a body made by L{RenderLog.body},
+        or L{None}.
+    """
+    match = _PROVENANCE.search(body)
+    if match is None:
+        return None
+    return match.group(1), int(match.group(2))
+
+
+
+class StoreDown(Exception):
+    """
+    A L{FaultyStore} was told to fail.
+    """
+
+
+
+@implementer(IPageStore)
+class FaultyStore(object):
+    """
+    A L{MemoryStore} behind a switch.
+
+    @ivar inner: The L{MemoryStore} (or other store) behind the switch.
+    @ivar mode: C{"ok"}; C{"fail"} (calls return failed L{Deferred}s);
+        C{"raise"} (calls raise); C{"hang"} (calls return L{Deferred}s that
+        never fire); C{"slow"} (calls answer after C{delay} seconds on
+        C{clock}); C{"confused"} (a lookup answers with the last entry
+        stored under another key).
+    @ivar calls: How many calls were made.
+    @ivar hung: The L{Deferred}s handed out in C{"hang"} mode.
+    """
+    name = "faulty"
+
+    def __init__(self, store=None, clock=None, delay=0):
+        self.inner = MemoryStore() if store is None else store
+        self.clock = clock
+        self.delay = delay
+        self.mode = "ok"
+        self.calls = 0
+        self.hung = []
+        self._last = None
+
+
+    def _call(self, name, *args):
+        self.calls += 1
+        if self.mode == "raise":
+            raise StoreDown(name)
+        if self.mode == "fail":
+            return defer.fail(StoreDown(name))
+        if self.mode == "hang":
+            d = defer.Deferred()
+            self.hung.append(d)
+            return d
+        result = getattr(self.inner, name)(*args)
+        if self.mode == "slow":
+            return task.deferLater(self.clock, self.delay, lambda: result)
+        return result
+
+
+    def lookup(self, key):
+        if self.mode == "confused" and self._last is not None:
+            other = self._last
+            if other.key != key:
+                return self.inner.lookup(key).addCallback(
+                    lambda found: (other, found[1]))
+        return self._call("lookup", key)
+
+
+    def store(self, key, entry):
+        if self.mode in ("ok", "confused"):
+            self._last = entry
+        return self._call("store", key, entry)
+
+
+    def delete(self, key):
+        return self._call("delete", key)
+
+
+    def invalidate(self, url, hard):
+        return self._call("invalidate", url, hard)
+
+
+    def clear(self, hard):
+        return self._call("clear", hard)
+
+
+    def stats(self):
+        return self.inner.stats()
+
+
+
+def rss():
+    """
+    @return: This process's resident set size in bytes, from
+        C{/proc/self/statm}, or L{None} where there is none.
+    """
+    try:
+        with open("/proc/self/statm") as f:
+            resident = int(f.read().split()[1])
+    except (IOError, OSError, IndexError, ValueError):
+        return None
+    return resident * os.sysconf("SC_PAGE_SIZE")
+
+
+
+def fetch(site, path=b"/p", **kwargs):
+    """
+    Send one request to a site in memory, take what was answered so far, and
+    close the connection (so that nothing of it stays on the reactor).
+
+    @return: The L{Exchange}, closed; its C{answer} is the L{Response} or
+        L{None} if none was finished.
+    """
+    ex = Exchange(site, path=path, **kwargs)
+    ex.answer = ex.response() if ex.done() else None
+    ex.protocol.connectionLost(Failure(ConnectionDone()))
+    return ex
