@@ -25,6 +25,7 @@ from nevow import appserver, inevow, loaders, rend, tags as T
 from twisted.internet import reactor
 from twisted.python import log
 
+from demo._common import STYLE, burn
 from nevowcache import CachedPage, MemoryStore, PageCache
 from nevowcache.admin import AdminResource
 
@@ -33,22 +34,12 @@ cache = PageCache(MemoryStore(maxBytes=16 * 1024 * 1024, maxEntries=5000))
 _renders = {"count": 0}
 
 
-def _burn(seconds):
-    """
-    Spend C{seconds} of CPU, as a slow template would.
-    """
-    end = time.time() + seconds
-    n = 0
-    while time.time() < end:
-        n += 1
-    return n
 
 
 def _layout(title, *body):
     return T.html[
         T.head[T.title[title],
-               T.style["body{font-family:sans-serif;max-width:46em;margin:2em auto}"
-                       "code{background:#eee;padding:0 .3em}"]],
+               T.style[STYLE]],
         T.body[T.h1[title], body,
                T.p[T.a(href="/")["home"], " | ", T.a(href="/slow")["slow"], " | ",
                    T.a(href="/slow-uncached")["slow, uncached"], " | ",
@@ -86,7 +77,7 @@ class Slow(CachedPage):
     cacheTimeout = 60
 
     def data_rows(self, ctx, data):
-        _burn(0.1)
+        burn(0.1)
         return [(i, i * i) for i in range(100)]
 
     def render_row(self, ctx, row):

@@ -27,6 +27,7 @@ import twisted
 from twisted.web import resource, server
 from twisted.web.template import Element, TagLoader, renderer, tags as T
 
+from demo._common import STYLE, burn
 from nevowcache import MemoryStore, PageCache
 from nevowcache.web import ElementResource, renderElementCached
 
@@ -35,23 +36,13 @@ cache = PageCache(MemoryStore(maxBytes=16 * 1024 * 1024, maxEntries=5000))
 _renders = {"count": 0}
 
 
-def _burn(seconds):
-    """
-    Spend C{seconds} of CPU, as a slow template would.
-    """
-    end = time.time() + seconds
-    n = 0
-    while time.time() < end:
-        n += 1
-    return n
 
 
 
 def _layout(title, *body):
     return T.html(
         T.head(T.title(title),
-               T.style("body{font-family:sans-serif;max-width:46em;margin:2em auto}"
-                       "code{background:#eee;padding:0 .3em}")),
+               T.style(STYLE)),
         T.body(T.h1(title), body,
                T.p(T.a(href="/")("home"), " | ", T.a(href="/slow")("slow"), " | ",
                    T.a(href="/slow-uncached")("slow, uncached"), " | ",
@@ -104,7 +95,7 @@ class SlowElement(Element):
 
     @renderer
     def rows(self, request, tag):
-        _burn(0.1)
+        burn(0.1)
         return tag([T.tr(T.td(str(i)), T.td(str(i * i))) for i in range(100)])
 
 
