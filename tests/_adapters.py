@@ -165,3 +165,24 @@ class WebAdapter(object):
 
 
 ADAPTERS = [NevowAdapter(), WebAdapter()]
+
+
+
+class CachingSiteAdapter(NevowAdapter):
+    """
+    The Nevow pages under a L{nevowcache.CachingSite}, which answers fresh
+    hits before traversal: another way pages are served, for the suites
+    that must hold whichever way that is.
+    """
+    name = "cachingSite"
+
+    def makeSite(self, clock, cache, pages):
+        from nevowcache import CachingSite
+        site = NevowAdapter.makeSite(self, clock, cache, pages)
+        caching = CachingSite(site.resource, reactor=clock)
+        caching.sessionFactory = site.sessionFactory
+        return caching
+
+
+
+CACHING_SITE = CachingSiteAdapter()

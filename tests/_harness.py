@@ -6,6 +6,8 @@ made to fail, hang or lie, and a look at the process's memory.
 
 from __future__ import absolute_import, division
 
+import ctypes
+import gc
 import os
 import re
 
@@ -166,11 +168,21 @@ class FaultyStore(object):
 
 
 
-def rss():
+def rss(trim=False):
     """
+    @param trim: Collect garbage and give the allocator's free pages back to
+        the system first (C{malloc_trim}, where the C library is glibc), so
+        that what is measured is what live objects hold, not where earlier
+        allocations left holes.
     @return: This process's resident set size in bytes, from
         C{/proc/self/statm}, or L{None} where there is none.
     """
+    if trim:
+        gc.collect()
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):
+            pass
     try:
         with open("/proc/self/statm") as f:
             resident = int(f.read().split()[1])

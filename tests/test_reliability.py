@@ -22,7 +22,7 @@ from nevowcache._compat import monotonicClock
 from nevowcache import _engine
 from nevowcache._engine import _Refused
 
-from tests._adapters import ADAPTERS, PageSpec
+from tests._adapters import ADAPTERS, CACHING_SITE, PageSpec
 from tests._harness import FaultyStore, RenderLog, StoreDown, provenanceOf
 from tests._http import Exchange
 
@@ -721,7 +721,7 @@ class FaultTestsMixin(object):
 
 
 def _makeCases():
-    for adapter in ADAPTERS:
+    for adapter in ADAPTERS + [CACHING_SITE]:
         for mixin, base, suffix in [(ProvenanceTestsMixin, TestCase, "ProvenanceTests"),
                                     (FaultTestsMixin, SynchronousTestCase, "FaultTests")]:
             name = adapter.name.capitalize() + suffix

@@ -74,8 +74,7 @@ class MemoryTestsMixin(object):
                 self.assertEqual(response.code, 200)
             check(n)
             if n % (requests // 4) == 0:
-                gc.collect()
-                samples.append(rss())
+                samples.append(rss(trim=True))
         return samples
 
 
@@ -131,7 +130,8 @@ class SoakTestsMixin(object):
         every answer is right, the counters add up, nothing is left in
         flight, and memory does not grow after warm-up.
         """
-        soak = Soak(self.adapter, 3000, floodUrls=150, samples=8, warmUp=0.5).run()
+        soak = Soak(self.adapter, 3000, floodUrls=150, samples=8, warmUp=0.5,
+                    memorySlack=_RSS_SLACK).run()
         self.flushLoggedErrors(SoakFailure, _Refused, StoreDown, defer.TimeoutError,
                                defer.CancelledError)
         self.assertEqual(soak.errors, [], soak.report())
