@@ -2,8 +2,8 @@
 """
 The few Python 2/3 differences nevowcache cares about.
 
-Twisted's own C{twisted.python.compat} is used only for C{nativeString},
-C{networkString} and C{intToBytes}; everything else lives here.
+Everything lives here, not in C{twisted.python.compat}, whose helpers
+current Twisted deprecates (C{intToBytes} warns on every call).
 """
 
 from __future__ import absolute_import, division
@@ -18,6 +18,15 @@ if PY2:
 else:
     textType = str
     integerTypes = (int,)
+
+
+
+def intToBytes(number):
+    """
+    @return: The decimal digits of an integer, as L{bytes}.
+    """
+    return b"%d" % (number,)
+
 
 
 def monotonicClock():

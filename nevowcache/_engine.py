@@ -12,22 +12,19 @@ background refresher, and put the L{Answer} on the live request
 
 from __future__ import absolute_import, division
 
-import hashlib
-from collections import OrderedDict
-
 from twisted.internet import defer, task
 from twisted.logger import Logger
 from twisted.python import runtime
-from twisted.python.compat import intToBytes
 from twisted.python.failure import Failure
 
-from nevowcache._compat import monotonicClock, textType
+from nevowcache._compat import intToBytes, monotonicClock, textType
 from nevowcache._compat import wallClock as _wallClock
 from nevowcache._interfaces import ILeaseStore, StoreUnavailable
 from nevowcache._key import (
     CacheKey, encodeKey, prefixScopeFromString, prefixScopes, requestUrlIdentity,
     tagScope, urlIdentity, urlIdentityFromString, validHost, varyValue)
 from nevowcache._memory import MemoryStore
+from nevowcache._records import Fingerprints, Records
 from nevowcache._response import HOP_BY_HOP, CacheEntry, refusalOf, replay
 from nevowcache._validators import bodyETag
 
@@ -38,11 +35,20 @@ _STATS = ("hits", "staleHits", "misses", "collapsed", "renders", "refreshes",
           "renderFailures", "waiterTimeouts", "storeErrors", "varyOverflows",
           "unsafeInvalidations", "leaseWaits", "leaseTimeouts", "leaseBusy")
 
-# How many URLs the variant counts are kept for.
+# How many URLs the variant counts are kept for, and in how many bytes at
+# most (a sixteenth of a store's byte bound at most, charged to it).
 _MAX_VARIANT_URLS = 10000
+_MAX_VARIANT_BYTES = 2 * 1024 * 1024
 
-# How many keys the refresh back-off is remembered for.
+# How many keys the refresh back-off is remembered for, and in how many
+# bytes at most (a sixty-fourth of a store's byte bound at most, charged to
+# it).
 _MAX_BACKOFF_KEYS = 10000
+_MAX_BACKOFF_BYTES = 512 * 1024
+
+# CachePolicy.fromPage's policies, by page attributes.
+_POLICIES = {}
+_MAX_POLICIES = 1000
 
 _SAFE_METHODS = (b"GET", b"HEAD")
 _UNSAFE_METHODS = (b"POST", b"PUT", b"DELETE", b"PATCH")
@@ -113,6 +119,25 @@ class CachePolicy(object):
         self.tags = tuple(tagScope(tag)[1] for tag in tags)
 
 
+    def _values(self):
+        return (self.timeout, self.grace, self.vary, self.cacheControl, self.tags)
+
+
+    def __eq__(self, other):
+        if not isinstance(other, CachePolicy):
+            return NotImplemented
+        return self._values() == other._values()
+
+
+    def __ne__(self, other):
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+
+    def __hash__(self):
+        return hash(self._values())
+
+
     @classmethod
     def fromPage(cls, page, context=None):
         """
@@ -128,9 +153,24 @@ class CachePolicy(object):
         tags = getattr(page, "cacheTags", ())
         if callable(tags):
             tags = tags(context)
-        return cls(page.cacheTimeout, page.cacheGrace,
-                   getattr(page, "cacheVary", ()), getattr(page, "cacheControl", None),
-                   tags)
+        attributes = (page.cacheTimeout, page.cacheGrace, getattr(page, "cacheVary", ()),
+                      getattr(page, "cacheControl", None), tags)
+        try:
+            # Policies are immutable: pages with the same attributes share
+            # one, made once (checked and normalised once, not per request).
+            return _POLICIES[attributes]
+        except (KeyError, TypeError):
+            pass
+        policy = cls(*attributes)
+        try:
+            hash(attributes)
+        except TypeError:
+            # A list in cacheVary or cacheTags, say: not remembered.
+            return policy
+        if len(_POLICIES) >= _MAX_POLICIES:
+            _POLICIES.clear()
+        _POLICIES[attributes] = policy
+        return policy
 
 
     def scopesFor(self, key):
@@ -336,10 +376,17 @@ class PageCache(object):
         self.leasePoll = leasePoll
         self.storeTimeout = storeTimeout
         self.invalidateOnUnsafe = True
-        self._variants = OrderedDict()
+        # Per-URL and per-key records, named by fingerprints: within a byte
+        # budget, charged to the store's bound when it counts such things.
+        charge = getattr(store, "charge", None)
+        bound = getattr(store, "maxBytes", None) if charge is not None else None
+        self._fingerprint = Fingerprints()
+        self._variants = Records(_MAX_VARIANT_BYTES if bound is None
+                                 else min(_MAX_VARIANT_BYTES, bound // 16), charge)
+        self._failures = Records(_MAX_BACKOFF_BYTES if bound is None
+                                 else min(_MAX_BACKOFF_BYTES, bound // 64), charge)
         self._flights = {}
         self._late = {}
-        self._failures = OrderedDict()
         self._refreshing = 0
         self._stats = dict.fromkeys(_STATS, 0)
 
@@ -562,15 +609,21 @@ class PageCache(object):
         Answer a request at once if its entry is fresh and the store can say
         so synchronously (it has C{peek}, as L{MemoryStore} does).
 
-        This is the same decision L{serve} makes for a fresh hit, for
-        callers that answer before traversal (L{CachingSite}).
+        This is the same decision L{serve} makes for a fresh hit, without a
+        L{Deferred}: adapters call it first, and L{serve} when it answers
+        L{None} (and L{CachingSite} before traversal).
 
         @return: An L{Answer}, or L{None} to go the normal way.
         """
-        peek = getattr(self.store, "peek", None)
+        store = self.store
+        peek = getattr(store, "peek", None)
         if peek is None:
             return None
-        entry, generation = peek(*self._lookupArgs(key, policy))
+        needsScopes = getattr(store, "needsScopes", None)
+        if needsScopes is None or needsScopes():
+            entry, generation = peek(*self._lookupArgs(key, policy))
+        else:
+            entry, generation = peek(key)
         if entry is None or generation.judge(entry.generation) != "valid":
             return None
         age = max(0, self._clock.seconds() - entry.created)
@@ -797,24 +850,29 @@ class PageCache(object):
 
         @return: L{None} to store, or the reason not to.
         """
-        # Digests, not the keys: a URL may be 16 KiB long, and these records
-        # outlive the entries the store evicts.
-        url = hashlib.sha256(encodeKey(key.url)).digest()
-        variant = key.digest()
-        variants = self._variants.pop(url, None)
-        if variants is None:
-            variants = set()
-        self._variants[url] = variants
-        while len(self._variants) > _MAX_VARIANT_URLS:
-            self._variants.popitem(last=False)
+        # Fingerprints, not the keys: a URL may be 16 KiB long, and these
+        # records outlive the entries the store evicts.  One variant (the
+        # common case) is one integer; more, a tuple of them.
+        url = self._fingerprint(encodeKey(key.url))
+        variant = self._fingerprint(encodeKey(key.variant))
+        known = self._variants.get(url)
+        if known is None:
+            variants = ()
+        elif isinstance(known, tuple):
+            variants = known
+        else:
+            variants = (known,)
         if variant in variants:
+            self._variants.put(url, known, _MAX_VARIANT_URLS)
             return None
         if len(variants) >= self.maxVariants:
+            self._variants.put(url, known, _MAX_VARIANT_URLS)
             self._stats["varyOverflows"] += 1
             self._log.warn(u"More than {max} variants of {url!r}; not storing {variant!r}",
                            max=self.maxVariants, url=key.url, variant=key.variant)
             return b"too-many-variants"
-        variants.add(variant)
+        self._variants.put(url, variants + (variant,) if variants else variant,
+                           _MAX_VARIANT_URLS)
         return None
 
 
@@ -887,7 +945,7 @@ class PageCache(object):
     def _scheduleRefresh(self, key, policy, makeRefresher, generation, previous):
         if key in self._flights:
             return
-        failures = self._failures.get(key)
+        failures = self._backOffOf(key)
         if failures is not None and self._clock.seconds() < failures[1]:
             return
         if self._refreshing >= self.maxRefreshes:
@@ -942,15 +1000,16 @@ class PageCache(object):
             if entry is _BUSY:
                 # Another process is refreshing it: serve stale, ask later.
                 self._stats["leaseBusy"] += 1
-                count = self._failures.get(key, (0, 0))[0]
+                count = (self._backOffOf(key) or (0, 0))[0]
                 self._backOff(key, count, self.refreshBackoff)
                 return None
-            self._failures.pop(key, None)
+            if len(self._failures):
+                self._failures.pop(self._backOffName(key))
             return entry
 
         def failed(failure):
             self._stats["refreshFailures"] += 1
-            count = self._failures.get(key, (0, 0))[0] + 1
+            count = (self._backOffOf(key) or (0, 0))[0] + 1
             delay = min(self.maxRefreshBackoff, self.refreshBackoff * 2 ** (count - 1))
             self._backOff(key, count, delay)
             self._log.failure(u"Background refresh of {key!r} failed ({count} in a "
@@ -971,10 +1030,26 @@ class PageCache(object):
         waits C{delay} seconds; for the most recent keys only, so that an
         outage with a flood of URLs does not grow memory without bound.
         """
-        self._failures.pop(key, None)
-        self._failures[key] = (count, self._clock.seconds() + delay)
-        while len(self._failures) > _MAX_BACKOFF_KEYS:
-            self._failures.popitem(last=False)
+        self._failures.put(self._backOffName(key),
+                           (count, self._clock.seconds() + delay), _MAX_BACKOFF_KEYS)
+
+
+    def _backOffName(self, key):
+        """
+        @return: What names the back-off record of C{key}: a fingerprint,
+            not the key, which a flood of long URLs would make large.
+        """
+        return self._fingerprint(encodeKey((key.url, key.variant)))
+
+
+    def _backOffOf(self, key):
+        """
+        @return: C{(failures, retryAt)} for C{key}, or L{None}; at no cost
+            while no refresh is failing.
+        """
+        if not len(self._failures):
+            return None
+        return self._failures.get(self._backOffName(key))
 
 
     # Invalidation and statistics

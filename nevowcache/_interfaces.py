@@ -79,6 +79,10 @@ class Generation(tuple):
         if stamp is None:
             return "valid"
         clearGen, urlGen = stamp[0], stamp[1]
+        if len(self) == 4 and len(stamp) == 2 and clearGen == self[0] and urlGen == self[2]:
+            # The common case, decided at once: nothing invalidated since.
+            # (A generation is never below its floor.)
+            return "valid"
         if clearGen < self[1] or urlGen < self[3]:
             return "gone"
         verdict = "valid"

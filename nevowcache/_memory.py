@@ -10,13 +10,27 @@ from collections import OrderedDict
 from twisted.internet.defer import succeed
 from zope.interface import implementer
 
+from nevowcache._footprint import footprint, orderedDictBytes
 from nevowcache._interfaces import Generation, IPageStore
-from nevowcache._key import encodeKey
 
 __all__ = ["MemoryStore"]
 
-# Bookkeeping charged per URL invalidation record, on top of its URL.
-_URL_RECORD_OVERHEAD = 128
+# OrderedDict.move_to_end (Python 3, in C); Python 2.7 pops and re-inserts.
+_moveToEnd = getattr(OrderedDict, "move_to_end", None)
+
+# Stands for the size an invalidation record keeps of itself (an integer as
+# large), when measuring the record.
+_SIZE = 2 ** 40
+
+
+
+def _recordSize(name, generation, floor):
+    """
+    The bytes an invalidation record takes, without its slot in the table:
+    its name (a URL identity or a scope) and its C{(generation, floor,
+    size)}.
+    """
+    return footprint(name, (generation, floor, _SIZE))
 
 
 
@@ -26,17 +40,23 @@ class MemoryStore(object):
     Keep entries in this process's memory, evicting the least recently used
     first when either bound is reached.
 
-    @ivar maxBytes: The most bytes of entries (body, headers, key and a fixed
-        per-entry overhead) kept at once.
+    @ivar maxBytes: The most bytes of this process's memory the store takes:
+        its entries as the allocator counts them (L{CacheEntry.size}: the
+        objects of each entry, its key, body, headers and stamp), its
+        table, its invalidation records, and the bookkeeping its users
+        charge to it (L{charge}: the engine's per-URL records).  The least
+        recently used entries are evicted to stay within it.
     @ivar maxEntries: The most entries kept at once.
-    @ivar maxEntryBytes: Larger entries are not stored at all.
+    @ivar maxEntryBytes: Larger entries (L{CacheEntry.size}) are not stored
+        at all.
     @ivar maxUrls: The most URL invalidation generations remembered; the
         least recently invalidated are forgotten, which leaves their entries
         stale (even after a hard invalidation), never fresh.
-    @ivar maxUrlBytes: The most bytes those records take (their URLs,
-        encoded, and a fixed overhead each), by default a quarter of
+    @ivar maxUrlBytes: The most bytes those records take (measured as
+        entries are), by default a quarter of C{maxBytes}, within
         C{maxBytes}: invalidations of many long URLs (every successful POST
-        invalidates one) are bounded like entries.
+        invalidates one) are bounded like entries.  Scope records (path
+        prefixes, tags) are bounded alike.
     """
     name = "memory"
 
@@ -59,13 +79,23 @@ class MemoryStore(object):
         # Scope (path prefix, tag) records, bounded like URL records.
         self._scopes = OrderedDict()
         self._scopeBytes = 0
+        # Bytes charged by the store's users (L{charge}).
+        self._charged = 0
         # Every generation handed out is new: an entry's stamp can never
         # match a later generation by accident, even after its URL's record
         # was forgotten.
         self._lastGeneration = 0
+        self._plain = self._plainFor = None
 
 
     def _generation(self, url, scopes=()):
+        if not self._urls and not self._scopes:
+            # Nothing but clears ever invalidated: one shared generation,
+            # made again only after a clear.
+            if self._plainFor is not self._clear:
+                self._plain = Generation(self._clear[0], self._clear[1], 0, 0)
+                self._plainFor = self._clear
+            return self._plain
         urlGen = self._urls.get(url)
         if urlGen is None:
             urlGen = (0, 0)
@@ -83,13 +113,16 @@ class MemoryStore(object):
 
 
     def lookup(self, key, scopes=()):
-        entry = self._entries.pop(key, None)
-        if entry is not None:
-            # Re-inserting moves it to the most recently used end.
-            self._entries[key] = entry
-            if entry.key != key:
-                entry = None
-        return succeed((entry, self._generation(key.url, scopes)))
+        return succeed(self.peek(key, scopes))
+
+
+    def needsScopes(self):
+        """
+        Whether L{peek} must be told an entry's scopes to judge it: only once
+        a scope (a path prefix or a tag) was invalidated.  Until then, a
+        lookup without them answers the same.
+        """
+        return bool(self._scopes)
 
 
     def peek(self, key, scopes=()):
@@ -98,10 +131,18 @@ class MemoryStore(object):
 
         @return: C{(entry, generation)}.
         """
-        entry = self._entries.pop(key, None)
+        entries = self._entries
+        entry = entries.get(key)
         if entry is not None:
-            self._entries[key] = entry
-            if entry.key != key:
+            # To the most recently used end.
+            if _moveToEnd is not None:
+                _moveToEnd(entries, key)
+            else:
+                # Under the entry's own key object: the table must not keep
+                # the looked-up one too.
+                del entries[key]
+                entries[entry.key if entry.key == key else key] = entry
+            if entry.key is not key and entry.key != key:
                 entry = None
         return entry, self._generation(key.url, scopes)
 
@@ -117,17 +158,60 @@ class MemoryStore(object):
                 # Looked up while no scope record existed: one was made
                 # since, perhaps for this entry's scopes.
                 return succeed(False)
-        if entry.size > self.maxEntryBytes:
+        # Measured here, once (off the hit path).
+        size = entry.size
+        if size > self.maxEntryBytes:
             self._rejected += 1
             return succeed(False)
+        if key is not entry.key and key == entry.key:
+            # One key object for both, not two.
+            key = entry.key
         self._remove(key)
         self._entries[key] = entry
-        self._bytes += entry.size
-        while len(self._entries) > self.maxEntries or self._bytes > self.maxBytes:
-            _, evicted = self._entries.popitem(last=False)
+        self._bytes += size
+        self._evict()
+        return succeed(key in self._entries)
+
+
+    def _used(self):
+        """
+        @return: The bytes the store takes now (see C{maxBytes}).
+        """
+        return (self._bytes + orderedDictBytes(self._entries) + self._recordBytes()
+                + self._charged)
+
+
+    def _recordBytes(self):
+        """
+        @return: The bytes invalidation records take now, with their tables.
+        """
+        return (self._urlBytes + orderedDictBytes(self._urls)
+                + self._scopeBytes + orderedDictBytes(self._scopes))
+
+
+    def _evict(self):
+        """
+        Evict the least recently used entries until both bounds hold.
+        """
+        entries = self._entries
+        while entries and (len(entries) > self.maxEntries
+                           or self._used() > self.maxBytes):
+            _, evicted = entries.popitem(last=False)
             self._bytes -= evicted.size
             self._evictions += 1
-        return succeed(True)
+
+
+    def charge(self, size):
+        """
+        Count C{size} more bytes (fewer, if negative) of a user's
+        bookkeeping within C{maxBytes}: L{PageCache} charges its per-URL
+        records (variants, refresh back-offs) to a store that has this
+        method.  Entries are evicted to make room.
+
+        @param size: Bytes, L{int}.
+        """
+        self._charged += size
+        self._evict()
 
 
     def _remove(self, key):
@@ -146,12 +230,16 @@ class MemoryStore(object):
         self._urlBytes -= size
         self._lastGeneration += 1
         generation = self._lastGeneration
-        size = _URL_RECORD_OVERHEAD + len(encodeKey(url))
-        self._urls[url] = (generation, generation if hard else floor, size)
+        floor = generation if hard else floor
+        size = _recordSize(url, generation, floor)
+        self._urls[url] = (generation, floor, size)
         self._urlBytes += size
-        while len(self._urls) > self.maxUrls or self._urlBytes > self.maxUrlBytes:
-            _, (_, _, dropped) = self._urls.popitem(last=False)
+        urls = self._urls
+        while urls and (len(urls) > self.maxUrls or self._urlBytes
+                        + orderedDictBytes(urls) > self.maxUrlBytes):
+            _, (_, _, dropped) = urls.popitem(last=False)
             self._urlBytes -= dropped
+        self._evict()
         return succeed(None)
 
 
@@ -160,13 +248,16 @@ class MemoryStore(object):
         self._scopeBytes -= size
         self._lastGeneration += 1
         generation = self._lastGeneration
-        size = _URL_RECORD_OVERHEAD + len(encodeKey(scope))
-        self._scopes[scope] = (generation, generation if hard else floor, size)
+        floor = generation if hard else floor
+        size = _recordSize(scope, generation, floor)
+        self._scopes[scope] = (generation, floor, size)
         self._scopeBytes += size
-        while (len(self._scopes) > self.maxUrls
-               or self._scopeBytes > self.maxUrlBytes):
-            _, (_, _, dropped) = self._scopes.popitem(last=False)
+        scopes = self._scopes
+        while scopes and (len(scopes) > self.maxUrls or self._scopeBytes
+                          + orderedDictBytes(scopes) > self.maxUrlBytes):
+            _, (_, _, dropped) = scopes.popitem(last=False)
             self._scopeBytes -= dropped
+        self._evict()
         return succeed(None)
 
 
@@ -181,6 +272,14 @@ class MemoryStore(object):
 
 
     def stats(self):
-        return {"entries": len(self._entries), "bytes": self._bytes,
+        """
+        @return: C{entries}; C{bytes}, what they take (with the store's
+            table); C{recordBytes}, what invalidation records and the
+            bookkeeping charged to the store take, within the same
+            C{maxBytes}; C{evictions}; C{tooLarge}; and the bounds.
+        """
+        return {"entries": len(self._entries),
+                "bytes": self._bytes + orderedDictBytes(self._entries),
+                "recordBytes": self._recordBytes() + self._charged,
                 "evictions": self._evictions, "tooLarge": self._rejected,
                 "maxBytes": self.maxBytes, "maxEntries": self.maxEntries}

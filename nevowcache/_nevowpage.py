@@ -123,7 +123,7 @@ class CachedPageMixin(object):
     cacheVary = ()
     cacheControl = None
     cacheTags = ()
-    cacheRefreshSlice = 0.005
+    cacheRefreshSlice = 0.002
 
     def cacheKey(self, ctx):
         """
@@ -178,7 +178,11 @@ class CachedPageMixin(object):
         if (routes is not None and extra is None
                 and not request.requestHeaders.hasHeader(b"cookie")):
             # A CachingSite may answer this URL before traversal next time.
-            routes.learn(key.url, cache, _pageName(self), policy)
+            routes.learn(request, cache, key, policy)
+        answer = cache.freshAnswer(key, policy)
+        if answer is not None:
+            # A fresh hit, decided at once.
+            return self._answer(answer, request)
         d = cache.serve(
             request, key, policy,
             lambda: self._captureRender(ctx, request),
@@ -284,44 +288,88 @@ def _slicedIterflatten(stan, ctx, writer, pause):
 
 
 
-def _sliceFlatten(stan, ctx, writer, reactor, seconds):
+def _sliceFlatten(stan, ctx, writer, reactor, seconds, checkEvery=16, rest=1.0):
+    import os as _os  # XXX experiment
+    checkEvery = int(_os.environ.get("NC_CHECK", checkEvery))
+    rest = float(_os.environ.get("NC_REST", rest))
+    seconds = float(_os.environ.get("NC_SLICE", seconds))
     """
-    Nevow's C{deferflatten}, cooperative: after about C{seconds} of work the
-    flattener pauses until the reactor's next turn.
+    Nevow's C{deferflatten}, cooperative and on a duty cycle.
+
+    The flattener works in slices of about C{seconds}.  When a slice is
+    over it pauses, with C{reactor.callLater}, for at least as long as the
+    slice took (C{rest} times as long), so that the requests that came in
+    meanwhile are served first and wait behind at most one short slice, and
+    a render never has more than about C{1 / (1 + rest)} of the reactor's
+    time.  A slice also ends when the flattener waits for a L{Deferred}
+    that has not fired yet; the work after it fires starts a new slice.
+
+    @param stan: What to flatten.
+    @param ctx: Its context.
+    @param writer: Called with each piece of output, as by Nevow.
+    @param reactor: Provides C{callLater}, for the pauses.
+    @param seconds: The length of a slice: C{0} to pause at every check.
+    @param checkEvery: How many pieces of work are done between two looks
+        at the clock (L{_timer}), which are not free.
+    @param rest: How long each pause is, as a multiple of the slice before
+        it.
 
     @return: A L{Deferred} firing with C{""} when done.
     """
     finished = defer.Deferred()
-    state = {"deadline": _timer() + seconds, "count": 0}
+    state = {"start": _timer(), "count": 0}
 
     def pause():
         state["count"] += 1
-        # Looking at the time is not free: only every so often.
-        return state["count"] % 64 == 0 and _timer() >= state["deadline"]
+        if state["count"] % checkEvery:
+            return False
+        return _timer() - state["start"] >= seconds
     iterable = _slicedIterflatten(stan, ctx, writer, pause)
 
-    def drive():
-        try:
-            step = next(iterable)
-        except StopIteration:
-            finished.callback("")
-            return
-        except BaseException:
-            finished.errback()
-            return
-        if step is None:
-            def resume():
-                state["deadline"] = _timer() + seconds
-                drive()
-            reactor.callLater(0, resume)
-            return
-        item, returner = step
+    def newSlice():
+        state["start"] = _timer()
+        drive()
 
-        def resumeWith(result):
-            returner(result)
-            drive()
-        item.addCallbacks(resumeWith, finished.errback)
-    drive()
+    def drive():
+        # A loop, not recursion, through the Deferreds that have fired.
+        while True:
+            try:
+                step = next(iterable)
+            except StopIteration:
+                finished.callback("")
+                return
+            except BaseException:
+                finished.errback()
+                return
+            if step is None:
+                elapsed = max(_timer() - state["start"], 0.0)
+                reactor.callLater(elapsed * rest, newSlice)
+                return
+            deferred, returner = step
+            waiting = {"driving": True, "fired": False}
+
+            def fired(result, waiting=waiting, returner=returner):
+                if waiting["driving"]:
+                    waiting["fired"] = True
+                    waiting["result"] = result
+                else:
+                    returner(result)
+                    newSlice()
+
+            def failed(reason, waiting=waiting):
+                waiting["fired"] = True
+                finished.errback(reason)
+            deferred.addCallbacks(fired, failed)
+            waiting["driving"] = False
+            if not waiting["fired"]:
+                return
+            if finished.called:
+                return
+            returner(waiting["result"])
+    if _os.environ.get("NC_FIRST"):  # XXX experiment
+        reactor.callLater(0, newSlice)
+    else:
+        drive()
     return finished
 
 

@@ -26,12 +26,14 @@ page moved).
 
 from __future__ import absolute_import, division
 
+import time
 from collections import OrderedDict
 
 from nevow import appserver
-from twisted.web import server
+from twisted.web.http import NOT_MODIFIED, datetimeToString
+from twisted.web.server import version as _SERVER
 
-from nevowcache._key import CacheKey, urlIdentity, varyValue
+from nevowcache._key import CacheKey, requestUrlIdentity, varyValue
 
 try:
     from urllib import unquote
@@ -42,10 +44,44 @@ __all__ = ["CachingSite"]
 
 
 
+_date = [None, None]
+
+def _httpDate():
+    """
+    The C{Date} header value for now, formatted once a second.
+    """
+    now = int(time.time())
+    if _date[0] != now:
+        _date[:] = [now, datetimeToString(now)]
+    return _date[1]
+
+
+
+def _requestLine(request):
+    """
+    What, besides the method and the headers, makes a request's URL
+    identity (L{urlIdentity}) before traversal: its URI, its C{Host} (or,
+    without one, the address it came to), its scheme and its port.
+
+    @return: A hashable L{tuple}, or L{None} if the request has more than one
+        C{Host} header (never answered early).
+    """
+    hosts = request.requestHeaders.getRawHeaders(b"host")
+    address = request.getHost()
+    if hosts is None:
+        host = getattr(address, "host", None)
+    elif len(hosts) == 1:
+        host = hosts[0]
+    else:
+        return None
+    return (request.uri, host, request.isSecure(), getattr(address, "port", 0))
+
+
+
 class _Routes(object):
     """
-    What a L{CachingSite} learnt: for each URL identity, the cache, page
-    name and policy that answer it.
+    What a L{CachingSite} learnt: for each request line (L{_requestLine}),
+    the cache, key and policy that answered it.
     """
 
     def __init__(self, maxRoutes):
@@ -53,19 +89,58 @@ class _Routes(object):
         self._routes = OrderedDict()
 
 
-    def learn(self, url, cache, pageName, policy):
-        self._routes.pop(url, None)
-        self._routes[url] = (cache, pageName, policy)
+    def learn(self, request, cache, key, policy):
+        """
+        Remember that C{request}, which reached a cached page, is answered
+        by C{key} of C{cache} under C{policy} (with its C{cacheVary} values
+        replaced by each request's own).
+
+        Only when that is what a request of the same line computes before
+        traversal: traversal kept the path as it was (a C{locateChild}
+        that consumes or invents segments makes another URL identity, and
+        is never answered early), and the key holds nothing but the URL,
+        the page and the C{cacheVary} values.
+        """
+        line = _requestLine(request)
+        if line is None:
+            return
+        known = self._routes.get(line)
+        if known is not None and known[0] is cache and known[1] == key and known[2] == policy:
+            # Learnt already: keep hits on the normal path cheap.
+            return
+        if key.variant[2] is not None or key.url != _earlyIdentity(request):
+            return
+        self._routes.pop(line, None)
+        self._routes[line] = (cache, key, policy)
         while len(self._routes) > self._maxRoutes:
             self._routes.popitem(last=False)
 
 
-    def get(self, url):
-        return self._routes.get(url)
+    def get(self, line):
+        """
+        @return: C{(cache, key, policy)} for a request line, or L{None}.
+        """
+        return self._routes.get(line)
 
 
     def __len__(self):
         return len(self._routes)
+
+
+
+def _earlyIdentity(request):
+    """
+    The URL identity of a request before traversal, from its request line
+    alone, as C{NevowRequest.process} sets up its path and Twisted its
+    arguments (whatever traversal did to them since).
+    """
+    prepath, postpath = request.prepath, request.postpath
+    try:
+        request.prepath = []
+        request.postpath = [unquote(s) for s in request.path[1:].split(b"/")]
+        return requestUrlIdentity(request)
+    finally:
+        request.prepath, request.postpath = prepath, postpath
 
 
 
@@ -91,26 +166,31 @@ class _CachingRequest(appserver.NevowRequest):
         if headers.hasHeader(b"cookie") or headers.hasHeader(b"authorization"):
             return False
         site = self.channel.site
-        # As NevowRequest.process does.
-        self.prepath = []
-        self.postpath = [unquote(s) for s in self.path[1:].split(b"/")]
-        url = urlIdentity(self)
-        route = site.nevowcacheRoutes.get(url)
+        line = _requestLine(self)
+        route = site.nevowcacheRoutes.get(line) if line is not None else None
         if route is None:
             return False
-        cache, pageName, policy = route
+        cache, key, policy = route
         if cache.bypassReason(self) is not None:
             return False
-        vary = tuple(varyValue(h, headers.getRawHeaders(h)) for h in policy.vary)
-        answer = cache.freshAnswer(CacheKey(url, (pageName, vary, None)), policy)
+        if policy.vary:
+            key = CacheKey(key.url, (key.variant[0], tuple(
+                varyValue(h, headers.getRawHeaders(h)) for h in policy.vary), None))
+        answer = cache.freshAnswer(key, policy)
         if answer is None:
             return False
+        # As NevowRequest.process does.
         self.site = site
+        self.prepath = []
+        self.postpath = list(key.url[3])
         # The headers NevowRequest.process gives every response.
-        self.setHeader(b"server", server.version)
-        self.setHeader(b"date", server.http.datetimeToString())
-        self.setHeader(b"content-type", b"text/html; charset=UTF-8")
+        self.setHeader(b"server", _SERVER)
+        self.setHeader(b"date", _httpDate())
         body = answer.replay(self)
+        if self.code != NOT_MODIFIED and not self.responseHeaders.hasHeader(
+                b"content-type"):
+            # Stored entries normally have their own.
+            self.setHeader(b"content-type", b"text/html; charset=UTF-8")
         if body:
             self.write(body)
         self.finishRequest(True)

@@ -12,10 +12,10 @@ a stored or captured response onto a live request.
 from __future__ import absolute_import, division
 
 from twisted.internet import defer
-from twisted.python.compat import intToBytes
 from twisted.web import http
 
-from nevowcache._compat import textType
+from nevowcache._compat import intToBytes, textType
+from nevowcache._footprint import footprint
 from nevowcache._key import hostKey
 from nevowcache._validators import NOT_MODIFIED_HEADERS, notModified, parseHTTPDate
 
@@ -34,9 +34,6 @@ HOP_BY_HOP = frozenset([
 # Request headers a render may read without making its output depend on
 # anything the key does not hold: the Host is in the key.
 _KEYED_HEADERS = frozenset([b"host"])
-
-# Fixed bookkeeping cost charged per entry on top of its bytes.
-ENTRY_OVERHEAD = 256
 
 
 
@@ -63,7 +60,7 @@ class CacheEntry(object):
     @ivar etag: The entity tag, quoted L{bytes}, or L{None}.
     """
     __slots__ = ("key", "code", "message", "headers", "body", "created",
-                 "generation", "lastModified", "etag", "size")
+                 "generation", "lastModified", "etag", "_size", "_replayHeaders")
 
     def __init__(self, key, code, message, headers, body, created,
                  generation=None, lastModified=None, etag=None):
@@ -76,14 +73,50 @@ class CacheEntry(object):
         self.generation = generation
         self.lastModified = lastModified
         self.etag = etag
-        size = ENTRY_OVERHEAD + len(body) + len(key.encoded())
-        for name, values in headers:
-            size += len(name) + sum(len(v) + 4 for v in values)
-        self.size = size
+        self._replayHeaders = None
+        self._size = None
+
+
+    @property
+    def size(self):
+        """
+        The bytes this entry holds in this process's memory: itself, its
+        key, body, headers, validators and stamp, as the allocator counts
+        them (L{footprint}), with the headers a replay formats (made now if
+        not yet: the first replay would).  Measured once, when first asked:
+        a L{MemoryStore} asks when it stores the entry, off the hit path.
+        """
+        if self._size is None:
+            self.replayHeaders()
+            size = footprint(self)
+            self._size = size + footprint(size)
+        return self._size
 
 
     def __repr__(self):
-        return "<CacheEntry %r %d, %d bytes>" % (self.key, self.code, self.size)
+        # Not measured for a repr: only if a store measured it.
+        size = "?" if self._size is None else "%d" % (self._size,)
+        return "<CacheEntry %r %d, %s bytes>" % (self.key, self.code, size)
+
+
+    def replayHeaders(self):
+        """
+        The headers a full (not C{304}) replay sets: the stored ones, the
+        validators and C{Content-Length}, formatted once per entry.
+
+        @return: A L{tuple} of C{(name, [value, ...])}, L{bytes}.
+        """
+        if self._replayHeaders is None:
+            # Lists: Twisted before 21 takes nothing else (and copies them).
+            headers = [(name, list(values)) for name, values in self.headers]
+            if self.etag is not None:
+                headers.append((b"etag", [self.etag]))
+            if self.lastModified is not None:
+                headers.append((b"last-modified",
+                                [http.datetimeToString(self.lastModified)]))
+            headers.append((b"content-length", [intToBytes(len(self.body))]))
+            self._replayHeaders = tuple(headers)
+        return self._replayHeaders
 
 
 
@@ -506,13 +539,8 @@ def replay(request, response, cacheStatus, age=None, cacheControl=None):
         headers.removeHeader(b"content-type")
         return b""
     request.setResponseCode(response.code, response.message)
-    for name, values in response.headers:
-        headers.setRawHeaders(name, list(values))
-    if etag is not None:
-        headers.setRawHeaders(b"etag", [etag])
-    if lastModified is not None:
-        headers.setRawHeaders(b"last-modified", [http.datetimeToString(lastModified)])
+    for name, values in response.replayHeaders():
+        headers.setRawHeaders(name, values)
     if cacheControl is not None:
         headers.setRawHeaders(b"cache-control", [cacheControl])
-    headers.setRawHeaders(b"content-length", [intToBytes(len(response.body))])
     return response.body

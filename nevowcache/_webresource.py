@@ -18,13 +18,14 @@ from io import BytesIO
 
 from twisted.logger import Logger
 from twisted.python.components import Componentized, proxyForInterface
-from twisted.python.compat import intToBytes
 from twisted.web import http, server
+from twisted.web.server import NOT_DONE_YET
 from twisted.web.error import UnsupportedMethod
 from twisted.web.http_headers import Headers
 from twisted.web.resource import IResource, Resource
 from twisted.web.template import flattenString
 
+from nevowcache._compat import intToBytes
 from nevowcache._engine import CachePolicy, defaultPageCache, refreshHeaders
 from nevowcache._response import CaptureRequest
 
@@ -109,6 +110,14 @@ class _CacheFront(object):
             return self._renderUncached(request)
         policy = CachePolicy.fromPage(self, request)
         key = self._cacheKeyFor(cache, request, policy)
+        answer = None
+        if not getattr(request, "_disconnected", False):
+            answer = cache.freshAnswer(key, policy)
+        if answer is not None:
+            # A fresh hit, decided at once.
+            request.write(answer.replay(request))
+            request.finish()
+            return NOT_DONE_YET
         live = _LiveRequest(request)
         d = cache.serve(
             request, key, policy,
@@ -116,7 +125,7 @@ class _CacheFront(object):
             lambda: _Refresher(self, cache, request, key, policy))
         d.addCallbacks(live.answer, live.failed)
         d.addErrback(live.broken)
-        return server.NOT_DONE_YET
+        return NOT_DONE_YET
 
 
     def _captureRender(self, underlying):
@@ -131,7 +140,7 @@ class _CacheFront(object):
         finished = capture.notifyFinish()
         try:
             body = self._renderUncached(capture)
-            if body is not server.NOT_DONE_YET:
+            if body is not NOT_DONE_YET:
                 if not isinstance(body, bytes):
                     raise TypeError("%r rendered %r, not bytes or NOT_DONE_YET"
                                     % (self, body))
@@ -312,7 +321,7 @@ def renderElementCached(request, element, doctype=b"<!DOCTYPE html>"):
     d.addCallbacks(flattened, failed)
     d.addErrback(lambda reason: _log.failure(
         u"Could not answer with {element!r}", reason, element=element))
-    return server.NOT_DONE_YET
+    return NOT_DONE_YET
 
 
 

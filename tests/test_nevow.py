@@ -21,8 +21,33 @@ except ImportError:
     nevow = None
     skip = "Nevow runs only on Python 2.7"
 else:
+    from nevow import context
+    from nevow.flat.twist import deferflatten
     from twisted.web import server
-    from nevowcache import CachedPage, CachedPageMixin
+    from nevowcache import CachedPage, CachedPageMixin, _nevowpage
+
+
+
+class _Work(object):
+    """
+    A fake time source for the sliced flattener (C{_nevowpage._timer}): the
+    reactor's L{Clock}, plus the CPU time that the render functions say they
+    spent, which the L{Clock} does not see.
+
+    @ivar spent: Seconds of work done so far.
+    """
+
+    def __init__(self, clock):
+        self.clock = clock
+        self.spent = 0.0
+
+
+    def __call__(self):
+        return self.clock.seconds() + self.spent
+
+
+    def spend(self, seconds):
+        self.spent += seconds
 
 
 
@@ -268,36 +293,72 @@ class NevowAdapterTests(NevowTestsBase):
 
     def test_refreshIsTimeSliced(self):
         """
-        A background refresh flattens in slices, giving the reactor back in
-        between, and produces the same body as a render in one go.
+        A background refresh flattens in slices of about C{cacheRefreshSlice}
+        seconds and pauses after each for at least as long as it took: the
+        refresh takes at least twice its work in the reactor's time, and
+        produces the same body as a render in one go.
         """
+        work = _Work(self.clock)
+        self.patch(_nevowpage, "_timer", work)
+
         def data_rows(self, ctx, data):
             return range(200)
+
+        def render_cell(self, ctx, data):
+            work.spend(0.0005)
+            return data
         root = rend.Page()
         root.putChild("p", self.makePage(
-            cacheRefreshSlice=0, data_rows=data_rows,
+            cacheRefreshSlice=0.005, data_rows=data_rows, render_cell=render_cell,
             docFactory=loaders.stan(tags.table(data=tags.directive("rows"),
                                                render=tags.directive("sequence"))[
-                tags.tr(pattern="item")[tags.td(render=tags.directive("data"))]])))
+                tags.tr(pattern="item")[tags.td(render=tags.directive("cell"))]])))
         self.serve(root)
         first = self.get().body
         self.clock.advance(61)
         self.get()
-        turns = []
+        pauses = []
         callLater = self.clock.callLater
 
-        def countingCallLater(delay, f, *args, **kwargs):
-            turns.append(delay)
+        def recordingCallLater(delay, f, *args, **kwargs):
+            if delay < 1:
+                pauses.append(delay)
             return callLater(delay, f, *args, **kwargs)
-        self.patch(self.clock, "callLater", countingCallLater)
+        self.patch(self.clock, "callLater", recordingCallLater)
+        started, spent = self.clock.seconds(), work.spent
         self.clock.advance(0)
-        self.assertEqual(self.cache.stats()["inFlight"], 0)
-        self.assertGreater(turns.count(0), 5)
+        self.assertEqual(self.cache.stats()["inFlight"], 1)
+        while self.cache.stats()["inFlight"]:
+            self.clock.advance(0.001)
+        spent = work.spent - spent
+        self.assertAlmostEqual(spent, 0.1)
+        self.assertGreater(len(pauses), 10)
+        for pause in pauses:
+            self.assertGreaterEqual(pause, 0.005)
+        # The last slice needs no pause after it.
+        self.assertGreaterEqual(self.clock.seconds() - started, spent - 0.01)
         self.assertEqual(self.cache.stats()["refreshes"], 1)
         self.assertEqual(self.cache.stats()["refreshFailures"], 0)
         fresh = self.get()
         self.assertEqual(fresh.body, first)
         self.assertEqual(fresh.cacheStatus, b"nevowcache; hit; ttl=60")
+
+
+    def test_refreshSliceNoneFlattensInOneGo(self):
+        """
+        With C{cacheRefreshSlice = None}, a background refresh flattens in
+        one go, within the reactor turn it starts in.
+        """
+        root = rend.Page()
+        root.putChild("p", self.makePage(cacheRefreshSlice=None))
+        self.serve(root)
+        self.get()
+        self.clock.advance(61)
+        self.assertEqual(self.get().body, b"render 1")
+        self.clock.advance(0)
+        self.assertEqual(self.cache.stats()["inFlight"], 0)
+        self.assertEqual(self.cache.stats()["refreshes"], 1)
+        self.assertEqual(self.get().body, b"render 2")
 
 
     def test_refreshThatMissesPageFails(self):
@@ -343,6 +404,198 @@ class NevowAdapterTests(NevowTestsBase):
             pass
         self.assertEqual(Live()._nevowBypassReason(_FakeRequest()), b"livepage")
 
+
+
+
+class SliceFlattenTests(SynchronousTestCase):
+    """
+    L{_nevowpage._sliceFlatten}, the flattener of background refreshes, on
+    a L{Clock} and a fake time source where only the render functions spend
+    time.
+    """
+
+    def setUp(self):
+        self.clock = Clock()
+        self.work = _Work(self.clock)
+        self.patch(_nevowpage, "_timer", self.work)
+
+
+    def cells(self, count, cost=0.001):
+        """
+        A table row of C{count} cells, each rendered by a function that
+        spends C{cost} seconds of work.
+        """
+        work = self.work
+
+        def cell(number):
+            def render(ctx, data):
+                work.spend(cost)
+                return tags.td(title=u"caf\xe9 & <%d>" % (number,))[
+                    u"\u2603 ", number, (b"x" for _ in range(2)), [tags.br, u"\xe9"]]
+            return render
+        return tags.tr[[cell(number) for number in range(count)]]
+
+
+    def flatten(self, stan, seconds, **kwargs):
+        """
+        Flatten C{stan} with L{_nevowpage._sliceFlatten}, advancing the clock
+        to each call it schedules.
+
+        @return: C{(result, output, pauses)}: what its L{Deferred} fired
+            with (L{None} if it has not), the bytes written, and for each
+            pause the delay asked for and the work done in the slice before
+            it.
+        """
+        pauses = []
+        sliceStart = [self.work.spent]
+        callLater = self.clock.callLater
+
+        def recordingCallLater(delay, f, *args, **kw):
+            pauses.append((delay, self.work.spent - sliceStart[0]))
+
+            def resume():
+                sliceStart[0] = self.work.spent
+                f(*args, **kw)
+            return callLater(delay, resume)
+        self.patch(self.clock, "callLater", recordingCallLater)
+        output = self.output = []
+        result = []
+        _nevowpage._sliceFlatten(stan, self.context(), output.append,
+                                 self.clock, seconds, **kwargs).addBoth(result.append)
+        while not result and self.clock.getDelayedCalls():
+            self.clock.advance(min(call.getTime() for call in self.clock.getDelayedCalls())
+                               - self.clock.seconds())
+        return (result[0] if result else None), b"".join(output), pauses
+
+
+    def context(self):
+        """
+        @return: A context to flatten in, as a page's.
+        """
+        ctx = context.WovenContext()
+        ctx.remember(None, inevow.IData)
+        return ctx
+
+
+    def nevowFlatten(self, stan):
+        """
+        @return: The bytes of C{stan} flattened by Nevow.
+        """
+        output = []
+        result = []
+        deferflatten(stan, self.context(), output.append).addBoth(result.append)
+        self.assertEqual(result, [""])
+        return b"".join(output)
+
+
+    def test_sameBytesAsNevow(self):
+        """
+        Whatever the slice, the output is byte for byte Nevow's.
+        """
+        def stan():
+            return tags.html[tags.body(class_="x")[
+                tags.table[self.cells(30)],
+                defer.succeed(tags.p["fired ", tags.b[u"\xe9"]]),
+                tags.xml("<i>&amp;</i>"), self.cells(3)]]
+        expected = self.nevowFlatten(stan())
+        self.assertIn(u"\u2603".encode("utf8"), expected)
+        for seconds in (0, 0.0025, 0.005, 1):
+            result, output, pauses = self.flatten(stan(), seconds)
+            self.assertEqual(result, "")
+            self.assertEqual(output, expected)
+            if seconds < 1:
+                self.assertTrue(pauses)
+
+
+    def test_pausesAtLeastAsLongAsEachSlice(self):
+        """
+        After each slice of about C{seconds} of work, the flattener pauses
+        for at least as long as the slice took, so that a render has at most
+        about half of the reactor's time and what came in meanwhile runs
+        first.
+        """
+        result, output, pauses = self.flatten(tags.table[self.cells(60)], 0.005)
+        self.assertEqual(result, "")
+        self.assertGreater(len(pauses), 5)
+        for delay, worked in pauses:
+            self.assertGreaterEqual(worked, 0.005 - 1e-9)
+            self.assertGreaterEqual(delay, worked - 1e-9)
+        self.assertGreaterEqual(self.clock.seconds(), self.work.spent - 0.01)
+
+
+    def test_restMultipliesPauses(self):
+        """
+        With C{rest}, each pause is that many times as long as the slice
+        before it.
+        """
+        result, output, pauses = self.flatten(tags.table[self.cells(20)], 0.005, rest=3)
+        self.assertEqual(result, "")
+        self.assertTrue(pauses)
+        for delay, worked in pauses:
+            self.assertAlmostEqual(delay, 3 * worked)
+
+
+    def test_clockCheckedOften(self):
+        """
+        The flattener looks at the clock often enough that a slice ends
+        within a few cells of its time being up.
+        """
+        result, output, pauses = self.flatten(tags.table[self.cells(60)], 0)
+        self.assertEqual(result, "")
+        self.assertGreaterEqual(len(pauses), 60 // 8)
+        self.assertLessEqual(max(worked for delay, worked in pauses), 0.008 + 1e-9)
+
+
+    def test_waitingIsNotWork(self):
+        """
+        Time spent waiting for a L{Deferred} does not count as work: the
+        slice after it starts when it fires.
+        """
+        later = defer.Deferred()
+        stan = tags.div[self.cells(10), later, self.cells(10)]
+        result, output, pauses = self.flatten(stan, 0.005)
+        self.assertIsNone(result)
+        self.assertFalse(self.clock.getDelayedCalls())
+        del pauses[:]
+        self.clock.advance(10)
+        later.callback(tags.p["later"])
+        while self.clock.getDelayedCalls():
+            self.clock.advance(min(call.getTime() for call in self.clock.getDelayedCalls())
+                               - self.clock.seconds())
+        self.assertTrue(pauses)
+        for delay, worked in pauses:
+            self.assertLess(delay, 0.1)
+        self.assertEqual(b"".join(self.output), self.nevowFlatten(
+            tags.div[self.cells(10), tags.p["later"], self.cells(10)]))
+
+
+    def test_firedDeferredsDoNotRecurse(self):
+        """
+        Thousands of L{Deferred}s that have already fired are flattened
+        without the stack growing with each.
+        """
+        stan = tags.div[[defer.succeed(b"x") for _ in range(3000)]]
+        result, output, pauses = self.flatten(stan, 10)
+        self.assertEqual(result, "")
+        self.assertEqual(output, b"<div>" + b"x" * 3000 + b"</div>")
+
+
+    def test_errors(self):
+        """
+        An exception in a render function, in any slice, or a L{Deferred}
+        that fails, fails the flattening.
+        """
+        def broken(ctx, data):
+            raise ZeroDivisionError()
+        result, output, pauses = self.flatten(tags.div[self.cells(20), broken], 0)
+        result.trap(ZeroDivisionError)
+        self.assertTrue(pauses)
+        failing = defer.fail(ValueError())
+        result, output, pauses = self.flatten(tags.div[self.cells(20), failing], 0)
+        result.trap(ValueError)
+        # Nevow's DeferredSerializer passes the failure on and leaves it in
+        # the original Deferred too.
+        failing.addErrback(lambda reason: None)
 
 
 class _FakeRequest(object):

@@ -58,6 +58,11 @@ def makeTree(cache, log):
                 return personal, segments[1:]
             if segments[0] == "keyed":
                 return Keyed(), segments[1:]
+            if segments[0] == "alias":
+                # Traversal that changes the request: the page's URL
+                # identity is not the request line's.
+                inevow.IRequest(ctx).args["via"] = ["alias"]
+                return public, segments[1:]
             return public, segments[1:]
     return Root()
 
@@ -165,3 +170,70 @@ class CachingSiteTests(SynchronousTestCase):
         site = CachingSite(makeTree(cache, []), reactor=clock, maxRoutes=5)
         self.play(site, clock, [(b"GET", b"/p?r=%d" % (i,), []) for i in range(20)])
         self.assertEqual(len(site.nevowcacheRoutes), 5)
+
+
+    def _get(self, site, path, host=b"example.com", port=8080, headers=()):
+        ex = Exchange(site, path=path, host=host, port=port, headers=list(headers))
+        self.assertTrue(ex.done())
+        return ex.response()
+
+
+    def test_hostsAndPortsNotShared(self):
+        """
+        What a URL was learnt under is its whole request line: another
+        C{Host}, another port, another query or no C{Host} at all is not
+        answered from it (each is a miss of its own, as with C{NevowSite}).
+        """
+        site, clock, cache, log = self.makeSite(CachingSite)
+        first = self._get(site, b"/p?a=1")
+        self.assertIn(b"public /p?a=1", first.body)
+        self.assertIn(b"hit", self._get(site, b"/p?a=1").cacheStatus)
+        for kwargs in [dict(host=b"other.example"), dict(port=8081),
+                       dict(host=None)]:
+            response = self._get(site, b"/p?a=1", **kwargs)
+            self.assertIn(b"uri-miss", response.cacheStatus, kwargs)
+        response = self._get(site, b"/p?a=2")
+        self.assertIn(b"uri-miss", response.cacheStatus)
+        self.assertEqual(log.count("render"), 5)
+        self.assertEqual(log.count("traverse"), 5)
+
+
+    def test_hostCaseAndPortShareEntry(self):
+        """
+        C{Host} values that make the same key (another case, an explicit
+        port) share its entry, whether answered early or not.
+        """
+        site, clock, cache, log = self.makeSite(CachingSite)
+        self._get(site, b"/p")
+        for host in [b"EXAMPLE.com", b"example.com:8080", b"EXAMPLE.com", b"example.com"]:
+            self.assertIn(b"hit", self._get(site, b"/p", host=host).cacheStatus)
+        self.assertEqual(log.count("render"), 1)
+        # The first of each new request line traversed; repeats did not.
+        self.assertEqual(log.count("traverse"), 3)
+
+
+    def test_duplicateHostNeverEarly(self):
+        """
+        A request with two C{Host} headers is never answered early (nor from
+        the cache at all).
+        """
+        site, clock, cache, log = self.makeSite(CachingSite)
+        self._get(site, b"/p")
+        response = self._get(site, b"/p", headers=[b"Host: evil.example"])
+        self.assertIn(b"bypass; detail=bad-host", response.cacheStatus)
+        self.assertEqual(log.count("traverse"), 2)
+
+
+    def test_rewritingTraversalNotLearnt(self):
+        """
+        A page reached through a C{locateChild} that changed the request
+        (here, its arguments) has another URL identity than its request
+        line: its hits still traverse.
+        """
+        site, clock, cache, log = self.makeSite(CachingSite)
+        for i in range(3):
+            response = self._get(site, b"/alias")
+        self.assertIn(b"hit", response.cacheStatus)
+        self.assertEqual(log.count("render"), 1)
+        self.assertEqual(log.count("traverse"), 3)
+        self.assertEqual(len(site.nevowcacheRoutes), 0)

@@ -7,13 +7,16 @@ L{tests._servers}).
 
 from __future__ import absolute_import, division
 
+import gc
 import itertools
+from collections import OrderedDict
 import os
 import pickle
 import sys
 import time
 
 from twisted.internet import defer, error, task
+from twisted.internet.task import Clock
 from twisted.internet.defer import inlineCallbacks
 from twisted.internet.testing import EventLoggingObserver
 from twisted.logger import globalLogPublisher
@@ -21,14 +24,17 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface.verify import verifyObject
 
 from nevowcache import (
-    CacheEntry, CacheKey, IPageStore, MemcachedStore, MemoryStore, RedisStore)
+    CacheEntry, CacheKey, IPageStore, MemcachedStore, MemoryStore, PageCache, RedisStore)
 from nevowcache import _redis
 from nevowcache._breaker import CircuitOpen
-from nevowcache._interfaces import ILeaseStore
+from nevowcache._footprint import orderedDictBytes
+from nevowcache._interfaces import Generation, ILeaseStore
 from nevowcache._key import prefixScopeFromString, prefixScopes, tagScope
+from nevowcache._validators import bodyETag
 from nevowcache._wire import encodeEntry
 
 from tests import _servers
+from tests._harness import rss
 
 try:
     import txredisapi  # noqa: F401
@@ -56,6 +62,56 @@ def makeEntry(key, body=b"body", generation=None, created=0.0):
     return CacheEntry(key, 200, b"OK",
                       ((b"content-type", (b"text/html",)), (b"x-a", (b"1", b"2"))),
                       body, created, generation, lastModified=12345, etag=b'"e"')
+
+
+
+def floodEntry(i, bodyBytes=1001, queryBytes=0):
+    """
+    The key and entry the engine makes for a render of
+    C{http://example.com:8080/p?r=<i>}, every object its own as after a
+    request.
+
+    @param queryBytes: More bytes in the query value (a long URL).
+    """
+    value = str(i).encode("ascii") + b"-" + b"q" * queryBytes
+    key = CacheKey((b"HTTP".lower(), b"Example.COM".lower(), 8080, (b"P".lower(),),
+                    ((b"R".lower(), (value,)),), ()),
+                   (u"tests.Page", (), None))
+    body = b"x" * bodyBytes
+    entry = CacheEntry(
+        key, 200, b"OK",
+        ((b"Content-Type".lower(), (b"".join([b"text/html", b"; charset=utf-8"]),)),),
+        body, 1000.5 + i, Generation().stamp(), 1500000000 + i, bodyETag(body))
+    return key, entry
+
+
+
+def heldBy(build):
+    """
+    Measure the memory that what C{build()} makes holds, after garbage
+    collection: the bytes tracemalloc counts as still allocated on Python 3
+    (the objects alone, without the allocators' rounding), or the growth of
+    the resident set, with the heap trimmed, on Python 2.
+
+    @return: C{(whatBuildReturned, bytes)}.
+    """
+    try:
+        import tracemalloc
+    except ImportError:
+        tracemalloc = None
+    gc.collect()
+    if tracemalloc is None:
+        before = rss(trim=True)
+        result = build()
+        return result, rss(trim=True) - before
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        result = build()
+        gc.collect()
+        return result, tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
 
 
 
@@ -353,7 +409,7 @@ class MemoryStoreTests(StoreTestsMixin, TestCase):
     """
 
     def makeStore(self):
-        return MemoryStore(maxBytes=10000, maxEntries=5)
+        return MemoryStore(maxBytes=100000, maxEntries=5)
 
 
     def resultOf(self, d):
@@ -407,10 +463,12 @@ class MemoryStoreTests(StoreTestsMixin, TestCase):
         """
         for i in range(20):
             key = makeKey(b"%d" % (i,))
-            self.storeNow(key, makeEntry(key, body=b"x" * 3000))
-            self.assertLessEqual(self.store.stats()["bytes"], 10000)
+            self.storeNow(key, makeEntry(key, body=b"x" * 30000))
+            self.assertLessEqual(self.store.stats()["bytes"], 100000)
+        self.assertGreater(self.store.stats()["evictions"], 15)
         self.resultOf(self.store.clear(True))
-        self.assertEqual(self.store.stats()["bytes"], 0)
+        self.assertEqual(self.store.stats()["entries"], 0)
+        self.assertEqual(self.store._bytes, 0)
 
 
     def test_tooLargeNotStored(self):
@@ -421,7 +479,7 @@ class MemoryStoreTests(StoreTestsMixin, TestCase):
         small = makeKey(b"small")
         self.storeNow(small, makeEntry(small))
         big = makeKey(b"big")
-        self.assertFalse(self.storeNow(big, makeEntry(big, body=b"x" * 20000)))
+        self.assertFalse(self.storeNow(big, makeEntry(big, body=b"x" * 200000)))
         self.assertIsNotNone(self.lookupNow(small)[0])
         self.assertEqual(self.store.stats()["tooLarge"], 1)
 
@@ -433,7 +491,7 @@ class MemoryStoreTests(StoreTestsMixin, TestCase):
         key = makeKey()
         self.storeNow(key, makeEntry(key, body=b"x" * 100))
         self.storeNow(key, makeEntry(key, body=b"x" * 50))
-        self.assertEqual(self.store.stats()["bytes"], makeEntry(key, body=b"x" * 50).size)
+        self.assertEqual(self.store._bytes, makeEntry(key, body=b"x" * 50).size)
 
 
     def test_forgottenUrlGenerationLeavesStale(self):
@@ -461,6 +519,96 @@ class MemoryStoreTests(StoreTestsMixin, TestCase):
         """
         self.assertRaises(ValueError, MemoryStore, maxBytes=0)
         self.assertRaises(ValueError, MemoryStore, maxEntries=-1)
+
+
+    def assertHeldWithin(self, held, bound):
+        """
+        What a store holds, measured, is within its byte bound and 10%;
+        and, where that is measured exactly (tracemalloc, on Python 3), over
+        half of it: entries are not charged twice what they hold.
+        """
+        self.assertLessEqual(held, bound * 1.1, "held %.2f times the bound"
+                             % (held / bound,))
+        if sys.version_info[0] > 2:
+            self.assertGreater(held, bound * 0.5, "held %.2f times the bound"
+                               % (held / bound,))
+
+
+    def test_boundHoldsForWhatEntriesHold(self):
+        """
+        Filled past its byte bound with entries as the engine makes them
+        (keys of their own, small pages), the store holds no more memory
+        than the bound and 10%: an entry is charged every object it keeps,
+        not only its body.
+        """
+        store = MemoryStore(maxBytes=4 * 2 ** 20, maxEntries=10 ** 6)
+
+        def fill():
+            for i in range(4000):
+                key, entry = floodEntry(i)
+                store.store(key, entry)
+        _, held = heldBy(fill)
+        self.assertGreater(store.stats()["evictions"], 1000)
+        self.assertHeldWithin(held, store.maxBytes)
+
+
+    def test_boundHoldsWithInvalidationRecords(self):
+        """
+        Invalidation records of long URLs count within the same byte bound
+        as the entries: the store, full of entries, then invalidating
+        thousands of URLs, holds no more than the bound and 10%.
+        """
+        store = MemoryStore(maxBytes=4 * 2 ** 20, maxEntries=10 ** 6)
+
+        def fill():
+            for i in range(2000):
+                key, entry = floodEntry(i)
+                store.store(key, entry)
+            for i in range(2000):
+                store.invalidate(floodEntry(10 ** 6 + i, queryBytes=1500)[0].url, False)
+                stats = store.stats()
+                self.assertLessEqual(stats["bytes"] + stats["recordBytes"], store.maxBytes)
+        _, held = heldBy(fill)
+        self.assertGreater(store.stats()["recordBytes"], store.maxBytes // 8)
+        self.assertHeldWithin(held, store.maxBytes)
+
+
+    def test_tableMeasured(self):
+        """
+        L{orderedDictBytes} tells what an L{OrderedDict}'s table and links
+        take (on Python 2, more than C{sys.getsizeof} says).
+        """
+        keys = list(range(10 ** 6, 10 ** 6 + 200000))
+
+        def build():
+            table = OrderedDict()
+            for key in keys:
+                table[key] = None
+            return table
+        table, held = heldBy(build)
+        self.assertLessEqual(held, orderedDictBytes(table) * 1.05)
+        self.assertGreater(held, orderedDictBytes(table) * 0.8)
+
+
+    def test_engineRecordsCharged(self):
+        """
+        A L{PageCache}'s per-URL records of variants are charged to its
+        L{MemoryStore}, within a sixteenth of the bound, and hold no more
+        than they are charged.
+        """
+        store = MemoryStore(maxBytes=8 * 2 ** 20, maxEntries=10 ** 6)
+        cache = PageCache(store, reactor=Clock())
+        keys = [floodEntry(i, queryBytes=200)[0] for i in range(8000)]
+
+        def admit():
+            for key in keys:
+                self.assertIsNone(cache._admitVariant(key))
+        _, held = heldBy(admit)
+        charged = store.stats()["recordBytes"]
+        self.assertLessEqual(charged, store.maxBytes // 16)
+        self.assertGreater(len(cache._variants), 1000)
+        self.assertLessEqual(held, charged * 1.1)
+        self.assertEqual(store.stats()["entries"], 0)
 
 
 
