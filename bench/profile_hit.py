@@ -152,8 +152,8 @@ def ownWork(cache, page, request, n):
 
     @return: A L{dict} of microseconds per call.
     """
-    from nevowcache._webresource import _pageName
-    name = _pageName(page)
+    from nevowcache._page import pageName
+    name = pageName(page)
     policy = CachePolicy.fromPage(page)
     key = cache.keyFor(request, name, policy.vary, None)
     render = refresher = None

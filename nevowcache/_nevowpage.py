@@ -27,7 +27,8 @@ from nevow import appserver, context, inevow, rend, tags
 from nevow.flat import ten
 
 from nevowcache._compat import textType
-from nevowcache._engine import CachePolicy, defaultPageCache, refreshHeaders
+from nevowcache._engine import CachePolicy, refreshHeaders
+from nevowcache._page import CacheSettings, pageName
 from nevowcache._response import CaptureRequest
 
 __all__ = ["CachedPageMixin", "CachedPage"]
@@ -74,19 +75,13 @@ class _ExceptionRecorder(object):
 
 
 
-def _pageName(page):
-    cls = type(page)
-    return "%s.%s" % (cls.__module__, cls.__name__)
-
-
-
 def _isLivePage(page):
     athena = sys.modules.get("nevow.athena")
     return athena is not None and isinstance(page, athena.LivePage)
 
 
 
-class CachedPageMixin(object):
+class CachedPageMixin(CacheSettings):
     """
     Put a cache in front of a C{nevow.rend.Page}: mix in before it, as in
     C{class Home(CachedPageMixin, MyBasePage)}.
@@ -107,9 +102,15 @@ class CachedPageMixin(object):
         values (normalised) join the key, and stored responses say so in
         C{Vary}.  A render that reads any other request header is not
         stored.
-    @cvar cacheRefreshSlice: Background refreshes flatten the page in slices
-        of about this many seconds, giving the reactor back in between;
-        L{None} to flatten in one go.
+    @cvar cacheRefreshSlice: Background refreshes flatten the page on the
+        reactor's turn after the traversal, in slices of about this many
+        seconds of work, each followed by a pause (C{reactor.callLater}) at
+        least as long as the slice took: a refresh has at most about half of
+        the reactor's time, and a hit waits behind at most one slice.
+        L{None} to flatten in one go, in the turn of the traversal.  A single
+        call into the page (a C{data_} or C{render_} method, the
+        C{sequence} renderer cloning its patterns) is not cut: a long one
+        makes its slice longer.
     @cvar cacheControl: L{None} (the default) to send only the page's own
         C{Cache-Control}; C{"public"} to let browsers and shared caches keep
         stored responses as long as they are fresh here.
@@ -117,13 +118,7 @@ class CachedPageMixin(object):
         taking the context and returning them (known before rendering; they
         must depend only on what the page's key holds).
     """
-    pageCache = None
-    cacheTimeout = 60
-    cacheGrace = None
-    cacheVary = ()
-    cacheControl = None
-    cacheTags = ()
-    cacheRefreshSlice = 0.002
+    cacheRefreshSlice = 0.0005
 
     def cacheKey(self, ctx):
         """
@@ -137,16 +132,14 @@ class CachedPageMixin(object):
         return None
 
 
-    def _cache(self):
-        return self.pageCache if self.pageCache is not None else defaultPageCache
-
-
     def flattenFactory(self, stan, ctx, writer, finisher):
         """
-        Flatten as Nevow does, except in background refreshes: there, in
-        slices of C{cacheRefreshSlice} seconds, giving the reactor back in
-        between, so that a long render does not stall the hits being served
-        meanwhile.
+        Flatten as Nevow does, except in background refreshes when
+        C{cacheRefreshSlice} is not L{None}: there, with L{_sliceFlatten},
+        from the reactor's next turn, in slices of about C{cacheRefreshSlice}
+        seconds with a pause at least as long after each, so that a long
+        render neither stalls the hits served meanwhile nor takes more than
+        about half of the reactor's time.  The bytes are the same.
         """
         if (self.cacheRefreshSlice is None
                 or getattr(inevow.IRequest(ctx), "nevowcacheRefresh", None) is None):
@@ -156,7 +149,7 @@ class CachedPageMixin(object):
 
 
     def _cacheKeyFor(self, cache, request, ctx, policy):
-        return cache.pageKey(request, _pageName(self), policy, self.cacheKey(ctx))
+        return cache.pageKey(request, pageName(self), policy, self.cacheKey(ctx))
 
 
     def renderHTTP(self, ctx):
@@ -173,7 +166,7 @@ class CachedPageMixin(object):
             return super(CachedPageMixin, self).renderHTTP(ctx)
         policy = CachePolicy.fromPage(self, ctx)
         extra = self.cacheKey(ctx)
-        key = cache.pageKey(request, _pageName(self), policy, extra)
+        key = cache.pageKey(request, pageName(self), policy, extra)
         routes = getattr(request, "nevowcacheRoutes", None)
         if (routes is not None and extra is None
                 and not request.requestHeaders.hasHeader(b"cookie")):
@@ -288,40 +281,49 @@ def _slicedIterflatten(stan, ctx, writer, pause):
 
 
 
-def _sliceFlatten(stan, ctx, writer, reactor, seconds, checkEvery=16, rest=1.0):
-    import os as _os  # XXX experiment
-    checkEvery = int(_os.environ.get("NC_CHECK", checkEvery))
-    rest = float(_os.environ.get("NC_REST", rest))
-    seconds = float(_os.environ.get("NC_SLICE", seconds))
+def _sliceFlatten(stan, ctx, writer, reactor, seconds, checkEvery=4, rest=1.0):
     """
-    Nevow's C{deferflatten}, cooperative and on a duty cycle.
+    Nevow's C{deferflatten}, cooperative and on a duty cycle, for background
+    renders.
 
-    The flattener works in slices of about C{seconds}.  When a slice is
-    over it pauses, with C{reactor.callLater}, for at least as long as the
-    slice took (C{rest} times as long), so that the requests that came in
-    meanwhile are served first and wait behind at most one short slice, and
-    a render never has more than about C{1 / (1 + rest)} of the reactor's
-    time.  A slice also ends when the flattener waits for a L{Deferred}
-    that has not fired yet; the work after it fires starts a new slice.
+    The flattener starts on the reactor's next turn, not in the one that
+    traversed to the page, and works in slices of about C{seconds}.  When a
+    slice is over it pauses, with C{reactor.callLater}, for C{rest} times as
+    long as the slice took, measured with L{_timer}; so:
+
+      - the requests that came in during a slice are served before the
+        next slice starts, and wait behind at most one slice;
+      - a render has at most about C{1 / (1 + rest)} of the reactor's time
+        (half, by default), and less when the reactor is busy: a pause ends
+        only once the reactor has handled the input that was ready.
+
+    A slice also ends when the flattener waits for a L{Deferred} that has
+    not fired: waiting is not work, and the slice after it starts when it
+    fires.  L{Deferred}s that have already fired are passed through in a
+    loop, not by recursion.  Work is cut where Nevow's C{iterflatten} meets
+    a list or a generator; a single call into the page is never cut.
 
     @param stan: What to flatten.
-    @param ctx: Its context.
+    @param ctx: The context to flatten it in.
     @param writer: Called with each piece of output, as by Nevow.
     @param reactor: Provides C{callLater}, for the pauses.
-    @param seconds: The length of a slice: C{0} to pause at every check.
-    @param checkEvery: How many pieces of work are done between two looks
-        at the clock (L{_timer}), which are not free.
+    @param seconds: The length of a slice; C{0} to pause at every look at
+        the clock.
+    @param checkEvery: How many cut points to pass between two looks at the
+        clock: a look is cheap, next to the work between two cut points, but
+        not free.
     @param rest: How long each pause is, as a multiple of the slice before
         it.
 
-    @return: A L{Deferred} firing with C{""} when done.
+    @return: A L{Deferred} firing with C{""} when done, or failing with
+        what the flattening raised.
     """
     finished = defer.Deferred()
-    state = {"start": _timer(), "count": 0}
+    state = {"start": None, "checks": 0}
 
     def pause():
-        state["count"] += 1
-        if state["count"] % checkEvery:
+        state["checks"] += 1
+        if state["checks"] % checkEvery:
             return False
         return _timer() - state["start"] >= seconds
     iterable = _slicedIterflatten(stan, ctx, writer, pause)
@@ -331,7 +333,6 @@ def _sliceFlatten(stan, ctx, writer, reactor, seconds, checkEvery=16, rest=1.0):
         drive()
 
     def drive():
-        # A loop, not recursion, through the Deferreds that have fired.
         while True:
             try:
                 step = next(iterable)
@@ -350,6 +351,7 @@ def _sliceFlatten(stan, ctx, writer, reactor, seconds, checkEvery=16, rest=1.0):
 
             def fired(result, waiting=waiting, returner=returner):
                 if waiting["driving"]:
+                    # At once: go on in this slice, in the loop.
                     waiting["fired"] = True
                     waiting["result"] = result
                 else:
@@ -361,15 +363,10 @@ def _sliceFlatten(stan, ctx, writer, reactor, seconds, checkEvery=16, rest=1.0):
                 finished.errback(reason)
             deferred.addCallbacks(fired, failed)
             waiting["driving"] = False
-            if not waiting["fired"]:
-                return
-            if finished.called:
+            if not waiting["fired"] or finished.called:
                 return
             returner(waiting["result"])
-    if _os.environ.get("NC_FIRST"):  # XXX experiment
-        reactor.callLater(0, newSlice)
-    else:
-        drive()
+    reactor.callLater(0, newSlice)
     return finished
 
 

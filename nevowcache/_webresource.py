@@ -26,7 +26,8 @@ from twisted.web.resource import IResource, Resource
 from twisted.web.template import flattenString
 
 from nevowcache._compat import intToBytes
-from nevowcache._engine import CachePolicy, defaultPageCache, refreshHeaders
+from nevowcache._engine import CachePolicy, refreshHeaders
+from nevowcache._page import CacheSettings, pageName
 from nevowcache._response import CaptureRequest
 
 __all__ = ["CachedResource", "ElementResource", "cached", "renderElementCached"]
@@ -38,25 +39,11 @@ _HTML = b"text/html; charset=UTF-8"
 
 
 
-def _pageName(resource):
-    cls = type(resource)
-    return "%s.%s" % (cls.__module__, cls.__name__)
-
-
-
-class _CacheFront(object):
+class _CacheFront(CacheSettings):
     """
     The cache in front of a resource's own render (C{_renderUncached}):
     what L{CachedResource} and the wrapper made by L{cached} share.
     """
-    pageCache = None
-    cacheTimeout = 60
-    cacheGrace = None
-    cacheVary = ()
-    cacheControl = None
-    # Tags for PageCache.invalidateTag, or a method taking the request and
-    # returning them (see CachedResource).
-    cacheTags = ()
 
     def cacheKey(self, request):
         """
@@ -83,11 +70,7 @@ class _CacheFront(object):
         """
         @return: The page name in the key.
         """
-        return _pageName(self)
-
-
-    def _cache(self):
-        return self.pageCache if self.pageCache is not None else defaultPageCache
+        return pageName(self)
 
 
     def _cacheKeyFor(self, cache, request, policy):
@@ -246,7 +229,7 @@ class _CachedWrapper(_CacheFront, proxyForInterface(IResource, "_wrapped")):
 
 
     def _cachedName(self):
-        return _pageName(self._wrapped)
+        return pageName(self._wrapped)
 
 
 
@@ -340,7 +323,7 @@ class ElementResource(CachedResource):
             the cache).
         @return: The element to render for C{request}.
         """
-        raise NotImplementedError("%s must define element(request)" % (_pageName(self),))
+        raise NotImplementedError("%s must define element(request)" % (pageName(self),))
 
 
     def render_GET(self, request):

@@ -1,0 +1,45 @@
+# -*- test-case-name: tests.test_behaviour -*-
+"""
+What a cached page declares, whichever adapter serves it: the settings both
+L{nevowcache.CachedPageMixin} and L{nevowcache.web.CachedResource} read, with
+their defaults (each documents them for its own users).
+"""
+
+from __future__ import absolute_import, division
+
+from nevowcache._engine import defaultPageCache
+
+__all__ = ["CacheSettings", "pageName"]
+
+
+
+def pageName(page):
+    """
+    @return: The name of C{page}'s class, as keys hold it.
+    @rtype: L{str}
+    """
+    cls = type(page)
+    return "%s.%s" % (cls.__module__, cls.__name__)
+
+
+
+class CacheSettings(object):
+    """
+    The cache settings of a page and their defaults; see
+    L{nevowcache.CachedPageMixin} for what each means.
+    """
+    pageCache = None
+    cacheTimeout = 60
+    cacheGrace = None
+    cacheVary = ()
+    cacheControl = None
+    # Tags for PageCache.invalidateTag, or a method taking the adapter's
+    # context (Nevow) or request (twisted.web) and returning them.
+    cacheTags = ()
+
+    def _cache(self):
+        """
+        @return: The L{PageCache} of this page: C{pageCache}, or
+            L{defaultPageCache}.
+        """
+        return self.pageCache if self.pageCache is not None else defaultPageCache
