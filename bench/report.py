@@ -337,9 +337,15 @@ def markdown(results):
         for key, label in (("bypassReason", "cache's own work: `bypassReason`"),
                            ("policy", "cache's own work: `CachePolicy.fromPage`"),
                            ("keyFor", "cache's own work: `keyFor`"),
-                           ("serve", "cache's own work: `serve` (lookup + decide)"),
+                           ("freshAnswer", "cache's own work: `freshAnswer` (the "
+                            "synchronous fresh-hit decision adapters try first)"),
+                           ("serve", "(the general path instead: `serve`, lookup + "
+                            "decide through a Deferred)"),
                            ("replay", "cache's own work: `Answer.replay`"),
-                           ("total", "**cache's own work per hit, total**")):
+                           ("total", "**cache's own work per hit, total** (bypass, "
+                            "policy, key, `freshAnswer`, replay)")):
+            if not all(key in p[k]["ownWork"] for k in keys):
+                continue
             add("| %s | %s |" % (label, " | ".join(
                 "%.1f µs" % p[k]["ownWork"][key] for k in keys)))
         add("| share of the profiled hit in nevowcache's functions (cProfile) | %s |" % (
