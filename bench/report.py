@@ -77,7 +77,7 @@ def _ms(value):
 
 
 def _servers(results, table):
-    order = [name for name in results["labels"]]
+    order = results.get("order") or sorted(results["labels"])
     return [n for n in order if n in table]
 
 

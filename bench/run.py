@@ -686,6 +686,8 @@ def main(argv):
     results["machine"]["loadavgEnd"] = _loadavg()
     results["cpu"] = cpuShare(cpuStart)
     results["labels"] = LABELS
+    # The table order (the JSON's keys are sorted).
+    results["order"] = [name for name, _, _ in SERVERS]
     with open(os.path.join(options.out, "latest.json"), "w") as f:
         json.dump(results, f, indent=1, sort_keys=True)
     markdown = report.markdown(results)
