@@ -194,6 +194,29 @@ def hostKey(host):
     Drop the port from a Host header value and lower-case it, keeping IPv6
     brackets: the host as keys hold it.
     """
+    known = _hostKeys.get(host)
+    if known is not None:
+        return known
+    key = _hostKey(host)
+    if len(host) <= _MAX_KNOWN_HOST_LENGTH:
+        if len(_hostKeys) >= _MAX_KNOWN_HOSTS:
+            _hostKeys.clear()
+        _hostKeys[host] = key
+    return key
+
+
+
+# What hostKey and validHost answered for the Host values seen lately (a
+# site sees few): hits do not parse their Host again.  Bounded: forgotten
+# all at once when full; longer values than a DNS name are never kept.
+_MAX_KNOWN_HOSTS = 1024
+_MAX_KNOWN_HOST_LENGTH = 300
+_hostKeys = {}
+_validHosts = {}
+
+
+
+def _hostKey(host):
     if host.startswith(b"["):
         end = host.find(b"]")
         if end != -1:
@@ -222,7 +245,14 @@ def validHost(host):
     @param host: The raw header value, L{bytes}.
     @rtype: L{bool}
     """
-    return _VALID_HOST.match(host) is not None
+    valid = _validHosts.get(host)
+    if valid is None:
+        valid = _VALID_HOST.match(host) is not None
+        if len(host) <= _MAX_KNOWN_HOST_LENGTH:
+            if len(_validHosts) >= _MAX_KNOWN_HOSTS:
+                _validHosts.clear()
+            _validHosts[host] = valid
+    return valid
 
 
 
@@ -236,6 +266,8 @@ def canonicalArgs(args):
     @param args: A mapping of names to lists of values, as C{request.args}.
     @rtype: L{tuple}
     """
+    if not args:
+        return ()
     return tuple(sorted((k, tuple(v)) for k, v in args.items()))
 
 

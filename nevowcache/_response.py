@@ -13,6 +13,8 @@ from __future__ import absolute_import, division
 
 from twisted.internet import defer
 from twisted.web import http
+# Not through the module: current Twisted wraps it in a (slow) proxy.
+from twisted.web.http import NOT_MODIFIED, OK, datetimeToString
 
 from nevowcache._compat import intToBytes, textType
 from nevowcache._footprint import footprint
@@ -113,7 +115,7 @@ class CacheEntry(object):
                 headers.append((b"etag", [self.etag]))
             if self.lastModified is not None:
                 headers.append((b"last-modified",
-                                [http.datetimeToString(self.lastModified)]))
+                                [datetimeToString(self.lastModified)]))
             headers.append((b"content-length", [intToBytes(len(self.body))]))
             self._replayHeaders = tuple(headers)
         return self._replayHeaders
@@ -522,10 +524,10 @@ def replay(request, response, cacheStatus, age=None, cacheControl=None):
     if age is not None:
         headers.setRawHeaders(b"age", [intToBytes(int(age))])
     etag, lastModified = response.etag, response.lastModified
-    if (response.code == http.OK and request.method in (b"GET", b"HEAD")
+    if (response.code == OK and request.method in (b"GET", b"HEAD")
             and (etag is not None or lastModified is not None)
             and notModified(request, etag, lastModified)):
-        request.setResponseCode(http.NOT_MODIFIED)
+        request.setResponseCode(NOT_MODIFIED)
         for name, values in response.headers:
             if name in NOT_MODIFIED_HEADERS:
                 headers.setRawHeaders(name, list(values))

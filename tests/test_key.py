@@ -11,8 +11,8 @@ from twisted.web import resource, server
 
 from nevowcache import CacheKey
 from nevowcache._key import (
-    MAX_PREFIX_DEPTH, encodeKey, prefixScopeFromString, prefixScopes, tagScope,
-    urlIdentity, urlIdentityFromString)
+    MAX_PREFIX_DEPTH, encodeKey, hostKey, prefixScopeFromString, prefixScopes, tagScope,
+    urlIdentity, urlIdentityFromString, validHost)
 
 from tests._http import Exchange
 
@@ -73,6 +73,32 @@ class UrlIdentityTests(SynchronousTestCase):
         self.assertEqual(self.identify(b"/", host=b"EXAMPLE.com:9999")[1], b"example.com")
         self.assertEqual(self.identify(b"/", host=b"[::1]:8080")[1], b"[::1]")
         self.assertEqual(urlIdentityFromString(u"http://[::1]:8080/")[1:3], (b"[::1]", 8080))
+
+
+    def test_hostAnswersRememberedBounded(self):
+        """
+        L{hostKey} and L{validHost} remember their answers for recent C{Host}
+        values, at most C{_MAX_KNOWN_HOSTS} of them and none longer than a
+        DNS name, and answer the same the second time.
+        """
+        from nevowcache import _key
+        self.patch(_key, "_hostKeys", {})
+        self.patch(_key, "_validHosts", {})
+        self.patch(_key, "_MAX_KNOWN_HOSTS", 10)
+        for i in range(25):
+            host = b"Host%d.example:80" % (i,)
+            for _ in range(2):
+                self.assertEqual(hostKey(host), b"host%d.example" % (i,))
+                self.assertTrue(validHost(host))
+            self.assertFalse(validHost(b"h%d:1@evil.example" % (i,)))
+            self.assertFalse(validHost(b"h%d:1@evil.example" % (i,)))
+        self.assertLessEqual(len(_key._hostKeys), 10)
+        self.assertLessEqual(len(_key._validHosts), 10)
+        long = b"a" * 1000
+        self.assertEqual(hostKey(long + b":80"), long)
+        self.assertTrue(validHost(long))
+        self.assertNotIn(long, _key._validHosts)
+        self.assertNotIn(long + b":80", _key._hostKeys)
 
 
     def test_encodedSlashIsNotASlash(self):
