@@ -124,6 +124,9 @@ class CachePolicy(object):
 
 
     def __eq__(self, other):
+        if self is other:
+            # The common case: fromPage hands out shared policies.
+            return True
         if not isinstance(other, CachePolicy):
             return NotImplemented
         return self._values() == other._values()

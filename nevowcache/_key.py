@@ -195,14 +195,25 @@ def hostKey(host):
     brackets: the host as keys hold it.
     """
     known = _hostKeys.get(host)
-    if known is not None:
-        return known
-    key = _hostKey(host)
+    if known is None:
+        known = _remember(_hostKeys, host, _hostKey(host))
+    return known
+
+
+
+def _remember(answers, host, answer):
+    """
+    Keep what C{hostKey} or C{validHost} answered for C{host} in C{answers}
+    (unless C{host} is longer than a DNS name), forgetting everything when
+    they hold C{_MAX_KNOWN_HOSTS}.
+
+    @return: C{answer}.
+    """
     if len(host) <= _MAX_KNOWN_HOST_LENGTH:
-        if len(_hostKeys) >= _MAX_KNOWN_HOSTS:
-            _hostKeys.clear()
-        _hostKeys[host] = key
-    return key
+        if len(answers) >= _MAX_KNOWN_HOSTS:
+            answers.clear()
+        answers[host] = answer
+    return answer
 
 
 
@@ -247,11 +258,7 @@ def validHost(host):
     """
     valid = _validHosts.get(host)
     if valid is None:
-        valid = _VALID_HOST.match(host) is not None
-        if len(host) <= _MAX_KNOWN_HOST_LENGTH:
-            if len(_validHosts) >= _MAX_KNOWN_HOSTS:
-                _validHosts.clear()
-            _validHosts[host] = valid
+        valid = _remember(_validHosts, host, _VALID_HOST.match(host) is not None)
     return valid
 
 
@@ -289,12 +296,14 @@ def _unparsed(uri):
 
 
 
-def urlIdentity(request):
+def urlIdentity(request, segments=None):
     """
     The URL identity of a request, from exactly what a render can observe.
 
     @param request: A L{twisted.web.server.Request} (or Nevow's subclass),
         after traversal.
+    @param segments: The path segments, or L{None} for the request's
+        C{prepath} and C{postpath}.
     @return: C{(scheme, host, port, segments, args, unparsed)}.
     """
     host = request.getHeader(b"host")
@@ -306,17 +315,21 @@ def urlIdentity(request):
     return (b"https" if request.isSecure() else b"http",
             hostKey(host),
             getattr(address, "port", 0),
-            tuple(request.prepath) + tuple(request.postpath),
+            tuple(request.prepath) + tuple(request.postpath) if segments is None
+            else segments,
             canonicalArgs(request.args), _unparsed(request.uri))
 
 
 
-def requestUrlIdentity(request):
+def requestUrlIdentity(request, segments=None):
     """
     The URL identity of the resource a request names, with the arguments of
-    its URI only (not those Twisted merged in from a POST body).
+    its URI only (not those Twisted merged in from a POST body, nor any
+    traversal added).
+
+    @param segments: As for L{urlIdentity}.
     """
-    scheme, host, port, segments, _, unparsed = urlIdentity(request)
+    scheme, host, port, segments, _, unparsed = urlIdentity(request, segments)
     query = request.uri.partition(b"?")[2]
     return (scheme, host, port, segments, canonicalArgs(parse_qs(query, 1)), unparsed)
 

@@ -226,39 +226,39 @@ class MemoryStore(object):
 
 
     def invalidate(self, url, hard):
-        _, floor, size = self._urls.pop(url, (0, 0, 0))
-        self._urlBytes -= size
-        self._lastGeneration += 1
-        generation = self._lastGeneration
-        floor = generation if hard else floor
-        size = _recordSize(url, generation, floor)
-        self._urls[url] = (generation, floor, size)
-        self._urlBytes += size
-        urls = self._urls
-        while urls and (len(urls) > self.maxUrls or self._urlBytes
-                        + orderedDictBytes(urls) > self.maxUrlBytes):
-            _, (_, _, dropped) = urls.popitem(last=False)
-            self._urlBytes -= dropped
+        self._urlBytes = self._bump(self._urls, self._urlBytes, url, hard)
         self._evict()
         return succeed(None)
 
 
     def invalidateScope(self, scope, hard):
-        _, floor, size = self._scopes.pop(scope, (0, 0, 0))
-        self._scopeBytes -= size
+        self._scopeBytes = self._bump(self._scopes, self._scopeBytes, scope, hard)
+        self._evict()
+        return succeed(None)
+
+
+    def _bump(self, records, used, name, hard):
+        """
+        Give C{name} a new generation in C{records} (URL or scope records),
+        forgetting the least recently bumped records past C{maxUrls} or
+        C{maxUrlBytes}.
+
+        @param used: The bytes C{records} take now, without their table.
+        @return: The bytes they take afterwards.
+        """
+        _, floor, size = records.pop(name, (0, 0, 0))
+        used -= size
         self._lastGeneration += 1
         generation = self._lastGeneration
         floor = generation if hard else floor
-        size = _recordSize(scope, generation, floor)
-        self._scopes[scope] = (generation, floor, size)
-        self._scopeBytes += size
-        scopes = self._scopes
-        while scopes and (len(scopes) > self.maxUrls or self._scopeBytes
-                          + orderedDictBytes(scopes) > self.maxUrlBytes):
-            _, (_, _, dropped) = scopes.popitem(last=False)
-            self._scopeBytes -= dropped
-        self._evict()
-        return succeed(None)
+        size = _recordSize(name, generation, floor)
+        records[name] = (generation, floor, size)
+        used += size
+        while records and (len(records) > self.maxUrls
+                           or used + orderedDictBytes(records) > self.maxUrlBytes):
+            _, (_, _, dropped) = records.popitem(last=False)
+            used -= dropped
+        return used
 
 
     def clear(self, hard):

@@ -131,16 +131,11 @@ class _Routes(object):
 def _earlyIdentity(request):
     """
     The URL identity of a request before traversal, from its request line
-    alone, as C{NevowRequest.process} sets up its path and Twisted its
-    arguments (whatever traversal did to them since).
+    alone: the path as C{NevowRequest.process} splits it, the arguments as
+    Twisted parses them (whatever traversal did to them since).
     """
-    prepath, postpath = request.prepath, request.postpath
-    try:
-        request.prepath = []
-        request.postpath = [unquote(s) for s in request.path[1:].split(b"/")]
-        return requestUrlIdentity(request)
-    finally:
-        request.prepath, request.postpath = prepath, postpath
+    return requestUrlIdentity(
+        request, tuple(unquote(s) for s in request.path[1:].split(b"/")))
 
 
 

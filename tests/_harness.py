@@ -16,11 +16,13 @@ from twisted.internet.error import ConnectionDone
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from nevowcache import IPageStore, MemoryStore
+from nevowcache import IPageStore, MemoryStore, PageCache
 
+from tests._adapters import PageSpec
 from tests._http import Exchange
 
-__all__ = ["RenderLog", "FaultyStore", "StoreDown", "rss", "fetch", "provenanceOf"]
+__all__ = ["RenderLog", "FaultyStore", "StoreDown", "rss", "fetch", "provenanceOf",
+           "SiteTestsMixin"]
 
 _PROVENANCE = re.compile(br"url=(\S+) render=(\d+)\|")
 
@@ -204,3 +206,75 @@ def fetch(site, path=b"/p", **kwargs):
     ex.answer = ex.response() if ex.done() else None
     ex.protocol.connectionLost(Failure(ConnectionDone()))
     return ex
+
+
+
+class SiteTestsMixin(object):
+    """
+    A site of L{PageSpec}s on the adapter under test (C{adapter}), in
+    memory, on a L{task.Clock}; every connection it opens is closed when
+    the test ends.
+    """
+    adapter = None
+
+    def makeStore(self):
+        """
+        @return: The store under the cache (a L{MemoryStore} unless
+            overridden).
+        """
+        return MemoryStore()
+
+
+    def setUp(self):
+        self.clock = task.Clock()
+        self.store = self.makeStore()
+        self.cache = PageCache(self.store, reactor=self.clock, waitTimeout=10,
+                               renderTimeout=20, storeTimeout=2)
+        self.pages = {}
+        self.site = None
+        self.log = RenderLog()
+        if not getattr(self, "exchanges", None):
+            # (Tests that loop call setUp again, and keep their earlier
+            # exchanges here too.)
+            self.exchanges = []
+            self.addCleanup(self.closeExchanges)
+
+
+    def closeExchanges(self):
+        """
+        Close every connection opened by L{exchange}.
+        """
+        while self.exchanges:
+            self.exchanges.pop().disconnect()
+
+
+    def page(self, name=b"p", behave=None, **kwargs):
+        """
+        Add a page; by default it answers with a logged body at once.
+        """
+        if behave is None:
+            behave = self.log.body
+        spec = self.pages[name] = PageSpec(behave, **kwargs)
+        self.site = None
+        return spec
+
+
+    def exchange(self, path=b"/p", **kwargs):
+        """
+        Send a request to the site (made anew after pages were added).
+        """
+        if self.site is None:
+            self.site = self.adapter.makeSite(self.clock, self.cache, self.pages)
+        ex = Exchange(self.site, path=path, **kwargs)
+        self.exchanges.append(ex)
+        return ex
+
+
+    def get(self, path=b"/p", **kwargs):
+        """
+        Send a request; it must be answered at once.
+        """
+        ex = self.exchange(path, **kwargs)
+        self.assertTrue(ex.done(), "no answer to %r: %r" % (path, ex.transport.value()))
+        return ex.response()
+

@@ -25,7 +25,8 @@ from nevowcache._engine import _Refused
 from nevowcache._footprint import footprint
 
 from tests._adapters import ADAPTERS, CACHING_SITE, PageSpec
-from tests._harness import FaultyStore, RenderLog, StoreDown, fetch, provenanceOf, rss
+from tests._harness import (
+    FaultyStore, RenderLog, SiteTestsMixin, StoreDown, fetch, provenanceOf, rss)
 from tests._http import Exchange
 
 
@@ -237,24 +238,20 @@ class ProvenanceTestsMixin(object):
 
 
 
-class FaultTestsMixin(object):
+class FaultTestsMixin(SiteTestsMixin):
     """
     Faults on every adapter, on a L{Clock}: renders that raise, errback,
     hang or answer errors; refreshes that keep failing; clients that go
     away; stores that fail, hang or lie; clocks that jump.
     """
-    adapter = None
+
+    def makeStore(self):
+        return FaultyStore(clock=self.clock)
+
 
     def setUp(self):
-        self.clock = Clock()
-        self.store = FaultyStore(clock=self.clock)
-        self.cache = PageCache(self.store, reactor=self.clock, waitTimeout=10,
-                               renderTimeout=20, storeTimeout=2)
-        self.pages = {}
-        self.site = None
-        self.log = RenderLog()
+        SiteTestsMixin.setUp(self)
         self.expected = set()
-        self.exchanges = []
         self.addCleanup(self.collect)
 
 
@@ -264,8 +261,7 @@ class FaultTestsMixin(object):
         failures held by its frameworks' Deferreds are logged in this test;
         flush those of the types the test expected.
         """
-        while self.exchanges:
-            self.exchanges.pop().disconnect()
+        self.closeExchanges()
         del self.clock.calls[:]
         self.site = None
         self.pages = {}
@@ -276,17 +272,6 @@ class FaultTestsMixin(object):
         gc.collect()
         if self.expected:
             self.flushLoggedErrors(*self.expected)
-
-
-    def page(self, name=b"p", behave=None, **kwargs):
-        """
-        Add a page; by default it answers with a logged body at once.
-        """
-        if behave is None:
-            behave = self.log.body
-        spec = self.pages[name] = PageSpec(behave, **kwargs)
-        self.site = None
-        return spec
 
 
     def pendingPage(self, name=b"p", **kwargs):
@@ -303,20 +288,6 @@ class FaultTestsMixin(object):
             pending.append(d)
             return d
         return self.page(name, behave, **kwargs), pending
-
-
-    def exchange(self, path=b"/p", **kwargs):
-        if self.site is None:
-            self.site = self.adapter.makeSite(self.clock, self.cache, self.pages)
-        ex = Exchange(self.site, path=path, **kwargs)
-        self.exchanges.append(ex)
-        return ex
-
-
-    def get(self, path=b"/p", **kwargs):
-        ex = self.exchange(path, **kwargs)
-        self.assertTrue(ex.done(), "no answer to %r: %r" % (path, ex.transport.value()))
-        return ex.response()
 
 
     def flushAfterGC(self, *types):
@@ -516,14 +487,13 @@ class FaultTestsMixin(object):
         self.assertTrue(self.flushAfterGC(FlakyError))
 
 
-    def test_backOffRecordsBounded(self):
+    def failRefreshes(self, paths):
         """
-        Refreshes failing for more keys than the engine remembers back-offs
-        for (an outage during a flood of URLs) keep that memory bounded; the
-        most recent keys still back off.
-        """
-        self.patch(_engine, "_MAX_BACKOFF_KEYS", 5)
+        Render C{/p} once for each of C{paths}, then let each go stale and
+        fail its refresh once.
 
+        @return: The page's L{PageSpec}.
+        """
         def behave(request):
             if request.uri in seen:
                 raise FlakyError(request.uri)
@@ -531,14 +501,25 @@ class FaultTestsMixin(object):
             return self.log.body(request)
         seen = set()
         spec = self.page(b"p", behave, cacheTimeout=1)
-        paths = [b"/p?r=" + str(n).encode("ascii") for n in range(20)]
         for path in paths:
             self.get(path)
         self.clock.advance(2)
         for path in paths:
             self.get(path)
             self.clock.advance(0)
-        self.assertEqual(self.cache.stats()["refreshFailures"], 20)
+        self.assertEqual(self.cache.stats()["refreshFailures"], len(paths))
+        return spec
+
+
+    def test_backOffRecordsBounded(self):
+        """
+        Refreshes failing for more keys than the engine remembers back-offs
+        for (an outage during a flood of URLs) keep that memory bounded; the
+        most recent keys still back off.
+        """
+        self.patch(_engine, "_MAX_BACKOFF_KEYS", 5)
+        paths = [b"/p?r=" + str(n).encode("ascii") for n in range(20)]
+        spec = self.failRefreshes(paths)
         self.assertTrue(2 <= len(self.cache._failures) <= 5, len(self.cache._failures))
         self.get(paths[-1])
         self.clock.advance(0)
@@ -551,22 +532,9 @@ class FaultTestsMixin(object):
         Back-off records name keys by fingerprints: refreshes of long URLs
         failing do not keep those URLs in memory.
         """
-        def behave(request):
-            if request.uri in seen:
-                raise FlakyError(request.uri)
-            seen.add(request.uri)
-            return self.log.body(request)
-        seen = set()
-        self.page(b"p", behave, cacheTimeout=1)
         paths = [b"/p?r=" + str(n).encode("ascii") + b"&pad=" + b"x" * 4000
                  for n in range(20)]
-        for path in paths:
-            self.get(path)
-        self.clock.advance(2)
-        for path in paths:
-            self.get(path)
-            self.clock.advance(0)
-        self.assertEqual(self.cache.stats()["refreshFailures"], 20)
+        self.failRefreshes(paths)
         self.assertEqual(len(self.cache._failures), 20)
         self.assertLess(footprint(self.cache._failures), 20 * 400)
         self.flushAfterGC(FlakyError)

@@ -17,8 +17,8 @@ from twisted.web import resource, server
 from nevowcache import CacheKey, MemoryStore, PageCache
 from nevowcache._key import encodeKey, hostKey, urlIdentity, validHost
 
-from tests._adapters import ADAPTERS, CACHING_SITE, PageSpec
-from tests._harness import RenderLog
+from tests._adapters import ADAPTERS, CACHING_SITE
+from tests._harness import SiteTestsMixin
 from tests._http import Exchange
 
 CANARY = b"canary7e3"
@@ -47,59 +47,10 @@ MALFORMED_HOSTS = [
 
 
 
-class _SiteTestsMixin(object):
+class _SiteTestsMixin(SiteTestsMixin):
     """
-    A site of L{PageSpec}s on the adapter under test, in memory, on a
-    L{Clock}.
+    L{SiteTestsMixin}, with a canary check.
     """
-    adapter = None
-
-    def setUp(self):
-        self.clock = Clock()
-        self.store = MemoryStore()
-        self.cache = PageCache(self.store, reactor=self.clock, waitTimeout=10,
-                               renderTimeout=20)
-        self.pages = {}
-        self.site = None
-        self.log = RenderLog()
-        if not getattr(self, "exchanges", None):
-            self.exchanges = []
-            self.addCleanup(self.close)
-
-
-    def close(self):
-        """
-        Close every connection (tests that loop call C{setUp} again, and
-        keep their earlier exchanges here too).
-        """
-        while self.exchanges:
-            self.exchanges.pop().disconnect()
-
-
-    def page(self, name=b"p", behave=None, **kwargs):
-        """
-        Add a page; by default it answers with a logged body.
-        """
-        if behave is None:
-            behave = self.log.body
-        spec = self.pages[name] = PageSpec(behave, **kwargs)
-        self.site = None
-        return spec
-
-
-    def exchange(self, path=b"/p", **kwargs):
-        if self.site is None:
-            self.site = self.adapter.makeSite(self.clock, self.cache, self.pages)
-        ex = Exchange(self.site, path=path, **kwargs)
-        self.exchanges.append(ex)
-        return ex
-
-
-    def get(self, path=b"/p", **kwargs):
-        ex = self.exchange(path, **kwargs)
-        self.assertTrue(ex.done(), "no answer to %r: %r" % (path, ex.transport.value()))
-        return ex.response()
-
 
     def assertClean(self, response, canary=CANARY):
         """
