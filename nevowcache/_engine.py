@@ -25,7 +25,7 @@ from nevowcache._key import (
     tagScope, urlIdentity, urlIdentityFromString, validHost, varyValue)
 from nevowcache._memory import MemoryStore
 from nevowcache._records import Fingerprints, Records
-from nevowcache._response import HOP_BY_HOP, CacheEntry, refusalOf, replay
+from nevowcache._response import HOP_BY_HOP, CacheEntry, refusalOf, replay, writeDirect
 from nevowcache._validators import bodyETag
 
 __all__ = ["PageCache", "CachePolicy", "Answer", "refreshHeaders"]
@@ -249,6 +249,20 @@ class Answer(object):
             _allHeaders(capture), capture.value(), None,
             lastModified=lastModified, etag=etag)
         return replay(request, passed, self.status)
+
+
+    def writeDirect(self, request, leading=b"", contentType=None):
+        """
+        Send this answer's stored entry straight to the connection, if
+        L{nevowcache._response.writeDirect} can (the caller then finishes
+        the request); else do nothing.
+
+        @return: Whether it was sent.
+        """
+        if self.entry is None:
+            return False
+        return writeDirect(request, self.entry, self.status, self.age,
+                           self.cacheControl, leading, contentType)
 
 
 

@@ -44,7 +44,7 @@ __all__ = ["CachingSite"]
 
 
 
-_date = [None, None]
+_date = [None, None, None]
 
 def _httpDate():
     """
@@ -52,8 +52,21 @@ def _httpDate():
     """
     now = int(time.time())
     if _date[0] != now:
-        _date[:] = [now, datetimeToString(now)]
+        date = datetimeToString(now)
+        _date[:] = [now, date, b"Server: " + _SERVER + b"\r\nDate: " + date + b"\r\n"]
     return _date[1]
+
+
+
+def _serverAndDate():
+    """
+    The C{Server} and C{Date} header lines, as L{writeDirect} takes them.
+    """
+    _httpDate()
+    return _date[2]
+
+# What NevowRequest.process gives a response without its own.
+_HTML = b"text/html; charset=UTF-8"
 
 
 
@@ -178,16 +191,17 @@ class _CachingRequest(appserver.NevowRequest):
         self.site = site
         self.prepath = []
         self.postpath = list(key.url[3])
-        # The headers NevowRequest.process gives every response.
-        self.setHeader(b"server", _SERVER)
-        self.setHeader(b"date", _httpDate())
-        body = answer.replay(self)
-        if self.code != NOT_MODIFIED and not self.responseHeaders.hasHeader(
-                b"content-type"):
-            # Stored entries normally have their own.
-            self.setHeader(b"content-type", b"text/html; charset=UTF-8")
-        if body:
-            self.write(body)
+        # With the headers NevowRequest.process gives every response.
+        if not answer.writeDirect(self, _serverAndDate(), _HTML):
+            self.setHeader(b"server", _SERVER)
+            self.setHeader(b"date", _httpDate())
+            body = answer.replay(self)
+            if self.code != NOT_MODIFIED and not self.responseHeaders.hasHeader(
+                    b"content-type"):
+                # Stored entries normally have their own.
+                self.setHeader(b"content-type", _HTML)
+            if body:
+                self.write(body)
         self.finishRequest(True)
         return True
 

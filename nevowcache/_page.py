@@ -19,7 +19,15 @@ def pageName(page):
     @rtype: L{str}
     """
     cls = type(page)
-    return "%s.%s" % (cls.__module__, cls.__name__)
+    name = _names.get(cls)
+    if name is None:
+        name = "%s.%s" % (cls.__module__, cls.__name__)
+        if len(_names) < 4096:
+            # Classes made at run time, without end, are named each time.
+            _names[cls] = name
+    return name
+
+_names = {}
 
 
 

@@ -98,7 +98,8 @@ class _CacheFront(CacheSettings):
             answer = cache.freshAnswer(key, policy)
         if answer is not None:
             # A fresh hit, decided at once.
-            request.write(answer.replay(request))
+            if not answer.writeDirect(request):
+                request.write(answer.replay(request))
             request.finish()
             return NOT_DONE_YET
         live = _LiveRequest(request)

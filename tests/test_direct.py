@@ -1,0 +1,351 @@
+# -*- test-case-name: tests.test_direct -*-
+"""
+Tests for L{nevowcache._response.writeDirect}: fresh hits written straight
+to the connection send what a replay through twisted.web's C{Request.write}
+sends, and every request it cannot answer that way is replayed as before.
+"""
+
+from __future__ import absolute_import, division
+
+from twisted.internet.task import Clock
+from twisted.trial.unittest import SynchronousTestCase
+from twisted.web import resource, server
+from twisted.web.http_headers import Headers
+
+from nevowcache import _engine, _response
+from nevowcache._key import CacheKey
+from nevowcache._response import CacheEntry, writeDirect
+
+from tests._adapters import CACHING_SITE, WebAdapter
+from tests._harness import SiteTestsMixin
+from tests._http import Exchange, Response
+
+
+
+def _replayOnly(self, request, leading=b"", contentType=None):
+    """
+    L{Answer.writeDirect} that never writes: every hit is replayed.
+    """
+    return False
+
+
+
+def _shape(response):
+    """
+    What a client sees of a response, but C{Date} (the wall clock's):
+    the status line, the headers (names lower-cased, sorted) and the body.
+    """
+    headers = sorted((name.lower(), tuple(values))
+                     for name, values in response.headers.getAllRawHeaders()
+                     if name.lower() != b"date")
+    return response.statusLine, headers, response.body
+
+
+
+class DirectTestsMixin(SiteTestsMixin):
+    """
+    Direct hits against replayed hits, on the adapter under test.
+    """
+
+    def both(self, path=b"/p", **kwargs):
+        """
+        Store the page's response, then ask for it twice: written directly,
+        and (with L{Answer.writeDirect} disabled) replayed.
+
+        @return: C{(direct, replayed)} L{Response}s.
+        """
+        self.get(path, **kwargs)
+        direct = self.get(path, **kwargs)
+        self.patch(_engine.Answer, "writeDirect", _replayOnly)
+        replayed = self.get(path, **kwargs)
+        self.assertIn(b"hit", replayed.cacheStatus)
+        return direct, replayed
+
+
+    def assertSame(self, direct, replayed):
+        self.assertEqual(_shape(direct), _shape(replayed))
+
+
+    def test_plainHit(self):
+        """
+        A plain hit is the same, written either way.
+        """
+        self.page(b"p")
+        direct, replayed = self.both()
+        self.assertEqual(direct.code, 200)
+        self.assertIn(b"nevowcache; hit", direct.cacheStatus)
+        self.assertSame(direct, replayed)
+
+
+    def test_pageHeaders(self):
+        """
+        Headers the page set, several values of one, its own C{ETag} and
+        C{Content-Type}, go out as a replay sends them.
+        """
+        def behave(request):
+            request.setHeader(b"content-type", b"text/plain; charset=utf-8")
+            request.responseHeaders.setRawHeaders(b"x-many", [b"one", b"two"])
+            request.setHeader(b"etag", b'"mine"')
+            request.setHeader(b"x-xss-protection", b"1")
+            return b"plain"
+        self.page(b"p", behave)
+        direct, replayed = self.both()
+        self.assertEqual(direct.headers.getRawHeaders(b"x-many"), [b"one", b"two"])
+        self.assertEqual(direct.header(b"etag"), b'"mine"')
+        self.assertSame(direct, replayed)
+
+
+    def test_publicCacheControl(self):
+        """
+        With C{cacheControl = "public"} the C{Cache-Control} the cache
+        computes goes out, once.
+        """
+        self.page(b"p", cacheControl="public")
+        self.get()
+        self.clock.advance(5)
+        direct, replayed = self.both()
+        self.assertEqual(direct.headers.getRawHeaders(b"cache-control"),
+                         [b"public, max-age=55"])
+        self.assertSame(direct, replayed)
+
+
+    def test_http10(self):
+        """
+        An HTTP/1.0 request gets an HTTP/1.0 status line and the
+        C{Connection: close} Twisted gives it, either way.
+        """
+        self.page(b"p")
+        direct, replayed = self.both(version=b"HTTP/1.0")
+        self.assertTrue(direct.statusLine.startswith(b"HTTP/1.0 200 "))
+        self.assertSame(direct, replayed)
+
+
+    def test_connectionClose(self):
+        """
+        A client asking to close the connection is told so, either way.
+        """
+        self.page(b"p")
+        direct, replayed = self.both(headers=[b"Connection: close"])
+        self.assertEqual(direct.header(b"connection"), b"close")
+        self.assertSame(direct, replayed)
+
+
+    def test_hitsAreWrittenDirectly(self):
+        """
+        Fresh hits do not go through L{replay} at all.
+        """
+        self.page(b"p")
+        self.get()
+
+        def replay(*args, **kwargs):
+            raise AssertionError("replayed")
+        self.patch(_engine, "replay", replay)
+        hit = self.get()
+        self.assertIn(b"nevowcache; hit", hit.cacheStatus)
+        self.assertEqual(hit.body, b"url=/p render=1|")
+
+
+    def test_conditionalReplayed(self):
+        """
+        A request with preconditions is replayed (and answered C{304} when
+        they match), not written directly.
+        """
+        self.page(b"p")
+        etag = self.get().header(b"etag")
+        calls = []
+        original = _response.writeDirect
+
+        def spy(request, *args, **kwargs):
+            result = original(request, *args, **kwargs)
+            calls.append(result)
+            return result
+        self.patch(_engine, "writeDirect", spy)
+        notModified = self.get(headers=[b"If-None-Match: " + etag])
+        self.assertEqual(notModified.code, 304)
+        self.assertEqual(notModified.body, b"")
+        self.assertEqual(calls, [False])
+
+
+    def test_headReplayed(self):
+        """
+        A C{HEAD} hit is replayed: headers, no body.
+        """
+        self.page(b"p")
+        self.get()
+        head = self.get(method=b"HEAD")
+        self.assertIn(b"hit", head.cacheStatus)
+        self.assertEqual(head.body, b"")
+        self.assertEqual(head.header(b"content-length"), b"16")
+
+
+
+class WebDirectTests(DirectTestsMixin, SynchronousTestCase):
+    """
+    Direct hits on the twisted.web adapter.
+    """
+    adapter = WebAdapter()
+
+
+    def test_defaultContentType(self):
+        """
+        A response stored without a C{Content-Type} gets twisted.web's
+        default, once, either way.
+        """
+        self.page(b"p", lambda request: b"untyped")
+        direct, replayed = self.both()
+        self.assertEqual(direct.headers.getRawHeaders(b"content-type"), [b"text/html"])
+        self.assertSame(direct, replayed)
+
+
+    def test_requestClassWritingItsOwnWay(self):
+        """
+        A request class with a C{write} of its own gets every byte through
+        it: hits are replayed for it.
+        """
+        written = []
+
+        class Recording(server.Request):
+            def write(self, data):
+                written.append(data)
+                return server.Request.write(self, data)
+        self.page(b"p")
+        self.site = self.adapter.makeSite(self.clock, self.cache, self.pages)
+        self.site.requestFactory = Recording
+        self.get()
+        del written[:]
+        hit = self.get()
+        self.assertIn(b"nevowcache; hit", hit.cacheStatus)
+        self.assertIn(b"url=/p render=1|", written)
+
+
+
+class CachingSiteDirectTests(DirectTestsMixin, SynchronousTestCase):
+    """
+    Direct hits on L{nevowcache.CachingSite}, before traversal.
+    """
+    adapter = CACHING_SITE
+    skip = CACHING_SITE.skip
+
+
+    def test_nevowHeaders(self):
+        """
+        Early hits carry C{Server} and C{Date}, once each, as Nevow's do.
+        """
+        self.page(b"p")
+        self.get()
+        hit = self.get()
+        self.assertEqual(len(hit.headers.getRawHeaders(b"server")), 1)
+        self.assertEqual(len(hit.headers.getRawHeaders(b"date")), 1)
+
+
+
+class _Channel(object):
+    """
+    Stands for an C{HTTPChannel} that records what is written.
+    """
+
+
+
+class WriteDirectTests(SynchronousTestCase):
+    """
+    L{writeDirect} on a request made by hand.
+    """
+
+    def request(self, **headers):
+        site = server.Site(resource.Resource(), reactor=Clock())
+        ex = Exchange(site, path=b"/unknown")
+        self.addCleanup(ex.disconnect)
+        channel = getattr(ex.protocol, "_channel", ex.protocol)
+        request = server.Request(channel, False)
+        request.method = b"GET"
+        request.clientproto = b"HTTP/1.1"
+        request.requestHeaders = Headers(headers)
+        ex.transport.clear()
+        return request, ex
+
+
+    def entry(self, headers=((b"content-type", (b"text/html",)),), body=b"<p>hi</p>"):
+        return CacheEntry(CacheKey(("http", b"h", 80, (), (), ())), 200, b"OK",
+                          headers, body, 0.0)
+
+
+    def test_storedValueStaysOneHeader(self):
+        """
+        A stored header value with line breaks in it is one header line on
+        the wire: it cannot add a header or start the body.
+        """
+        request, ex = self.request()
+        entry = self.entry(headers=(
+            (b"content-type", (b"text/html",)),
+            (b"x-evil", (b"a\r\nSet-Cookie: owned=1\r\n\r\n<script>",)),
+        ))
+        self.assertTrue(writeDirect(request, entry, b"nevowcache; hit"))
+        response = Response(ex.transport.value())
+        self.assertIsNone(response.header(b"set-cookie"))
+        self.assertEqual(response.body, b"<p>hi</p>")
+        self.assertEqual(response.header(b"x-evil"),
+                         b"a Set-Cookie: owned=1  <script>")
+
+
+    def test_writesStatusHeadersBody(self):
+        """
+        One write: the status line, the request's own headers, the cache's,
+        the entry's with C{Content-Length}, then the body; the request is
+        marked as written.
+        """
+        request, ex = self.request()
+        request.setHeader(b"x-from-traversal", b"1")
+        entry = self.entry()
+        self.assertTrue(writeDirect(request, entry, b"nevowcache; hit", age=3,
+                                    cacheControl=b"public, max-age=57"))
+        response = Response(ex.transport.value())
+        self.assertEqual(response.statusLine, b"HTTP/1.1 200 OK")
+        self.assertEqual(response.header(b"x-from-traversal"), b"1")
+        self.assertEqual(response.cacheStatus, b"nevowcache; hit")
+        self.assertEqual(response.header(b"age"), b"3")
+        self.assertEqual(response.header(b"cache-control"), b"public, max-age=57")
+        self.assertEqual(response.header(b"content-length"), b"9")
+        self.assertEqual(response.body, b"<p>hi</p>")
+        self.assertTrue(request.startedWriting)
+        self.assertEqual(request.sentLength, 9)
+        self.assertEqual(request.code, 200)
+
+
+    def test_refusals(self):
+        """
+        Nothing is written, and C{False} answered, for a request in any
+        state a plain first write would not see.
+        """
+        entry = self.entry()
+        cases = {
+            "HEAD": lambda r: setattr(r, "method", b"HEAD"),
+            "started": lambda r: setattr(r, "startedWriting", 1),
+            "cookie": lambda r: r.addCookie(b"a", b"b"),
+            "etag": lambda r: setattr(r, "etag", b'"x"'),
+            "lastModified": lambda r: setattr(r, "lastModified", 1),
+            "encoder": lambda r: setattr(r, "_encoder", object()),
+            "disconnected": lambda r: setattr(r, "_disconnected", True),
+            "not HTTP/1": lambda r: setattr(r, "channel", _Channel()),
+            "If-None-Match": lambda r: r.requestHeaders.setRawHeaders(
+                b"if-none-match", [b'"x"']),
+            "If-Modified-Since": lambda r: r.requestHeaders.setRawHeaders(
+                b"if-modified-since", [b"Thu, 01 Jan 1970 00:00:00 GMT"]),
+        }
+        for name, spoil in cases.items():
+            request, ex = self.request()
+            spoil(request)
+            self.assertFalse(writeDirect(request, entry, b"nevowcache; hit"), name)
+            self.assertEqual(ex.transport.value(), b"", name)
+
+
+    def test_ownCacheControlKept(self):
+        """
+        An entry with a C{Cache-Control} of its own is not written directly
+        when the cache sends another (the replay replaces it).
+        """
+        request, ex = self.request()
+        entry = self.entry(headers=((b"cache-control", (b"max-age=5",)),))
+        self.assertFalse(writeDirect(request, entry, b"s", cacheControl=b"public"))
+        self.assertTrue(writeDirect(request, entry, b"s"))
+        self.assertEqual(Response(ex.transport.value()).header(b"cache-control"),
+                         b"max-age=5")
