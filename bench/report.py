@@ -341,9 +341,12 @@ def markdown(results):
                             "synchronous fresh-hit decision adapters try first)"),
                            ("serve", "(the general path instead: `serve`, lookup + "
                             "decide through a Deferred)"),
-                           ("replay", "cache's own work: `Answer.replay`"),
+                           ("replay", "(a hit that cannot be written directly: "
+                            "`Answer.replay`)"),
+                           ("writeDirect", "cache's own work: `Answer.writeDirect` "
+                            "(status line, headers and body in one write)"),
                            ("total", "**cache's own work per hit, total** (bypass, "
-                            "policy, key, `freshAnswer`, replay)")):
+                            "policy, key, `freshAnswer`, `writeDirect`)")):
             if not all(key in p[k]["ownWork"] for k in keys):
                 continue
             add("| %s | %s |" % (label, " | ".join(

@@ -98,9 +98,7 @@ class _CacheFront(CacheSettings):
             answer = cache.freshAnswer(key, policy)
         if answer is not None:
             # A fresh hit, decided at once.
-            if not answer.writeDirect(request):
-                request.write(answer.replay(request))
-            request.finish()
+            _send(answer, request)
             return NOT_DONE_YET
         live = _LiveRequest(request)
         d = cache.serve(
@@ -363,10 +361,7 @@ class _LiveRequest(object):
         """
         if self.gone():
             return
-        request = self._request
-        body = answer.replay(request)
-        request.write(body)
-        request.finish()
+        _send(answer, self._request)
 
 
     def failed(self, reason):
@@ -385,6 +380,17 @@ class _LiveRequest(object):
 
     def broken(self, reason):
         _log.failure(u"Could not answer {uri}", reason, uri=self._request.uri)
+
+
+
+def _send(answer, request):
+    """
+    Write an L{Answer} on a live request and finish it: straight to the
+    connection if L{Answer.writeDirect} can, else replayed.
+    """
+    if not answer.writeDirect(request):
+        request.write(answer.replay(request))
+    request.finish()
 
 
 
