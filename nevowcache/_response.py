@@ -680,7 +680,8 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
     so only when nothing else could change the response: a C{GET} without
     preconditions, on a plain C{HTTPChannel} (not HTTP/2), with nothing
     written yet, no cookie, encoder (C{EncodingResourceWrapper}), C{etag}
-    or C{lastModified} set on the request, from a request class whose
+    or C{lastModified} set on the request, not a C{HEAD} that twisted.web
+    renders as a C{GET} (C{_inFakeHead}), from a request class whose
     C{write} is twisted.web's own.  Otherwise it does nothing, and the
     caller replays as usual.
 
@@ -708,7 +709,8 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
             or request._disconnected or getattr(request, "_lostConnection", False)
             or request.cookies or request.etag is not None
             or request.lastModified is not None
-            or getattr(request, "_encoder", None) is not None):
+            or getattr(request, "_encoder", None) is not None
+            or getattr(request, "_inFakeHead", False)):
         return False
     requestHeaders = request.requestHeaders
     for name in _CONDITIONAL:
@@ -731,7 +733,8 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
         typed = typed or lower == b"content-type"
         for value in values:
             lines.extend((name, b": ", value, b"\r\n"))
-    if not typed:
+    if not typed and entry.body:
+        # As twisted.web does: a default type, but not for an empty body.
         contentType = contentType or getattr(request, "defaultContentType", None)
         if contentType is not None:
             lines.extend((b"Content-Type: ", _oneLine(contentType), b"\r\n"))
