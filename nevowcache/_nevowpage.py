@@ -108,9 +108,10 @@ class CachedPageMixin(CacheSettings):
         least as long as the slice took: a refresh has at most about half of
         the reactor's time, and a hit waits behind at most one slice.
         L{None} to flatten in one go, in the turn of the traversal.  A single
-        call into the page (a C{data_} or C{render_} method, the
-        C{sequence} renderer cloning its patterns) is not cut: a long one
-        makes its slice longer.
+        call into the page (a C{data_} or C{render_} method) is not cut: a
+        long one makes its slice longer.  The C{sequence} renderer clones
+        its rows one at a time there, so a slice can end between rows (see
+        L{render_sequence}).
     @cvar cacheControl: L{None} (the default) to send only the page's own
         C{Cache-Control}; C{"public"} to let browsers and shared caches keep
         stored responses as long as they are fresh here.
@@ -141,11 +142,39 @@ class CachedPageMixin(CacheSettings):
         render neither stalls the hits served meanwhile nor takes more than
         about half of the reactor's time.  The bytes are the same.
         """
-        if (self.cacheRefreshSlice is None
-                or getattr(inevow.IRequest(ctx), "nevowcacheRefresh", None) is None):
+        if not self._slicing(ctx):
             return super(CachedPageMixin, self).flattenFactory(stan, ctx, writer, finisher)
         return _sliceFlatten(stan, ctx, writer, self._cache().reactor,
                              self.cacheRefreshSlice).addCallback(finisher)
+
+
+    def _slicing(self, ctx):
+        """
+        @return: Whether this render is a background refresh flattened in
+            slices, by L{_sliceFlatten}.
+        """
+        return (self.cacheRefreshSlice is not None
+                and getattr(inevow.IRequest(ctx), "nevowcacheRefresh", None) is not None)
+
+
+    def render_sequence(self, ctx, data):
+        """
+        Nevow's C{sequence} renderer, whose rows can be cut apart in
+        background refreshes.
+
+        Nevow's clones the item and divider patterns for every row in one
+        call, a step that L{_sliceFlatten} cannot cut.  When this render is
+        flattened in slices, L{_lazySequence} returns the same tree with the
+        rows cloned one at a time, in a generator, as the flattener reaches
+        them, so that a slice can end between any two rows.  Otherwise, or
+        when a class between this mixin and Nevow's defines its own
+        C{render_sequence}, that one renders.
+        """
+        inherited = super(CachedPageMixin, self).render_sequence
+        if (getattr(inherited, "__func__", None) is _nevowSequence
+                and self._slicing(ctx)):
+            return _lazySequence(ctx, data)
+        return inherited(ctx, data)
 
 
     def _cacheKeyFor(self, cache, request, ctx, policy):
@@ -195,6 +224,9 @@ class CachedPageMixin(CacheSettings):
 
 
     def _answer(self, answer, request):
+        if answer.writeDirect(request):
+            # Sent whole; Nevow writes nothing more, and finishes.
+            return b""
         body = answer.replay(request)
         capture = answer.capture
         result = getattr(capture, "nevowResult", None)
@@ -236,6 +268,65 @@ class CachedPageMixin(CacheSettings):
                 capture.finish()
             return capture
         return d.addCallback(rendered)
+
+
+
+# Nevow's own sequence renderer, which CachedPageMixin.render_sequence
+# replaces only when nothing else has.
+_nevowSequence = vars(rend.RenderFactory)["render_sequence"]
+
+
+
+def _lazySequence(ctx, data):
+    """
+    Nevow 0.14.5's C{rend.sequence}, with the rows cloned as the flattener
+    reaches them rather than all at once.
+
+    As there, the header, footer and empty patterns are cloned, the item
+    and divider pattern generators made, and C{data} iterated, in the call;
+    the tag is cleared and filled with the same children, except that the
+    rows are a generator of what would have been their list.  The patterns
+    are the template's, which Nevow never changes while rendering, so the
+    clones and the bytes are the same.
+
+    @param ctx: The context of the tag to render.
+    @param data: The items: any iterable.
+
+    @return: The tag, cleared and refilled.
+    """
+    tag = ctx.tag
+    headers = tag.allPatterns("header")
+    pattern = tag.patternGenerator("item")
+    divider = tag.patternGenerator("divider", default=tags.invisible)
+    elements = [element for element in data]
+    if elements:
+        content = _lazyRows(elements, pattern, divider)
+    else:
+        content = tag.allPatterns("empty")
+    footers = tag.allPatterns("footer")
+    return tag.clear()[headers, content, footers]
+
+
+
+def _lazyRows(elements, pattern, divider):
+    """
+    The rows of L{_lazySequence}: for each element, a clone of the next
+    item pattern and, between rows, of the next divider, with the element
+    as their data, each made only when the flattener asks for it.
+
+    @param elements: The items, a non-empty list.
+    @param pattern: The item patterns, cycled (a Nevow C{PatternTag}).
+    @param divider: The divider patterns, cycled (a Nevow C{PatternTag}).
+
+    @return: A generator of C{(item, divider)} tuples, and the last item
+        alone.
+    """
+    last = len(elements) - 1
+    for index, element in enumerate(elements):
+        if index == last:
+            yield pattern(data=element)
+        else:
+            yield (pattern(data=element), divider(data=element))
 
 
 

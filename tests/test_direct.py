@@ -16,7 +16,7 @@ from nevowcache import _engine, _response
 from nevowcache._key import CacheKey
 from nevowcache._response import CacheEntry, writeDirect
 
-from tests._adapters import CACHING_SITE, WebAdapter
+from tests._adapters import CACHING_SITE, NevowAdapter, WebAdapter
 from tests._harness import SiteTestsMixin
 from tests._http import Exchange, Response
 
@@ -197,6 +197,18 @@ class WebDirectTests(DirectTestsMixin, SynchronousTestCase):
         self.assertSame(direct, replayed)
 
 
+    def test_emptyBodyUntyped(self):
+        """
+        An empty body stored without a C{Content-Type} gets none, as
+        twisted.web sends it.
+        """
+        self.page(b"p", lambda request: b"")
+        direct, replayed = self.both()
+        self.assertIsNone(direct.header(b"content-type"))
+        self.assertEqual(direct.header(b"content-length"), b"0")
+        self.assertSame(direct, replayed)
+
+
     def test_requestClassWritingItsOwnWay(self):
         """
         A request class with a C{write} of its own gets every byte through
@@ -216,6 +228,15 @@ class WebDirectTests(DirectTestsMixin, SynchronousTestCase):
         hit = self.get()
         self.assertIn(b"nevowcache; hit", hit.cacheStatus)
         self.assertIn(b"url=/p render=1|", written)
+
+
+
+class NevowDirectTests(DirectTestsMixin, SynchronousTestCase):
+    """
+    Direct hits on L{nevowcache.CachedPage}, after Nevow's traversal.
+    """
+    adapter = NevowAdapter()
+    skip = adapter.skip
 
 
 
@@ -324,6 +345,7 @@ class WriteDirectTests(SynchronousTestCase):
             "etag": lambda r: setattr(r, "etag", b'"x"'),
             "lastModified": lambda r: setattr(r, "lastModified", 1),
             "encoder": lambda r: setattr(r, "_encoder", object()),
+            "HEAD rendered as GET": lambda r: setattr(r, "_inFakeHead", True),
             "disconnected": lambda r: setattr(r, "_disconnected", True),
             "not HTTP/1": lambda r: setattr(r, "channel", _Channel()),
             "If-None-Match": lambda r: r.requestHeaders.setRawHeaders(

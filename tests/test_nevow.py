@@ -6,6 +6,8 @@ C{beforeRender}, re-traversal for refreshes, and a real TCP round trip.
 
 from __future__ import absolute_import, division
 
+import types
+
 from twisted.internet import defer
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase, TestCase
@@ -21,7 +23,7 @@ except ImportError:
     nevow = None
     skip = "Nevow runs only on Python 2.7"
 else:
-    from nevow import context, flat
+    from nevow import context, flat, stan
     from nevow.flat.twist import deferflatten
     from twisted.web import server
     from nevowcache import CachedPage, CachedPageMixin, _nevowpage
@@ -437,10 +439,12 @@ class SliceFlattenTests(SynchronousTestCase):
         return tags.tr[[cell(number) for number in range(count)]]
 
 
-    def flatten(self, stan, seconds, **kwargs):
+    def flatten(self, stan, seconds, ctx=None, **kwargs):
         """
         Flatten C{stan} with L{_nevowpage._sliceFlatten}, advancing the clock
         to each call it schedules.
+
+        @param ctx: The context to flatten in; by default L{context}'s.
 
         @return: C{(result, output, pauses)}: what its L{Deferred} fired
             with (L{None} if it has not), the bytes written, and for each
@@ -461,7 +465,9 @@ class SliceFlattenTests(SynchronousTestCase):
         self.patch(self.clock, "callLater", recordingCallLater)
         output = self.output = []
         result = []
-        _nevowpage._sliceFlatten(stan, self.context(), output.append,
+        if ctx is None:
+            ctx = self.context()
+        _nevowpage._sliceFlatten(stan, ctx, output.append,
                                  self.clock, seconds, **kwargs).addBoth(result.append)
         self.assertEqual((output, result, pauses), ([], [], [(0, 0)]))
         del pauses[:]
@@ -637,6 +643,324 @@ class SliceFlattenTests(SynchronousTestCase):
         # Nevow's DeferredSerializer passes the failure on and leaves it in
         # the original Deferred too.
         failing.addErrback(lambda reason: None)
+
+
+    def sequencePage(self, base, rows):
+        """
+        A page of class C{base} whose document is a table of C{rows} rows,
+        from the C{sequence} renderer, where cloning the item pattern (as the
+        renderer does for each row) costs 1 ms of work.
+        """
+        work = self.work
+
+        class Costly(str):
+            def clone(self, deep=True):
+                work.spend(0.001)
+                return Costly(self)
+
+        class Page(base):
+            docFactory = loaders.stan(tags.table(data=tags.directive("items"),
+                                                 render=tags.directive("sequence"))[
+                tags.tr(pattern="header")[tags.th["n"]],
+                tags.tr(pattern="item", class_=Costly("row"))[
+                    tags.td(render=tags.directive("data"))],
+                tags.tr(pattern="footer")[tags.td["end"]]])
+
+            def data_items(self, ctx, data):
+                return range(rows)
+        return Page()
+
+
+    def test_sequenceRowsCutInRefreshes(self):
+        """
+        In a background refresh, the C{sequence} renderer of a L{CachedPage}
+        clones its rows one at a time, as the flattener reaches them, so a
+        slice can end between any two rows; Nevow's own clones them all in
+        one call, which no slice can cut.  The bytes are Nevow's.
+        """
+        def flattenPage(base, rows):
+            page = self.sequencePage(base, rows)
+            ctx = _pageContext(page, refresh=True)
+            result, output, pauses = self.flatten(page.docFactory.load(ctx), 0, ctx,
+                                                  checkEvery=1)
+            self.assertEqual(result, "")
+            return output, [worked for delay, worked in pauses]
+        expected, nevowSlices = flattenPage(rend.Page, 100)
+        self.assertGreaterEqual(max(nevowSlices), 0.1 - 1e-9)
+        output, slices = flattenPage(CachedPage, 100)
+        self.assertEqual(output, expected)
+        self.assertEqual(output.count(b'<tr class="row"><td>'), 100)
+        # A slice for each row's clone: none has more than one.
+        self.assertLessEqual(max(slices), 0.001 + 1e-9)
+        self.assertEqual(len([worked for worked in slices if worked]), 100)
+        # Every row adds its cut points.
+        fewer = flattenPage(CachedPage, 10)[1]
+        self.assertGreaterEqual(len(slices) - len(fewer), 90 * 2)
+
+
+    def test_sequenceWholeOutsideRefreshes(self):
+        """
+        Outside background refreshes, the C{sequence} renderer of a
+        L{CachedPage} is Nevow's, clones and all.
+        """
+        page = self.sequencePage(CachedPage, 100)
+        ctx = _pageContext(page, refresh=False)
+        result, output, pauses = self.flatten(page.docFactory.load(ctx), 0, ctx,
+                                              checkEvery=1)
+        self.assertEqual(result, "")
+        self.assertEqual(output.count(b'<tr class="row"><td>'), 100)
+        self.assertGreaterEqual(max(worked for delay, worked in pauses), 0.1 - 1e-9)
+
+
+
+class SequenceTests(NevowTestsBase):
+    """
+    L{CachedPageMixin.render_sequence}: Nevow's C{sequence} renderer, with
+    the rows cloned one at a time in background refreshes, and the same
+    bytes.
+
+    @ivar lazy: The data of each call of L{_nevowpage._lazySequence}.
+    """
+
+    def setUp(self):
+        NevowTestsBase.setUp(self)
+        self.lazy = []
+        lazySequence = _nevowpage._lazySequence
+
+        def spy(ctx, data):
+            self.lazy.append(data)
+            return lazySequence(ctx, data)
+        self.patch(_nevowpage, "_lazySequence", spy)
+
+
+    def template(self):
+        """
+        A list with every pattern the C{sequence} renderer knows: two
+        headers and two footers, three item patterns (one below a tag that is
+        not a pattern), two dividers and two empty patterns, among children
+        that are not patterns, which it drops.
+        """
+        data = tags.directive("data")
+        return tags.ul(class_="seq", data=tags.directive("items"),
+                       render=tags.directive("sequence"))[
+            "dropped ", tags.p["dropped"],
+            tags.li(pattern="header")["first header"],
+            tags.li(pattern="item", class_="a", render=data),
+            tags.li(pattern="divider", class_="d", render=data),
+            tags.li(pattern="footer")["first footer"],
+            tags.invisible[
+                tags.li(pattern="item", class_="b", render=data),
+                tags.li(pattern="header")["second header"]],
+            tags.li(pattern="item", class_="c")[tags.b(render=data)],
+            tags.hr(pattern="divider"),
+            tags.li(pattern="empty")["nothing"],
+            tags.li(pattern="empty")["at all"],
+            tags.li(pattern="footer")["second footer"]]
+
+
+    def assertSameAsNevow(self, template, items, **namespace):
+        """
+        Render C{template}, with C{data_items} returning C{items()}, with a
+        C{rend.Page}, and with a L{CachedPage}: on a miss (a render as
+        Nevow's) and in a background refresh (where L{_lazySequence}
+        renders).  All three give the same bytes.
+
+        @param namespace: More attributes of both pages.
+
+        @return: The bytes.
+        """
+        self.cache = PageCache(MemoryStore(), reactor=self.clock)
+        del self.lazy[:]
+        namespace.update(docFactory=loaders.stan(template),
+                         data_items=lambda page, ctx, data: items())
+        root = rend.Page()
+        root.putChild("nevow", type("Nevow", (rend.Page,), namespace)())
+        root.putChild("p", self.makePage(**namespace))
+        self.serve(root)
+        expected = self.get(b"/nevow").body
+        self.assertEqual(self.get().body, expected)
+        self.assertEqual(self.lazy, [])
+        self.clock.advance(61)
+        self.assertEqual(self.get().body, expected)
+        self.clock.advance(0)
+        while self.cache.stats()["inFlight"]:
+            self.clock.advance(0.001)
+        self.assertEqual(self.cache.stats()["refreshes"], 1)
+        self.assertEqual(self.cache.stats()["refreshFailures"], 0)
+        self.assertTrue(self.lazy)
+        refreshed = self.get()
+        self.assertEqual(refreshed.cacheStatus, b"nevowcache; hit; ttl=60")
+        self.assertEqual(refreshed.body, expected)
+        return expected
+
+
+    def test_patterns(self):
+        """
+        Headers and footers in order, item patterns cycled, dividers cycled
+        and only between items, the element as the data of each item and
+        the divider after it, the tag's attributes kept and its other
+        children dropped.
+        """
+        body = self.assertSameAsNevow(
+            self.template(), lambda: [1, u"<\xe9&>", 3, "four", 5.5, 6, 7])
+        self.assertEqual(
+            body,
+            b'<ul class="seq"><li>first header</li><li>second header</li>'
+            b'<li class="a">1</li><li class="d">1</li>'
+            b'<li class="b">&lt;\xc3\xa9&amp;&gt;</li><hr />'
+            b'<li class="c"><b>3</b></li><li class="d">3</li>'
+            b'<li class="a">four</li><hr />'
+            b'<li class="b">5.5</li><li class="d">5.5</li>'
+            b'<li class="c"><b>6</b></li><hr />'
+            b'<li class="a">7</li>'
+            b'<li>first footer</li><li>second footer</li></ul>')
+
+
+    def test_dataKinds(self):
+        """
+        The data may be a list, a tuple, a generator or any other iterable.
+        """
+        class Items(object):
+            def __iter__(self):
+                return iter([u"x", u"y", u"z"])
+        expected = self.assertSameAsNevow(self.template(), lambda: [u"x", u"y", u"z"])
+        for items in (lambda: (u"x", u"y", u"z"), lambda: (c for c in u"xyz"),
+                      lambda: iter([u"x", u"y", u"z"]), lambda: u"xyz", Items):
+            self.assertEqual(self.assertSameAsNevow(self.template(), items), expected)
+
+
+    def test_oneItem(self):
+        """
+        One item has no divider.
+        """
+        body = self.assertSameAsNevow(self.template(), lambda: [u"only"])
+        self.assertIn(b'</li><li class="a">only</li><li>first footer', body)
+
+
+    def test_empty(self):
+        """
+        No items: the empty patterns between the headers and footers, if
+        there are any.
+        """
+        body = self.assertSameAsNevow(self.template(), lambda: [])
+        self.assertIn(b"header</li><li>nothing</li><li>at all</li><li>first footer", body)
+        self.assertEqual(self.assertSameAsNevow(self.template(), lambda: iter(())), body)
+        body = self.assertSameAsNevow(
+            tags.ol(data=tags.directive("items"), render=tags.directive("sequence"))[
+                tags.li(pattern="item")], lambda: [])
+        self.assertEqual(body, b"<ol></ol>")
+
+
+    def test_onlyItems(self):
+        """
+        With only an item pattern, the rows follow one another.
+        """
+        body = self.assertSameAsNevow(
+            tags.ol(data=tags.directive("items"), render=tags.directive("sequence"))[
+                tags.li(pattern="item", render=tags.directive("data"))],
+            lambda: range(3))
+        self.assertEqual(body, b"<ol><li>0</li><li>1</li><li>2</li></ol>")
+
+
+    def test_slotsAndNesting(self):
+        """
+        Rows rendered by a method filling slots, as the benchmark's, and
+        sequences in sequences.
+        """
+        def render_row(page, ctx, item):
+            ctx.fillSlots("name", item[0])
+            return ctx.tag
+
+        def row(cls):
+            return tags.tr(pattern="item", class_=cls, render=tags.directive("row"))[
+                tags.td[tags.a(href=tags.slot("name"))[tags.slot("name")]],
+                tags.td(data=item(1), render=tags.directive("sequence"))[
+                    tags.span(pattern="item", render=tags.directive("data")),
+                    tags.em(pattern="empty")["none"]]]
+
+        def item(index):
+            return lambda ctx, data: data[index]
+        template = tags.table(data=tags.directive("items"),
+                              render=tags.directive("sequence"))[
+            tags.tr(pattern="header")[tags.th["Name"]], row("odd"), row("even")]
+        body = self.assertSameAsNevow(
+            template, lambda: [(u"n%d" % (n,), range(n % 3)) for n in range(100)],
+            render_row=render_row)
+        self.assertEqual(body.count(b'<tr class="even"><td><a href="n1">n1</a></td>'
+                                    b'<td><span>0</span></td></tr>'), 1)
+        self.assertEqual(body.count(b"<em>none</em>"), 34)
+
+
+    def sequenceContext(self, page, tag, refresh):
+        """
+        @return: The context of C{tag}, rendered by C{page}, in a background
+            refresh if C{refresh}.
+        """
+        return context.WovenContext(parent=_pageContext(page, refresh), tag=tag)
+
+
+    def test_lazyOnlyInSlicedRefreshes(self):
+        """
+        Only when a background refresh flattens in slices does the
+        renderer return its rows as a generator; otherwise it returns
+        Nevow's list.
+        """
+        def rows(page, refresh):
+            tag = tags.ul[tags.li(pattern="item"), tags.li(pattern="divider")]
+            ctx = self.sequenceContext(page, tag, refresh)
+            return page.render_sequence(ctx, [1, 2]).children[1]
+        page = CachedPage()
+        self.assertIsInstance(rows(page, True), types.GeneratorType)
+        expected = rend.sequence(
+            self.sequenceContext(page, tags.ul[tags.li(pattern="item"),
+                                               tags.li(pattern="divider")], False),
+            [1, 2]).children[1]
+        normal = rows(page, False)
+        self.assertIsInstance(normal, list)
+        self.assertEqual(flat.flatten(normal), flat.flatten(expected))
+        page.cacheRefreshSlice = None
+        self.assertIsInstance(rows(page, True), list)
+
+
+    def test_ownSequenceRendererKept(self):
+        """
+        A C{render_sequence} of the page's own, below the mixin, is used, in
+        background refreshes too.
+        """
+        class Base(rend.Page):
+            def render_sequence(self, ctx, data):
+                return "own"
+
+        class Page(CachedPageMixin, Base):
+            pass
+        tag = tags.ul[tags.li(pattern="item")]
+        self.assertEqual(
+            Page().render_sequence(self.sequenceContext(Page(), tag, True), [1]), "own")
+
+
+    def test_noItemPattern(self):
+        """
+        Without an item pattern, the renderer raises Nevow's
+        C{NodeNotFound}, even with no items.
+        """
+        page = CachedPage()
+        for refresh in (False, True):
+            ctx = self.sequenceContext(page, tags.ul[tags.li(pattern="empty")], refresh)
+            self.assertRaises(stan.NodeNotFound, page.render_sequence, ctx, [])
+
+
+
+def _pageContext(page, refresh):
+    """
+    @return: The context of C{page}, as Nevow makes it to render it, in a
+        background refresh if C{refresh}.
+    """
+    request = _FakeRequest()
+    if refresh:
+        request.nevowcacheRefresh = object()
+    pageContext = context.PageContext(parent=context.RequestContext(tag=request), tag=page)
+    page.rememberStuff(pageContext)
+    return pageContext
 
 
 
