@@ -30,6 +30,9 @@ from nevowcache._validators import bodyETag
 
 __all__ = ["PageCache", "CachePolicy", "Answer", "refreshHeaders"]
 
+# Cache-Status values of fresh hits, by their ttl.
+_HIT_STATUS = {}
+
 _STATS = ("hits", "staleHits", "misses", "collapsed", "renders", "refreshes",
           "refreshFailures", "refreshesSkipped", "bypasses", "refusals",
           "renderFailures", "waiterTimeouts", "storeErrors", "varyOverflows",
@@ -56,6 +59,14 @@ _UNSAFE_METHODS = (b"POST", b"PUT", b"DELETE", b"PATCH")
 # Request headers that ask a server to treat a GET as another method.
 _OVERRIDE_HEADERS = (b"x-http-method-override", b"x-http-method",
                      b"x-method-override")
+
+# Request headers bypassReason looks further at (besides Host).
+_BYPASS_HEADERS = frozenset(_OVERRIDE_HEADERS + (
+    b"authorization", b"content-length", b"transfer-encoding"))
+
+# The Host header's name as Twisted's Headers hold it: lower-case (Twisted
+# before 22) or canonical.
+_HOST = (b"host", b"Host")
 
 # Request headers a background refresh never carries, besides every If-*.
 _PRIVATE_HEADERS = frozenset([b"cookie", b"authorization", b"proxy-authorization"])
@@ -459,6 +470,18 @@ class PageCache(object):
         if request.method not in _SAFE_METHODS:
             return b"method"
         headers = request.requestHeaders
+        raw = getattr(headers, "_rawHeaders", None)
+        if type(raw) is dict and len(raw) <= 16:
+            # Twisted's table of request headers: one look at each name, and
+            # the checks below only when one of theirs is there.
+            for name in raw:
+                if name.lower() in _BYPASS_HEADERS:
+                    break
+            else:
+                hosts = raw.get(_HOST[0]) or raw.get(_HOST[1])
+                if hosts is not None and (len(hosts) != 1 or not validHost(hosts[0])):
+                    return b"bad-host"
+                return None
         if headers.hasHeader(b"authorization"):
             return b"authorization"
         for name in _OVERRIDE_HEADERS:
@@ -616,7 +639,12 @@ class PageCache(object):
         status = b"nevowcache; hit"
         if policy.timeout:
             # Whole seconds, so that Age + ttl is the timeout.
-            status += b"; ttl=" + intToBytes(int(policy.timeout - int(age)))
+            ttl = int(policy.timeout - int(age))
+            status = _HIT_STATUS.get(ttl)
+            if status is None:
+                status = b"nevowcache; hit; ttl=" + intToBytes(ttl)
+                if len(_HIT_STATUS) < 4096:
+                    _HIT_STATUS[ttl] = status
         return Answer(entry, status=status, age=age,
                       cacheControl=policy.downstream(age, False))
 

@@ -641,18 +641,17 @@ def _wireAndLower(name):
 
 
 
-def _responseHeaders(headers):
+def _rawTable(headers):
     """
-    The headers set on a request so far, as C{(name as written, lower-cased
-    name, values)}: from the table of Twisted's L{Headers} where it has one
-    (its values are sanitized when set), else through C{getAllRawHeaders}.
+    The headers set on a request so far, as a L{dict} of their names as
+    Twisted's L{Headers} holds them to their values: its own table where it
+    has one (its values are sanitized when set), else one made through
+    C{getAllRawHeaders}.
     """
     raw = getattr(headers, "_rawHeaders", None)
     if type(raw) is not dict:
         raw = dict(headers.getAllRawHeaders())
-    for name, values in raw.items():
-        wire, lower = _wireAndLower(name)
-        yield wire, lower, values
+    return raw
 
 
 
@@ -727,12 +726,13 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
     if cacheControl is not None:
         lines.extend((b"Cache-Control: ", cacheControl, b"\r\n"))
     typed = b"content-type" in names
-    for name, lower, values in _responseHeaders(request.responseHeaders):
+    for name, values in _rawTable(request.responseHeaders).items():
+        wire, lower = _wireNames.get(name) or _wireAndLower(name)
         if lower in names or lower in own:
             continue
         typed = typed or lower == b"content-type"
         for value in values:
-            lines.extend((name, b": ", value, b"\r\n"))
+            lines.extend((wire, b": ", value, b"\r\n"))
     if not typed and entry.body:
         # As twisted.web does: a default type, but not for an empty body.
         contentType = contentType or getattr(request, "defaultContentType", None)
