@@ -36,6 +36,22 @@ def freePort():
 
 
 
+def cpuTicks(pid):
+    """
+    @return: The clock ticks of CPU (user and system) process C{pid} has
+        used so far, or L{None} if it is gone.
+    """
+    try:
+        with open("/proc/%d/stat" % (pid,)) as stat:
+            # After the command's name: the state (field 3), ... utime (14),
+            # stime (15).
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (IOError, OSError, IndexError):
+        return None
+    return int(fields[11]) + int(fields[12])
+
+
+
 def _status(pid, field):
     try:
         with open("/proc/%d/status" % (pid,)) as status:

@@ -459,6 +459,33 @@ class Bench(object):
                     self.notes.append("warm-up of %s: %s" % (name, e))
 
 
+    def settle(self, quiet=0.1, timeout=15.0):
+        """
+        Wait until no server is using the CPU: what a run leaves behind (an
+        uncached server still rendering for the connections wrk closed,
+        which can take a second at 64 connections) must not be counted
+        against the server measured next on the same CPU.
+
+        @param quiet: How long a look lasts; settled when all servers
+            together used at most one clock tick in it.
+        @return: Whether they settled within C{timeout} seconds.
+        """
+        pids = [s.pid for s in self.servers.values() if s.pid is not None]
+
+        def ticks():
+            return sum(procs.cpuTicks(pid) or 0 for pid in pids)
+        deadline = time.monotonic() + timeout
+        last = ticks()
+        while time.monotonic() < deadline:
+            time.sleep(quiet)
+            now = ticks()
+            if now - last <= 1:
+                return True
+            last = now
+        self.notes.append("servers still busy %.0f s after a run" % (timeout,))
+        return False
+
+
     def _wrk(self, name, size, connections, duration=None, minRequests=10, longest=8):
         """
         One wrk run.  A run that completes fewer than C{minRequests}
@@ -470,6 +497,7 @@ class Bench(object):
         slow = (name, size, connections)
         duration = duration or self._durations.get(slow, self.options.duration)
         while True:
+            self.settle()
             if name == "nc-miss":
                 result = clients.wrk(server.url("/"), connections, duration,
                                      cpu=self.clientCpu, script=clients.MISS_SCRIPT,
@@ -497,6 +525,7 @@ class Bench(object):
             say("ab -n %d -c %d, round %d/%d" % (o.ab_requests, o.ab_concurrency, r + 1,
                                                  o.abRounds))
             for name in names:
+                self.settle()
                 try:
                     result = clients.ab(self.servers[name].url("/10k"), o.ab_requests,
                                         o.ab_concurrency, cpu=self.clientCpu)
