@@ -441,8 +441,11 @@ class PageCache(object):
             of bytes, text, integers and L{None}.
         @rtype: L{CacheKey}
         """
-        headers = request.requestHeaders
-        varyValues = tuple(varyValue(h, headers.getRawHeaders(h)) for h in vary)
+        if vary:
+            headers = request.requestHeaders
+            varyValues = tuple(varyValue(h, headers.getRawHeaders(h)) for h in vary)
+        else:
+            varyValues = ()
         return CacheKey(urlIdentity(request), (pageName, varyValues, extra))
 
 

@@ -296,6 +296,23 @@ def _unparsed(uri):
 
 
 
+def _lastValue(headers, lower, canonical):
+    """
+    The last value of a request header, as C{request.getHeader} gives it:
+    from the table of Twisted's L{Headers} (which holds names lower-cased
+    before Twisted 22, canonical since), else through C{getRawHeaders}.
+
+    @return: L{bytes}, or L{None} if absent.
+    """
+    raw = getattr(headers, "_rawHeaders", None)
+    if type(raw) is dict:
+        values = raw.get(lower) or raw.get(canonical)
+    else:
+        values = headers.getRawHeaders(lower)
+    return values[-1] if values else None
+
+
+
 def urlIdentity(request, segments=None):
     """
     The URL identity of a request, from exactly what a render can observe.
@@ -306,7 +323,7 @@ def urlIdentity(request, segments=None):
         C{prepath} and C{postpath}.
     @return: C{(scheme, host, port, segments, args, unparsed)}.
     """
-    host = request.getHeader(b"host")
+    host = _lastValue(request.requestHeaders, b"host", b"Host")
     address = request.getHost()
     if host is None:
         host = getattr(address, "host", "")

@@ -207,6 +207,10 @@ class _RecordingHeaders(object):
 
 
     def __getattr__(self, name):
+        if name == "_rawHeaders":
+            # Twisted's table itself would be read unrecorded: the readers
+            # of it (nevowcache's own) fall back to getRawHeaders.
+            raise AttributeError(name)
         return getattr(self._headers, name)
 
 

@@ -371,3 +371,32 @@ class WriteDirectTests(SynchronousTestCase):
         self.assertTrue(writeDirect(request, entry, b"s"))
         self.assertEqual(Response(ex.transport.value()).header(b"cache-control"),
                          b"max-age=5")
+
+
+
+class RecordingHeadersTests(SynchronousTestCase):
+    """
+    A render's view of the request headers keeps Twisted's table to itself.
+    """
+
+    def test_noRawTable(self):
+        """
+        The recording view does not hand out the table behind it (which
+        would be read without being recorded); nevowcache's own readers of
+        it fall back to C{getRawHeaders}, which records.
+        """
+        from nevowcache._key import _lastValue
+        from nevowcache._response import CaptureRequest
+        site = server.Site(resource.Resource(), reactor=Clock())
+        ex = Exchange(site, path=b"/unknown")
+        self.addCleanup(ex.disconnect)
+        channel = getattr(ex.protocol, "_channel", ex.protocol)
+        request = server.Request(channel, False)
+        request.requestHeaders = Headers({b"host": [b"example.com"],
+                                          b"x-secret": [b"1"]})
+        capture = CaptureRequest(request)
+        self.assertRaises(AttributeError, getattr, capture.requestHeaders, "_rawHeaders")
+        self.assertEqual(_lastValue(capture.requestHeaders, b"host", b"Host"),
+                         b"example.com")
+        self.assertEqual(capture.headersRead, set([b"host"]))
+
