@@ -319,7 +319,7 @@ def markdown(results):
         add("")
         add("Microseconds per request through Twisted's HTTP parser and serializer over a "
             "StringTransport (median of 5 runs), and the cache's own work on a hit timed "
-            "directly.")
+            "directly (the best of 5 batches).")
         add("")
         add("| | " + " | ".join("Python %s, Twisted %s" % (p[k]["python"], p[k]["twisted"])
                                   for k in keys) + " |")
