@@ -29,6 +29,21 @@ def intToBytes(number):
 
 
 
+def headerTable(headers):
+    """
+    The table behind a Twisted L{Headers}: names (lower-case before Twisted
+    22, canonical since) to lists of values, sanitized when they were set.
+    Read directly on the hit path, where the public methods' name encoding
+    is most of the cost of a look.
+
+    @return: A L{dict} (not to be changed), or L{None} for anything else
+        (a view that records what is read, say): use the public methods.
+    """
+    raw = getattr(headers, "_rawHeaders", None)
+    return raw if type(raw) is dict else None
+
+
+
 def monotonicClock():
     """
     A clock that never goes backwards, for ageing entries.

@@ -17,12 +17,12 @@ from twisted.logger import Logger
 from twisted.python import runtime
 from twisted.python.failure import Failure
 
-from nevowcache._compat import intToBytes, monotonicClock, textType
+from nevowcache._compat import headerTable, intToBytes, monotonicClock, textType
 from nevowcache._compat import wallClock as _wallClock
 from nevowcache._interfaces import ILeaseStore, StoreUnavailable
 from nevowcache._key import (
-    CacheKey, encodeKey, prefixScopeFromString, prefixScopes, requestUrlIdentity,
-    tagScope, urlIdentity, urlIdentityFromString, validHost, varyValue)
+    CacheKey, encodeKey, hostValues, prefixScopeFromString, prefixScopes,
+    requestUrlIdentity, tagScope, urlIdentity, urlIdentityFromString, validHost, varyValue)
 from nevowcache._memory import MemoryStore
 from nevowcache._records import Fingerprints, Records
 from nevowcache._response import HOP_BY_HOP, CacheEntry, refusalOf, replay, writeDirect
@@ -63,10 +63,6 @@ _OVERRIDE_HEADERS = (b"x-http-method-override", b"x-http-method",
 # Request headers bypassReason looks further at (besides Host).
 _BYPASS_HEADERS = frozenset(_OVERRIDE_HEADERS + (
     b"authorization", b"content-length", b"transfer-encoding"))
-
-# The Host header's name as Twisted's Headers hold it: lower-case (Twisted
-# before 22) or canonical.
-_HOST = (b"host", b"Host")
 
 # Request headers a background refresh never carries, besides every If-*.
 _PRIVATE_HEADERS = frozenset([b"cookie", b"authorization", b"proxy-authorization"])
@@ -262,6 +258,22 @@ class Answer(object):
         return replay(request, passed, self.status)
 
 
+    def respond(self, request, leading=b"", contentType=None):
+        """
+        Put this answer on the live request: straight to the connection
+        when L{writeDirect} can, else replayed on the request.
+
+        @param leading: As for L{writeDirect}.
+        @param contentType: As for L{writeDirect}.
+        @return: L{None} if the whole response was written (the caller only
+            finishes the request); else the body for the caller to write,
+            after the headers L{replay} set.
+        """
+        if self.writeDirect(request, leading, contentType):
+            return None
+        return self.replay(request)
+
+
     def writeDirect(self, request, leading=b"", contentType=None):
         """
         Send this answer's stored entry straight to the connection, if
@@ -278,6 +290,17 @@ class Answer(object):
 
 
 _PASSTHROUGH_KEY = CacheKey(())
+
+
+
+def _hostBypass(hosts):
+    """
+    @param hosts: A request's C{Host} values, or L{None}.
+    @return: C{b"bad-host"} unless there is at most one, and it is valid.
+    """
+    if hosts is not None and (len(hosts) != 1 or not validHost(hosts[0])):
+        return b"bad-host"
+    return None
 
 
 
@@ -473,18 +496,15 @@ class PageCache(object):
         if request.method not in _SAFE_METHODS:
             return b"method"
         headers = request.requestHeaders
-        raw = getattr(headers, "_rawHeaders", None)
-        if type(raw) is dict and len(raw) <= 16:
-            # Twisted's table of request headers: one look at each name, and
-            # the checks below only when one of theirs is there.
-            for name in raw:
+        table = headerTable(headers)
+        if table is not None and len(table) <= 16:
+            # One look at each name, and the checks below only when one of
+            # theirs is there.
+            for name in table:
                 if name.lower() in _BYPASS_HEADERS:
                     break
             else:
-                hosts = raw.get(_HOST[0]) or raw.get(_HOST[1])
-                if hosts is not None and (len(hosts) != 1 or not validHost(hosts[0])):
-                    return b"bad-host"
-                return None
+                return _hostBypass(hostValues(headers))
         if headers.hasHeader(b"authorization"):
             return b"authorization"
         for name in _OVERRIDE_HEADERS:
@@ -493,10 +513,7 @@ class PageCache(object):
         length = headers.getRawHeaders(b"content-length", [b"0"])[-1].strip()
         if length not in (b"0", b"") or headers.hasHeader(b"transfer-encoding"):
             return b"request-body"
-        hosts = headers.getRawHeaders(b"host")
-        if hosts is not None and (len(hosts) != 1 or not validHost(hosts[0])):
-            return b"bad-host"
-        return None
+        return _hostBypass(hostValues(headers))
 
 
     def bypassed(self, reason, request=None):

@@ -20,7 +20,7 @@ import struct
 
 from twisted.web.http import parse_qs
 
-from nevowcache._compat import PY2, integerTypes, textType
+from nevowcache._compat import PY2, headerTable, integerTypes, textType
 
 if PY2:
     from urllib import unquote as _unquote
@@ -296,20 +296,18 @@ def _unparsed(uri):
 
 
 
-def _lastValue(headers, lower, canonical):
+def hostValues(headers):
     """
-    The last value of a request header, as C{request.getHeader} gives it:
-    from the table of Twisted's L{Headers} (which holds names lower-cased
-    before Twisted 22, canonical since), else through C{getRawHeaders}.
+    The values of a request's C{Host} header, as C{getRawHeaders(b"host")}
+    gives them, read from Twisted's table when there is one
+    (L{headerTable}).
 
-    @return: L{bytes}, or L{None} if absent.
+    @return: A L{list} of L{bytes}, or L{None} if absent.
     """
-    raw = getattr(headers, "_rawHeaders", None)
-    if type(raw) is dict:
-        values = raw.get(lower) or raw.get(canonical)
-    else:
-        values = headers.getRawHeaders(lower)
-    return values[-1] if values else None
+    table = headerTable(headers)
+    if table is None:
+        return headers.getRawHeaders(b"host")
+    return table.get(b"host") or table.get(b"Host")
 
 
 
@@ -323,7 +321,8 @@ def urlIdentity(request, segments=None):
         C{prepath} and C{postpath}.
     @return: C{(scheme, host, port, segments, args, unparsed)}.
     """
-    host = _lastValue(request.requestHeaders, b"host", b"Host")
+    hosts = hostValues(request.requestHeaders)
+    host = hosts[-1] if hosts else None
     address = request.getHost()
     if host is None:
         host = getattr(address, "host", "")

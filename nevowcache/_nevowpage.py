@@ -224,10 +224,10 @@ class CachedPageMixin(CacheSettings):
 
 
     def _answer(self, answer, request):
-        if answer.writeDirect(request):
+        body = answer.respond(request)
+        if body is None:
             # Sent whole; Nevow writes nothing more, and finishes.
             return b""
-        body = answer.replay(request)
         capture = answer.capture
         result = getattr(capture, "nevowResult", None)
         if result is not None:
@@ -298,7 +298,7 @@ def _lazySequence(ctx, data):
     headers = tag.allPatterns("header")
     pattern = tag.patternGenerator("item")
     divider = tag.patternGenerator("divider", default=tags.invisible)
-    elements = [element for element in data]
+    elements = list(data)
     if elements:
         content = _lazyRows(elements, pattern, divider)
     else:

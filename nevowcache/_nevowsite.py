@@ -33,7 +33,7 @@ from nevow import appserver
 from twisted.web.http import NOT_MODIFIED, datetimeToString
 from twisted.web.server import version as _SERVER
 
-from nevowcache._key import CacheKey, requestUrlIdentity, varyValue
+from nevowcache._key import CacheKey, hostValues, requestUrlIdentity, varyValue
 
 try:
     from urllib import unquote
@@ -44,26 +44,20 @@ __all__ = ["CachingSite"]
 
 
 
-_date = [None, None, None]
+_stamp = [None, None]
 
-def _httpDate():
+def _dateHeaders():
     """
-    The C{Date} header value for now, formatted once a second.
+    The C{Date} value for now, and the C{Server} and C{Date} header lines
+    as L{Answer.respond} takes them, formatted once a second.
+
+    @return: C{(date, lines)}, L{bytes}.
     """
     now = int(time.time())
-    if _date[0] != now:
+    if _stamp[0] != now:
         date = datetimeToString(now)
-        _date[:] = [now, date, b"Server: " + _SERVER + b"\r\nDate: " + date + b"\r\n"]
-    return _date[1]
-
-
-
-def _serverAndDate():
-    """
-    The C{Server} and C{Date} header lines, as L{writeDirect} takes them.
-    """
-    _httpDate()
-    return _date[2]
+        _stamp[:] = [now, (date, b"Server: " + _SERVER + b"\r\nDate: " + date + b"\r\n")]
+    return _stamp[1]
 
 # What NevowRequest.process gives a response without its own.
 _HTML = b"text/html; charset=UTF-8"
@@ -79,7 +73,7 @@ def _requestLine(request):
     @return: A hashable L{tuple}, or L{None} if the request has more than one
         C{Host} header (never answered early).
     """
-    hosts = request.requestHeaders.getRawHeaders(b"host")
+    hosts = hostValues(request.requestHeaders)
     address = request.getHost()
     if hosts is None:
         host = getattr(address, "host", None)
@@ -192,10 +186,11 @@ class _CachingRequest(appserver.NevowRequest):
         self.prepath = []
         self.postpath = list(key.url[3])
         # With the headers NevowRequest.process gives every response.
-        if not answer.writeDirect(self, _serverAndDate(), _HTML):
+        date, lines = _dateHeaders()
+        body = answer.respond(self, lines, _HTML)
+        if body is not None:
             self.setHeader(b"server", _SERVER)
-            self.setHeader(b"date", _httpDate())
-            body = answer.replay(self)
+            self.setHeader(b"date", date)
             if self.code != NOT_MODIFIED and not self.responseHeaders.hasHeader(
                     b"content-type"):
                 # Stored entries normally have their own.

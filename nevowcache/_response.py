@@ -16,7 +16,7 @@ from twisted.web import http, server
 # Not through the module: current Twisted wraps it in a (slow) proxy.
 from twisted.web.http import NOT_MODIFIED, OK, HTTPChannel, datetimeToString
 
-from nevowcache._compat import intToBytes, textType
+from nevowcache._compat import headerTable, intToBytes, textType
 from nevowcache._footprint import footprint
 from nevowcache._key import hostKey
 from nevowcache._validators import NOT_MODIFIED_HEADERS, notModified, parseHTTPDate
@@ -208,8 +208,8 @@ class _RecordingHeaders(object):
 
     def __getattr__(self, name):
         if name == "_rawHeaders":
-            # Twisted's table itself would be read unrecorded: the readers
-            # of it (nevowcache's own) fall back to getRawHeaders.
+            # Twisted's table itself would be read unrecorded: headerTable
+            # answers None, and its callers use getRawHeaders.
             raise AttributeError(name)
         return getattr(self._headers, name)
 
@@ -635,12 +635,14 @@ _wireNames = {}
 
 
 
-def _wireAndLower(name):
-    known = _wireNames.get(name)
-    if known is None:
-        known = (_wireName(name), name.lower())
-        if len(_wireNames) < 512:
-            _wireNames[name] = known
+def _learnWireName(name):
+    """
+    @return: C{(name as written, lower-cased name)} for a name not yet in
+        C{_wireNames}, kept there while it holds fewer than 512.
+    """
+    known = (_wireName(name), name.lower())
+    if len(_wireNames) < 512:
+        _wireNames[name] = known
     return known
 
 
@@ -648,14 +650,11 @@ def _wireAndLower(name):
 def _rawTable(headers):
     """
     The headers set on a request so far, as a L{dict} of their names as
-    Twisted's L{Headers} holds them to their values: its own table where it
-    has one (its values are sanitized when set), else one made through
-    C{getAllRawHeaders}.
+    Twisted's L{Headers} holds them to their values: its own table
+    (L{headerTable}), else one made through C{getAllRawHeaders}.
     """
-    raw = getattr(headers, "_rawHeaders", None)
-    if type(raw) is not dict:
-        raw = dict(headers.getAllRawHeaders())
-    return raw
+    table = headerTable(headers)
+    return dict(headers.getAllRawHeaders()) if table is None else table
 
 
 
@@ -731,7 +730,7 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
         lines.extend((b"Cache-Control: ", cacheControl, b"\r\n"))
     typed = b"content-type" in names
     for name, values in _rawTable(request.responseHeaders).items():
-        wire, lower = _wireNames.get(name) or _wireAndLower(name)
+        wire, lower = _wireNames.get(name) or _learnWireName(name)
         if lower in names or lower in own:
             continue
         typed = typed or lower == b"content-type"

@@ -385,11 +385,11 @@ class _LiveRequest(object):
 
 def _send(answer, request):
     """
-    Write an L{Answer} on a live request and finish it: straight to the
-    connection if L{Answer.writeDirect} can, else replayed.
+    Write an L{Answer} on a live request (L{Answer.respond}) and finish it.
     """
-    if not answer.writeDirect(request):
-        request.write(answer.replay(request))
+    body = answer.respond(request)
+    if body is not None:
+        request.write(body)
     request.finish()
 
 
