@@ -88,8 +88,7 @@ class CacheEntry(object):
     @ivar etag: The entity tag, quoted L{bytes}, or L{None}.
     """
     __slots__ = ("key", "code", "message", "headers", "body", "created",
-                 "generation", "lastModified", "etag", "_size", "_replayHeaders",
-                 "_headerBlock")
+                 "generation", "lastModified", "etag", "_size", "_headerBlock")
 
     def __init__(self, key, code, message, headers, body, created,
                  generation=None, lastModified=None, etag=None):
@@ -102,7 +101,6 @@ class CacheEntry(object):
         self.generation = generation
         self.lastModified = lastModified
         self.etag = etag
-        self._replayHeaders = None
         self._headerBlock = None
         self._size = None
 
@@ -112,13 +110,12 @@ class CacheEntry(object):
         """
         The bytes this entry holds in this process's memory: itself, its
         key, body, headers, validators and stamp, as the allocator counts
-        them (L{footprint}), with the headers a replay formats and the
-        header block L{writeDirect} sends (made now if not yet: the first
-        hit would).  Measured once, when first asked: a L{MemoryStore} asks
-        when it stores the entry, off the hit path.
+        them (L{footprint}), with the header block L{writeDirect} sends
+        (made now if not yet: the first hit would).  Measured once, when
+        first asked: a L{MemoryStore} asks when it stores the entry, off
+        the hit path.
         """
         if self._size is None:
-            self.replayHeaders()
             self.headerBlock()
             size = footprint(self)
             self._size = size + footprint(size)
@@ -134,21 +131,21 @@ class CacheEntry(object):
     def replayHeaders(self):
         """
         The headers a full (not C{304}) replay sets: the stored ones, the
-        validators and C{Content-Length}, formatted once per entry.
+        validators and C{Content-Length}.  Made anew for each call, not kept:
+        hits are written with L{headerBlock}, made from these once, and the
+        replays that need these are the few requests L{writeDirect} leaves
+        (C{HEAD}, conditional, encoded).
 
-        @return: A L{tuple} of C{(name, [value, ...])}, L{bytes}.
+        @return: A L{list} of C{(name, [value, ...])}, L{bytes}.
         """
-        if self._replayHeaders is None:
-            # Lists: Twisted before 21 takes nothing else (and copies them).
-            headers = [(name, list(values)) for name, values in self.headers]
-            if self.etag is not None:
-                headers.append((b"etag", [self.etag]))
-            if self.lastModified is not None:
-                headers.append((b"last-modified",
-                                [datetimeToString(self.lastModified)]))
-            headers.append((b"content-length", [intToBytes(len(self.body))]))
-            self._replayHeaders = tuple(headers)
-        return self._replayHeaders
+        # Lists: Twisted before 21 takes nothing else (and copies them).
+        headers = [(name, list(values)) for name, values in self.headers]
+        if self.etag is not None:
+            headers.append((b"etag", [self.etag]))
+        if self.lastModified is not None:
+            headers.append((b"last-modified", [datetimeToString(self.lastModified)]))
+        headers.append((b"content-length", [intToBytes(len(self.body))]))
+        return headers
 
 
     def headerBlock(self):
