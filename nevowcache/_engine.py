@@ -27,6 +27,7 @@ from nevowcache._memory import MemoryStore
 from nevowcache._records import Fingerprints, Records
 from nevowcache._response import HOP_BY_HOP, CacheEntry, refusalOf, replay, writeDirect
 from nevowcache._validators import bodyETag
+from nevowcache._turns import callAfterOutput
 
 __all__ = ["PageCache", "CachePolicy", "Answer", "refreshHeaders"]
 
@@ -1019,9 +1020,10 @@ class PageCache(object):
         refresher = makeRefresher()
         flight = self._startFlight(key, _Flight(refresh=True))
         self._refreshing += 1
-        # Run after the stale response has been written.
-        self.reactor.callLater(0, self._refresh, key, policy, refresher, flight,
-                               generation, previous)
+        # Run once the stale response has been sent, not before: written,
+        # it waits in the transport for the reactor's next turn.
+        callAfterOutput(self.reactor, 0, lambda: self._refresh(
+            key, policy, refresher, flight, generation, previous))
 
 
     def _refresh(self, key, policy, refresher, flight, generation, previous):

@@ -19,8 +19,6 @@ from twisted.internet import defer
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from timeit import default_timer as _timer
-
 import types
 
 from nevow import appserver, context, inevow, rend, tags
@@ -30,6 +28,7 @@ from nevowcache._compat import textType
 from nevowcache._engine import CachePolicy, refreshHeaders
 from nevowcache._page import CacheSettings, pageName
 from nevowcache._response import CaptureRequest
+from nevowcache._turns import Slicer, callAfterOutput
 
 __all__ = ["CachedPageMixin", "CachedPage"]
 
@@ -102,16 +101,20 @@ class CachedPageMixin(CacheSettings):
         values (normalised) join the key, and stored responses say so in
         C{Vary}.  A render that reads any other request header is not
         stored.
-    @cvar cacheRefreshSlice: Background refreshes flatten the page on the
-        reactor's turn after the traversal, in slices of about this many
+    @cvar cacheRefreshSlice: Background refreshes flatten the page on
+        later turns of the reactor than the traversal, once the responses
+        written meanwhile were sent, in slices of at most about this many
         seconds of work, each followed by a pause (C{reactor.callLater}) at
         least as long as the slice took: a refresh has at most about half of
-        the reactor's time, and a hit waits behind at most one slice.
-        L{None} to flatten in one go, in the turn of the traversal.  A single
-        call into the page (a C{data_} or C{render_} method) is not cut: a
-        long one makes its slice longer.  The C{sequence} renderer clones
-        its rows one at a time there, so a slice can end between rows (see
-        L{render_sequence}).
+        the reactor's time.  A slice ends sooner when a request waits to be
+        read, so a hit waits behind a few steps of a refresh, not a whole
+        slice (unless the refresh had less than a tenth of the time since
+        it started: a saturated server still finishes its refreshes; see
+        L{nevowcache._turns.Slicer}).  L{None} to flatten in one go, in the
+        turn of the traversal.  A single call into the page (a C{data_} or
+        C{render_} method) is not cut: a long one makes its slice longer.
+        The C{sequence} renderer clones its rows one at a time there, so a
+        slice can end between rows (see L{render_sequence}).
     @cvar cacheControl: L{None} (the default) to send only the page's own
         C{Cache-Control}; C{"public"} to let browsers and shared caches keep
         stored responses as long as they are fresh here.
@@ -137,10 +140,11 @@ class CachedPageMixin(CacheSettings):
         """
         Flatten as Nevow does, except in background refreshes when
         C{cacheRefreshSlice} is not L{None}: there, with L{_sliceFlatten},
-        from the reactor's next turn, in slices of about C{cacheRefreshSlice}
-        seconds with a pause at least as long after each, so that a long
-        render neither stalls the hits served meanwhile nor takes more than
-        about half of the reactor's time.  The bytes are the same.
+        on later turns of the reactor, in slices of at most about
+        C{cacheRefreshSlice} seconds that end sooner when a request waits,
+        with a pause at least as long after each, so that a long render
+        neither stalls the hits served meanwhile nor takes more than about
+        half of the reactor's time.  The bytes are the same.
         """
         if not self._slicing(ctx):
             return super(CachedPageMixin, self).flattenFactory(stan, ctx, writer, finisher)
@@ -374,35 +378,33 @@ def _slicedIterflatten(stan, ctx, writer, pause):
 
 def _sliceFlatten(stan, ctx, writer, reactor, seconds, checkEvery=4, rest=1.0):
     """
-    Nevow's C{deferflatten}, cooperative and on a duty cycle, for background
-    renders.
+    Nevow's C{deferflatten}, cooperative, for background renders: a
+    L{Slicer} decides where the work stops and when it goes on.
 
-    The flattener starts on the reactor's next turn, not in the one that
-    traversed to the page, and works in slices of about C{seconds}.  When a
-    slice is over it pauses, with C{reactor.callLater}, for C{rest} times as
-    long as the slice took, measured with L{_timer}; so:
-
-      - the requests that came in during a slice are served before the
-        next slice starts, and wait behind at most one slice;
-      - a render has at most about C{1 / (1 + rest)} of the reactor's time
-        (half, by default), and less when the reactor is busy: a pause ends
-        only once the reactor has handled the input that was ready.
+    The flattener starts on a later turn of the reactor than the one that
+    traversed to the page, once the responses written meanwhile were sent;
+    it works in slices of at most about C{seconds}, which end sooner when a
+    request waits to be read; after each it pauses for C{rest} times as
+    long as the slice took.  So a request waits behind about one cut
+    point's work of a refresh, and a refresh has at most about
+    C{1 / (1 + rest)} of the reactor's time (see L{Slicer}).
 
     A slice also ends when the flattener waits for a L{Deferred} that has
     not fired: waiting is not work, and the slice after it starts when it
-    fires.  L{Deferred}s that have already fired are passed through in a
-    loop, not by recursion.  Work is cut where Nevow's C{iterflatten} meets
-    a list or a generator; a single call into the page is never cut.
+    fires.  L{Deferred}s that have already fired are passed
+    through in a loop, not by recursion.  Work is cut where Nevow's
+    C{iterflatten} meets a list or a generator; a single call into the page
+    is never cut.
 
     @param stan: What to flatten.
     @param ctx: The context to flatten it in.
     @param writer: Called with each piece of output, as by Nevow.
-    @param reactor: Provides C{callLater}, for the pauses.
-    @param seconds: The length of a slice; C{0} to pause at every look at
-        the clock.
+    @param reactor: Provides C{callLater}, for the pauses, and
+        L{IReactorFDSet}, for the output and input the slices wait for.
+    @param seconds: The longest slice; C{0} to pause at every look at the
+        clock.
     @param checkEvery: How many cut points to pass between two looks at the
-        clock: a look is cheap, next to the work between two cut points, but
-        not free.
+        clock and at the input.
     @param rest: How long each pause is, as a multiple of the slice before
         it.
 
@@ -410,18 +412,8 @@ def _sliceFlatten(stan, ctx, writer, reactor, seconds, checkEvery=4, rest=1.0):
         what the flattening raised.
     """
     finished = defer.Deferred()
-    state = {"start": None, "checks": 0}
-
-    def pause():
-        state["checks"] += 1
-        if state["checks"] % checkEvery:
-            return False
-        return _timer() - state["start"] >= seconds
-    iterable = _slicedIterflatten(stan, ctx, writer, pause)
-
-    def newSlice():
-        state["start"] = _timer()
-        drive()
+    slicer = Slicer(reactor, seconds, rest=rest, checkEvery=checkEvery)
+    iterable = _slicedIterflatten(stan, ctx, writer, slicer.over)
 
     def drive():
         while True:
@@ -434,8 +426,7 @@ def _sliceFlatten(stan, ctx, writer, reactor, seconds, checkEvery=4, rest=1.0):
                 finished.errback()
                 return
             if step is None:
-                elapsed = max(_timer() - state["start"], 0.0)
-                reactor.callLater(elapsed * rest, newSlice)
+                slicer.rest(drive)
                 return
             deferred, returner = step
             waiting = {"driving": True, "fired": False}
@@ -447,17 +438,20 @@ def _sliceFlatten(stan, ctx, writer, reactor, seconds, checkEvery=4, rest=1.0):
                     waiting["result"] = result
                 else:
                     returner(result)
-                    newSlice()
+                    slicer.resume(drive)
 
             def failed(reason, waiting=waiting):
                 waiting["fired"] = True
                 finished.errback(reason)
             deferred.addCallbacks(fired, failed)
             waiting["driving"] = False
-            if not waiting["fired"] or finished.called:
+            if not waiting["fired"]:
+                slicer.wait()
+                return
+            if finished.called:
                 return
             returner(waiting["result"])
-    reactor.callLater(0, newSlice)
+    slicer.start(drive)
     return finished
 
 
@@ -590,7 +584,13 @@ class _Refresher(object):
                 "background refresh of %r reached %r under another key"
                 % (self._key, page))))
             return b""
-        page._captureRender(ctx, request).chainDeferred(result)
+        if page._slicing(ctx):
+            # The traversal was one uncut step; the render's set-up is
+            # another, on a later turn, before its first slice.
+            callAfterOutput(cache.reactor, 0, lambda: defer.maybeDeferred(
+                page._captureRender, ctx, request).chainDeferred(result))
+        else:
+            page._captureRender(ctx, request).chainDeferred(result)
         return b""
 
 

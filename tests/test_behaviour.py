@@ -267,6 +267,33 @@ class BehaviourTestsMixin(object):
         self.assertEqual(spec.renders, 2)
 
 
+    def test_refreshAfterStaleResponseSent(self):
+        """
+        A background render starts on a turn of the reactor after the stale
+        response was sent: while the reactor has output to write (a
+        written response waits in its transport for the next turn), the
+        render waits, a few turns at most.
+        """
+        spec = self.page(b"p")
+        self.get()
+        self.clock.advance(61)
+        writers = [object()]
+        self.clock.getWriters = lambda: list(writers)
+        self.assertEqual(self.get().body, b"<p>/p #1</p>")
+        for _ in range(2):
+            # One turn: the calls due now, not those they schedule.
+            for call in [c for c in self.clock.getDelayedCalls()
+                         if c.getTime() <= self.clock.seconds()]:
+                self.clock.calls.remove(call)
+                call.func(*call.args, **call.kw)
+            self.assertEqual(self.cache.stats()["refreshes"], 0)
+        del writers[:]
+        self.clock.advance(0)
+        self.assertEqual(self.cache.stats()["refreshes"], 1)
+        self.assertEqual(spec.renders, 2)
+        self.assertEqual(self.get().body, b"<p>/p #2</p>")
+
+
     def test_refreshNeedsNoLiveRequest(self):
         """
         The background render sees the URI, arguments, Host and safe headers
