@@ -17,12 +17,12 @@ runs is reported in microseconds per request:
 
 Then the cache's own work on a hit, timed directly on a request that has
 been through the site (the best of 5 batches): C{bypassReason}, C{CachePolicy.fromPage},
-C{keyFor}, C{freshAnswer} (the synchronous fresh-hit decision every
+C{keyFor}, C{answerAtOnce} (the synchronous hit decision every
 adapter tries first), C{serve} (the general path: store lookup and decision
 through a L{Deferred}), C{Answer.replay} (what a hit costs when it cannot be
 written directly), C{Answer.writeDirect} (the status line, headers and body
 of a fresh hit, written in one go; the write itself discarded), and all of
-the hit path together (C{total}: bypass, policy, key, C{freshAnswer},
+the hit path together (C{total}: bypass, policy, key, C{answerAtOnce},
 C{writeDirect}).  Last, a cProfile of the C{CachedPage}
 hit (Python 2.7) or the C{CachedResource} hit (Python 3): the share of time
 spent in nevowcache's own functions, and the top functions.
@@ -202,13 +202,13 @@ def ownWork(cache, page, request, n):
         p = CachePolicy.fromPage(page)
         k = cache.keyFor(request, name, p.vary, None)
         request.startedWriting = 0
-        cache.freshAnswer(k, p).writeDirect(request)
+        cache.answerAtOnce(k, p).writeDirect(request)
 
     return {
         "bypassReason": timed(lambda: cache.bypassReason(request)),
         "policy": timed(lambda: CachePolicy.fromPage(page)),
         "keyFor": timed(lambda: cache.keyFor(request, name, policy.vary, None)),
-        "freshAnswer": timed(lambda: cache.freshAnswer(key, policy)),
+        "answerAtOnce": timed(lambda: cache.answerAtOnce(key, policy)),
         "serve": timed(serve),
         "replay": timed(lambda: answer.replay(request)),
         "writeDirect": timed(writeDirect),

@@ -337,8 +337,8 @@ def markdown(results):
         for key, label in (("bypassReason", "cache's own work: `bypassReason`"),
                            ("policy", "cache's own work: `CachePolicy.fromPage`"),
                            ("keyFor", "cache's own work: `keyFor`"),
-                           ("freshAnswer", "cache's own work: `freshAnswer` (the "
-                            "synchronous fresh-hit decision adapters try first)"),
+                           ("answerAtOnce", "cache's own work: `answerAtOnce` (the "
+                            "synchronous hit decision adapters try first)"),
                            ("serve", "(the general path instead: `serve`, lookup + "
                             "decide through a Deferred)"),
                            ("replay", "(a hit that cannot be written directly: "
@@ -346,7 +346,7 @@ def markdown(results):
                            ("writeDirect", "cache's own work: `Answer.writeDirect` "
                             "(status line, headers and body in one write)"),
                            ("total", "**cache's own work per hit, total** (bypass, "
-                            "policy, key, `freshAnswer`, `writeDirect`)")):
+                            "policy, key, `answerAtOnce`, `writeDirect`)")):
             if not all(key in p[k]["ownWork"] for k in keys):
                 continue
             add("| %s | %s |" % (label, " | ".join(

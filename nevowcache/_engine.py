@@ -629,19 +629,10 @@ class PageCache(object):
         missKind = b"uri-miss"
         previous = entry
         if entry is not None:
-            age = max(0, self._clock.seconds() - entry.created)
-            timeout = policy.timeout
-            if verdict == "valid" and (timeout == 0 or age < timeout):
-                return self._hit(entry, age, policy)
-            if policy.grace is None or age < timeout + policy.grace:
-                self._stats["staleHits"] += 1
-                self._scheduleRefresh(key, policy, makeRefresher, generation, entry)
-                staleFor = int(age - timeout) if timeout and age > timeout else 0
-                status = b"nevowcache; hit; ttl=-" + intToBytes(max(1, staleFor))
-                if verdict == "stale":
-                    status += b"; detail=invalidated"
-                return Answer(entry, status=status, age=age,
-                              cacheControl=policy.downstream(age, True))
+            answer = self._answerEntry(entry, verdict, key, policy, generation,
+                                       makeRefresher)
+            if answer is not None:
+                return answer
             missKind = b"stale"
         self._stats["misses"] += 1
         if head:
@@ -653,6 +644,35 @@ class PageCache(object):
         if flight is not None:
             return self._wait(flight, render, policy)
         return self._lead(key, policy, render, generation, missKind, previous)
+
+
+    def _answerEntry(self, entry, verdict, key, policy, generation, makeRefresher):
+        """
+        Answer from an entry found for C{key}, if it can be served now:
+        fresh, or stale (past C{cacheTimeout}, or invalidated softly) within
+        C{cacheGrace}, which schedules a background refresh.
+
+        @param verdict: The store's judgement of the entry's stamp:
+            C{"valid"} or C{"stale"}.
+        @param makeRefresher: As for L{serve}; L{None} to answer fresh
+            entries only.
+        @return: An L{Answer}, or L{None} if the entry cannot be served.
+        """
+        age = max(0, self._clock.seconds() - entry.created)
+        timeout = policy.timeout
+        if verdict == "valid" and (timeout == 0 or age < timeout):
+            return self._hit(entry, age, policy)
+        if makeRefresher is None or not (
+                policy.grace is None or age < timeout + policy.grace):
+            return None
+        self._stats["staleHits"] += 1
+        self._scheduleRefresh(key, policy, makeRefresher, generation, entry)
+        staleFor = int(age - timeout) if timeout and age > timeout else 0
+        status = b"nevowcache; hit; ttl=-" + intToBytes(max(1, staleFor))
+        if verdict == "stale":
+            status += b"; detail=invalidated"
+        return Answer(entry, status=status, age=age,
+                      cacheControl=policy.downstream(age, True))
 
 
     def _hit(self, entry, age, policy):
@@ -670,15 +690,18 @@ class PageCache(object):
                       cacheControl=policy.downstream(age, False))
 
 
-    def freshAnswer(self, key, policy):
+    def answerAtOnce(self, key, policy, makeRefresher=None):
         """
-        Answer a request at once if its entry is fresh and the store can say
-        so synchronously (it has C{peek}, as L{MemoryStore} does).
+        Answer a request at once if its entry can be served now and the
+        store can say so synchronously (it has C{peek}, as L{MemoryStore}
+        does): a fresh hit; with C{makeRefresher}, a stale hit within
+        C{cacheGrace} too, scheduling its background refresh.
 
-        This is the same decision L{serve} makes for a fresh hit, without a
-        L{Deferred}: adapters call it first, and L{serve} when it answers
-        L{None} (and L{CachingSite} before traversal).
+        These are the decisions L{serve} makes for hits, without a
+        L{Deferred}: adapters call this first, and L{serve} when it answers
+        L{None} (L{CachingSite} calls it before traversal, for fresh hits).
 
+        @param makeRefresher: As for L{serve}.
         @return: An L{Answer}, or L{None} to go the normal way.
         """
         store = self.store
@@ -690,12 +713,12 @@ class PageCache(object):
             entry, generation = peek(*self._lookupArgs(key, policy))
         else:
             entry, generation = peek(key)
-        if entry is None or generation.judge(entry.generation) != "valid":
+        if entry is None:
             return None
-        age = max(0, self._clock.seconds() - entry.created)
-        if policy.timeout and age >= policy.timeout:
+        verdict = generation.judge(entry.generation)
+        if verdict == "gone":
             return None
-        return self._hit(entry, age, policy)
+        return self._answerEntry(entry, verdict, key, policy, generation, makeRefresher)
 
 
     def _render(self, render):

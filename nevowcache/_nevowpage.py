@@ -205,14 +205,14 @@ class CachedPageMixin(CacheSettings):
                 and not request.requestHeaders.hasHeader(b"cookie")):
             # A CachingSite may answer this URL before traversal next time.
             routes.learn(request, cache, key, policy)
-        answer = cache.freshAnswer(key, policy)
+        makeRefresher = lambda: _Refresher(request, key)
+        answer = cache.answerAtOnce(key, policy, makeRefresher)
         if answer is not None:
-            # A fresh hit, decided at once.
+            # A hit, decided at once.
             return self._answer(answer, request)
         d = cache.serve(
             request, key, policy,
-            lambda: self._captureRender(ctx, request),
-            lambda: _Refresher(request, key))
+            lambda: self._captureRender(ctx, request), makeRefresher)
         return d.addCallback(self._answer, request)
 
 
@@ -376,7 +376,7 @@ def _slicedIterflatten(stan, ctx, writer, pause):
 
 
 
-def _sliceFlatten(stan, ctx, writer, reactor, seconds, checkEvery=4, rest=1.0):
+def _sliceFlatten(stan, ctx, writer, reactor, seconds, checkEvery=1, rest=1.0):
     """
     Nevow's C{deferflatten}, cooperative, for background renders: a
     L{Slicer} decides where the work stops and when it goes on.

@@ -178,7 +178,7 @@ class _CachingRequest(appserver.NevowRequest):
         if policy.vary:
             key = CacheKey(key.url, (key.variant[0], tuple(
                 varyValue(h, headers.getRawHeaders(h)) for h in policy.vary), None))
-        answer = cache.freshAnswer(key, policy)
+        answer = cache.answerAtOnce(key, policy)
         if answer is None:
             return False
         # As NevowRequest.process does.

@@ -154,7 +154,7 @@ class Slicer(object):
     @ivar worked: Seconds of work done in slices so far.
     """
 
-    def __init__(self, reactor, seconds, rest=1.0, minShare=0.1, checkEvery=4):
+    def __init__(self, reactor, seconds, rest=1.0, minShare=0.1, checkEvery=1):
         """
         @param reactor: Provides L{IReactorTime}; and L{IReactorFDSet}, for
             the output and input it waits for.

@@ -93,18 +93,17 @@ class _CacheFront(CacheSettings):
             return self._renderUncached(request)
         policy = CachePolicy.fromPage(self, request)
         key = self._cacheKeyFor(cache, request, policy)
+        makeRefresher = lambda: _Refresher(self, cache, request, key, policy)
         answer = None
         if not getattr(request, "_disconnected", False):
-            answer = cache.freshAnswer(key, policy)
+            answer = cache.answerAtOnce(key, policy, makeRefresher)
         if answer is not None:
-            # A fresh hit, decided at once.
+            # A hit, decided at once.
             _send(answer, request)
             return NOT_DONE_YET
         live = _LiveRequest(request)
         d = cache.serve(
-            request, key, policy,
-            lambda: self._captureRender(request),
-            lambda: _Refresher(self, cache, request, key, policy))
+            request, key, policy, lambda: self._captureRender(request), makeRefresher)
         d.addCallbacks(live.answer, live.failed)
         d.addErrback(live.broken)
         return NOT_DONE_YET

@@ -267,6 +267,29 @@ class BehaviourTestsMixin(object):
         self.assertEqual(spec.renders, 2)
 
 
+    def test_staleHitDecidedAtOnce(self):
+        """
+        On a store that answers synchronously (L{MemoryStore.peek}), a stale
+        hit is decided as a fresh one is, without the store's Deferred
+        C{lookup}, and schedules its background render all the same.
+        """
+        spec = self.page(b"p")
+        self.get()
+        lookups = []
+        lookup = self.store.lookup
+        self.patch(self.store, "lookup", lambda *args: lookups.append(args) or lookup(*args))
+        self.assertEqual(self.get().cacheStatus, b"nevowcache; hit; ttl=60")
+        self.clock.advance(61)
+        stale = self.get()
+        self.assertEqual(stale.cacheStatus, b"nevowcache; hit; ttl=-1")
+        self.assertEqual(stale.body, b"<p>/p #1</p>")
+        self.assertEqual(lookups, [])
+        self.assertEqual(self.cache.stats()["staleHits"], 1)
+        self.clock.advance(0)
+        self.assertEqual(spec.renders, 2)
+        self.assertEqual(self.get().body, b"<p>/p #2</p>")
+
+
     def test_refreshAfterStaleResponseSent(self):
         """
         A background render starts on a turn of the reactor after the stale
