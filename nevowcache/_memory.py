@@ -134,20 +134,26 @@ class MemoryStore(object):
         entries = self._entries
         entry = entries.get(key)
         if entry is not None:
-            # To the most recently used end.
+            # To the most recently used end.  Every entry is in the table
+            # under its own key object (L{store}): by that object, found
+            # by identity, not compared again.
+            stored = entry.key
             if _moveToEnd is not None:
-                _moveToEnd(entries, key)
+                _moveToEnd(entries, stored)
             else:
-                # Under the entry's own key object: the table must not keep
-                # the looked-up one too.
-                del entries[key]
-                entries[entry.key if entry.key == key else key] = entry
-            if entry.key is not key and entry.key != key:
-                entry = None
+                del entries[stored]
+                entries[stored] = entry
         return entry, self._generation(key.url, scopes)
 
 
     def store(self, key, entry):
+        if key is not entry.key:
+            if key != entry.key:
+                # Another key's entry is never stored under this one: each
+                # entry is in the table under its own key (L{peek}).
+                return succeed(False)
+            # One key object for both, not two.
+            key = entry.key
         stamp = entry.generation
         if stamp is not None:
             if len(stamp) > 2:
@@ -163,9 +169,6 @@ class MemoryStore(object):
         if size > self.maxEntryBytes:
             self._rejected += 1
             return succeed(False)
-        if key is not entry.key and key == entry.key:
-            # One key object for both, not two.
-            key = entry.key
         self._remove(key)
         self._entries[key] = entry
         self._bytes += size

@@ -657,6 +657,9 @@ def _rawTable(headers):
 
 # Preconditions are answered by replay (a 304 is not a full replay).
 _CONDITIONAL = (b"if-none-match", b"if-modified-since")
+# The same, as Twisted's header table names them (lower-case before Twisted
+# 22, canonical since).
+_CONDITIONAL_NAMES = _CONDITIONAL + (b"If-None-Match", b"If-Modified-Since")
 
 # What writeDirect sends in place of the request's own.
 _CACHE_HEADERS = frozenset([b"cache-status", b"age"])
@@ -712,9 +715,15 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
             or getattr(request, "_inFakeHead", False)):
         return False
     requestHeaders = request.requestHeaders
-    for name in _CONDITIONAL:
-        if requestHeaders.hasHeader(name):
-            return False
+    table = headerTable(requestHeaders)
+    if table is None:
+        for name in _CONDITIONAL:
+            if requestHeaders.hasHeader(name):
+                return False
+    else:
+        for name in _CONDITIONAL_NAMES:
+            if name in table:
+                return False
     statusLine, block, names = entry.headerBlock()
     if cacheControl is not None and b"cache-control" in names:
         return False

@@ -424,6 +424,25 @@ class MemoryStoreTests(StoreTestsMixin, TestCase):
         return self.successResultOf(self.store.store(key, entry))
 
 
+    def test_anotherKeysEntryNotStored(self):
+        """
+        An entry is stored only under its own key (an equal key object is
+        replaced by the entry's own): another key's entry is refused, and
+        neither key finds anything.
+        """
+        key, other = makeKey(b"p"), makeKey(b"q")
+        self.assertFalse(self.storeNow(key, makeEntry(other)))
+        self.assertIsNone(self.lookupNow(key)[0])
+        self.assertIsNone(self.lookupNow(other)[0])
+        self.assertEqual(self.store.stats()["entries"], 0)
+        entry = makeEntry(makeKey(b"p"))
+        self.assertTrue(self.storeNow(key, entry))
+        self.assertEqual([k for k in self.store._entries], [entry.key])
+        self.assertIs(list(self.store._entries)[0], entry.key)
+        found, _ = self.lookupNow(makeKey(b"p"))
+        self.assertIs(found, entry)
+
+
     def test_noScopeRecordsPlainStamps(self):
         """
         While no scope was ever invalidated, a lookup with scopes reads no
