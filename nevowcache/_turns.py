@@ -99,20 +99,38 @@ def inputProbe(reactor):
     by C{reactor}: a request on a connection, a connection to accept, a
     wake-up.
 
-    On the epoll (or poll) reactor it asks the reactor's own poller, which
-    is level-triggered: asking does not consume the event.  On another
-    L{IReactorFDSet}, it C{select}s the readers.  Otherwise, or if asking
-    fails, nothing is ever waiting.
+    On the epoll (or poll) reactor it asks the reactor's own poller (its
+    private C{_poller}: one system call, whatever the number of
+    connections), which is level-triggered: asking does not consume the
+    event.  On another L{IReactorFDSet}, or if that attribute is gone, it
+    C{select}s the readers (L{IReactorFDSet.getReaders}).  Otherwise, or if
+    asking fails (a reactor shutting down), nothing is ever waiting.
 
     @return: A function of no arguments returning L{bool}.
     """
     poller = getattr(reactor, "_poller", None)
     for pollerType, mask in _POLLERS:
         if isinstance(poller, pollerType):
-            return lambda: any(events & mask for _, events in poller.poll(0))
+            return lambda: _pollInput(poller, mask)
     if IReactorFDSet.providedBy(reactor):
         return lambda: _selectReaders(reactor)
     return lambda: False
+
+
+
+def _pollInput(poller, mask):
+    """
+    @return: Whether C{poller} has an event in C{mask} ready now.
+    """
+    try:
+        ready = poller.poll(0)
+    except (ValueError, EnvironmentError, select.error):
+        # Closed with its reactor.
+        return False
+    for _, events in ready:
+        if events & mask:
+            return True
+    return False
 
 
 

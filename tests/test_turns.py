@@ -343,6 +343,18 @@ class InputProbeTests(SynchronousTestCase):
         self.probeReaders(reactor)
 
 
+    def test_closedPoller(self):
+        """
+        A poller closed with its reactor makes nothing wait, and raises
+        nothing.
+        """
+        reactor = self.reactorOf("epollreactor", "EPollReactor")
+        closed = type(reactor._poller)()
+        closed.close()
+        self.patch(reactor, "_poller", closed)
+        self.assertFalse(inputProbe(reactor)())
+
+
     def test_closedReader(self):
         """
         A reader closed but not yet removed makes C{select} fail: nothing
