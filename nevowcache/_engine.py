@@ -26,8 +26,8 @@ from nevowcache._key import (
 from nevowcache._memory import MemoryStore
 from nevowcache._records import Fingerprints, Records
 from nevowcache._response import HOP_BY_HOP, CacheEntry, refusalOf, replay, writeDirect
-from nevowcache._validators import bodyETag
 from nevowcache._turns import callAfterOutput
+from nevowcache._validators import bodyETag
 
 __all__ = ["PageCache", "CachePolicy", "Answer", "refreshHeaders"]
 

@@ -391,10 +391,9 @@ def _sliceFlatten(stan, ctx, writer, reactor, seconds, checkEvery=1, rest=1.0):
 
     A slice also ends when the flattener waits for a L{Deferred} that has
     not fired: waiting is not work, and the slice after it starts when it
-    fires.  L{Deferred}s that have already fired are passed
-    through in a loop, not by recursion.  Work is cut where Nevow's
-    C{iterflatten} meets a list or a generator; a single call into the page
-    is never cut.
+    fires.  L{Deferred}s that have already fired are passed through in a
+    loop, not by recursion.  Work is cut where Nevow's C{iterflatten} meets
+    a list or a generator; a single call into the page is never cut.
 
     @param stan: What to flatten.
     @param ctx: The context to flatten it in.
