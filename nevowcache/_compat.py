@@ -44,6 +44,97 @@ def headerTable(headers):
 
 
 
+def headerValues(headers, name):
+    """
+    The values of a request header, as C{getRawHeaders(name)} gives them,
+    read from Twisted's table when there is one (L{headerTable}) under
+    either spelling Twisted files names by.
+
+    @param name: The lower-cased name, L{bytes}.
+    @return: A L{list} of L{bytes}, or L{None} if absent.
+    """
+    table = headerTable(headers)
+    if table is None:
+        return headers.getRawHeaders(name)
+    values = table.get(name)
+    if values is None:
+        canonical = _canonicalNames.get(name)
+        if canonical is None:
+            canonical = remember(_canonicalNames, name, wireName(name), 256)
+        values = table.get(canonical)
+    return values
+
+# Lower-cased header names to Twisted's canonical spelling (Twisted 22+).
+_canonicalNames = {}
+
+
+
+def hasAnyHeader(headers, names):
+    """
+    Whether a request has any of the headers C{names}, as C{hasHeader}
+    tells, read from Twisted's table when there is one (L{headerTable}).
+
+    @param names: Lower-cased names, a L{tuple} of L{bytes}.
+    @rtype: L{bool}
+    """
+    table = headerTable(headers)
+    if table is None:
+        return any(headers.hasHeader(name) for name in names)
+    spellings = _spellings.get(names)
+    if spellings is None:
+        spellings = remember(_spellings, names,
+                             names + tuple(wireName(name) for name in names), 256)
+    for name in spellings:
+        if name in table:
+            return True
+    return False
+
+# Tuples of lower-cased names, to them and their canonical spellings.
+_spellings = {}
+
+
+
+def oneLine(value):
+    """
+    A header name or value on one line: line breaks become spaces, as
+    Twisted's C{Headers} makes them (a stored value can never start a header
+    or a body of its own).
+    """
+    return b" ".join(value.splitlines())
+
+
+
+def wireName(name):
+    """
+    A header name as Twisted writes it (and, since Twisted 22, files it):
+    C{Content-Type}, C{ETag}.
+    """
+    name = b"-".join(word.capitalize() for word in oneLine(name).split(b"-"))
+    return _SPECIAL_NAMES.get(name, name)
+
+_SPECIAL_NAMES = {
+    b"Content-Md5": b"Content-MD5", b"Dnt": b"DNT", b"Etag": b"ETag",
+    b"P3p": b"P3P", b"Te": b"TE", b"Www-Authenticate": b"WWW-Authenticate",
+    b"X-Xss-Protection": b"X-XSS-Protection",
+}
+
+
+
+def remember(table, key, value, most):
+    """
+    Keep C{value} under C{key} in C{table}, a memo of what is cheaper to
+    look up than to work out again: forgotten all at once when it holds
+    C{most} (what is seen lately is learnt again).
+
+    @return: C{value}.
+    """
+    if len(table) >= most:
+        table.clear()
+    table[key] = value
+    return value
+
+
+
 def monotonicClock():
     """
     A clock that never goes backwards, for ageing entries.

@@ -17,12 +17,14 @@ from twisted.logger import Logger
 from twisted.python import runtime
 from twisted.python.failure import Failure
 
-from nevowcache._compat import headerTable, intToBytes, monotonicClock, textType
+from nevowcache._compat import (
+    headerTable, headerValues, intToBytes, monotonicClock, remember, textType)
 from nevowcache._compat import wallClock as _wallClock
 from nevowcache._interfaces import ILeaseStore, StoreUnavailable
 from nevowcache._key import (
-    CacheKey, encodeKey, hostValues, prefixScopeFromString, prefixScopes,
-    requestUrlIdentity, tagScope, urlIdentity, urlIdentityFromString, validHost, varyValue)
+    CacheKey, encodeKey, prefixScopeFromString, prefixScopes,
+    requestUrlIdentity, tagScope, urlIdentity, urlIdentityFromString, validHost,
+    varyValues)
 from nevowcache._memory import MemoryStore
 from nevowcache._records import Fingerprints, Records
 from nevowcache._response import HOP_BY_HOP, CacheEntry, refusalOf, replay, writeDirect
@@ -178,9 +180,7 @@ class CachePolicy(object):
         except TypeError:
             # A list in cacheVary or cacheTags, say: not remembered.
             return policy
-        if len(_POLICIES) >= _MAX_POLICIES:
-            _POLICIES.clear()
-        _POLICIES[attributes] = policy
+        remember(_POLICIES, attributes, policy, _MAX_POLICIES)
         return policy
 
 
@@ -465,12 +465,8 @@ class PageCache(object):
             of bytes, text, integers and L{None}.
         @rtype: L{CacheKey}
         """
-        if vary:
-            headers = request.requestHeaders
-            varyValues = tuple(varyValue(h, headers.getRawHeaders(h)) for h in vary)
-        else:
-            varyValues = ()
-        return CacheKey(urlIdentity(request), (pageName, varyValues, extra))
+        return CacheKey(urlIdentity(request),
+                        (pageName, varyValues(request.requestHeaders, vary), extra))
 
 
     def pageKey(self, request, pageName, policy, extra=None):
@@ -505,7 +501,7 @@ class PageCache(object):
                 if name.lower() in _BYPASS_HEADERS:
                     break
             else:
-                return _hostBypass(hostValues(headers))
+                return _hostBypass(headerValues(headers, b"host"))
         if headers.hasHeader(b"authorization"):
             return b"authorization"
         for name in _OVERRIDE_HEADERS:
@@ -514,7 +510,7 @@ class PageCache(object):
         length = headers.getRawHeaders(b"content-length", [b"0"])[-1].strip()
         if length not in (b"0", b"") or headers.hasHeader(b"transfer-encoding"):
             return b"request-body"
-        return _hostBypass(hostValues(headers))
+        return _hostBypass(headerValues(headers, b"host"))
 
 
     def bypassed(self, reason, request=None):
@@ -683,9 +679,8 @@ class PageCache(object):
             ttl = int(policy.timeout - int(age))
             status = _HIT_STATUS.get(ttl)
             if status is None:
-                status = b"nevowcache; hit; ttl=" + intToBytes(ttl)
-                if len(_HIT_STATUS) < 4096:
-                    _HIT_STATUS[ttl] = status
+                status = remember(_HIT_STATUS, ttl,
+                                  b"nevowcache; hit; ttl=" + intToBytes(ttl), 4096)
         return Answer(entry, status=status, age=age,
                       cacheControl=policy.downstream(age, False))
 

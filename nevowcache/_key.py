@@ -20,7 +20,7 @@ import struct
 
 from twisted.web.http import parse_qs
 
-from nevowcache._compat import PY2, headerTable, integerTypes, textType
+from nevowcache._compat import PY2, headerValues, integerTypes, remember, textType
 
 if PY2:
     from urllib import unquote as _unquote
@@ -30,7 +30,7 @@ else:
     from urllib.parse import urlsplit as _urlsplit
 
 __all__ = ["CacheKey", "urlIdentity", "urlIdentityFromString", "encodeKey",
-           "varyValue", "validHost", "hostKey", "prefixScopes",
+           "varyValue", "varyValues", "validHost", "hostKey", "prefixScopes",
            "prefixScopeFromString", "tagScope"]
 
 
@@ -144,6 +144,21 @@ _CASE_INSENSITIVE_LISTS = frozenset([
 
 
 
+def varyValues(headers, vary):
+    """
+    The normalised values (L{varyValue}) of the request headers a page
+    declares in C{cacheVary}, as keys hold them.
+
+    @param headers: The request's L{Headers}.
+    @param vary: Lower-cased header names, L{bytes}.
+    @rtype: L{tuple}
+    """
+    if not vary:
+        return ()
+    return tuple(varyValue(name, headers.getRawHeaders(name)) for name in vary)
+
+
+
 def varyValue(name, values):
     """
     Normalise the values of a request header that joins the key.
@@ -210,9 +225,7 @@ def _remember(answers, host, answer):
     @return: C{answer}.
     """
     if len(host) <= _MAX_KNOWN_HOST_LENGTH:
-        if len(answers) >= _MAX_KNOWN_HOSTS:
-            answers.clear()
-        answers[host] = answer
+        remember(answers, host, answer, _MAX_KNOWN_HOSTS)
     return answer
 
 
@@ -296,21 +309,6 @@ def _unparsed(uri):
 
 
 
-def hostValues(headers):
-    """
-    The values of a request's C{Host} header, as C{getRawHeaders(b"host")}
-    gives them, read from Twisted's table when there is one
-    (L{headerTable}).
-
-    @return: A L{list} of L{bytes}, or L{None} if absent.
-    """
-    table = headerTable(headers)
-    if table is None:
-        return headers.getRawHeaders(b"host")
-    return table.get(b"host") or table.get(b"Host")
-
-
-
 def urlIdentity(request, segments=None):
     """
     The URL identity of a request, from exactly what a render can observe.
@@ -321,7 +319,7 @@ def urlIdentity(request, segments=None):
         C{prepath} and C{postpath}.
     @return: C{(scheme, host, port, segments, args, unparsed)}.
     """
-    hosts = hostValues(request.requestHeaders)
+    hosts = headerValues(request.requestHeaders, b"host")
     host = hosts[-1] if hosts else None
     address = request.getHost()
     if host is None:

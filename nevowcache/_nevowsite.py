@@ -33,7 +33,8 @@ from nevow import appserver
 from twisted.web.http import NOT_MODIFIED, datetimeToString
 from twisted.web.server import version as _SERVER
 
-from nevowcache._key import CacheKey, hostValues, requestUrlIdentity, varyValue
+from nevowcache._compat import hasAnyHeader, headerValues
+from nevowcache._key import CacheKey, requestUrlIdentity, varyValues
 
 try:
     from urllib import unquote
@@ -59,6 +60,9 @@ def _dateHeaders():
         _stamp[:] = [now, (date, b"Server: " + _SERVER + b"\r\nDate: " + date + b"\r\n")]
     return _stamp[1]
 
+# Requests with it are never answered before traversal.
+_COOKIE = (b"cookie",)
+
 # What NevowRequest.process gives a response without its own.
 _HTML = b"text/html; charset=UTF-8"
 
@@ -73,7 +77,7 @@ def _requestLine(request):
     @return: A hashable L{tuple}, or L{None} if the request has more than one
         C{Host} header (never answered early).
     """
-    hosts = hostValues(request.requestHeaders)
+    hosts = headerValues(request.requestHeaders, b"host")
     address = request.getHost()
     if hosts is None:
         host = getattr(address, "host", None)
@@ -165,7 +169,9 @@ class _CachingRequest(appserver.NevowRequest):
         if self.method not in (b"GET", b"HEAD"):
             return False
         headers = self.requestHeaders
-        if headers.hasHeader(b"cookie") or headers.hasHeader(b"authorization"):
+        if hasAnyHeader(headers, _COOKIE):
+            # Traversal may read it (nevow.guard).  Credentials are
+            # bypassReason's.
             return False
         site = self.channel.site
         line = _requestLine(self)
@@ -176,8 +182,7 @@ class _CachingRequest(appserver.NevowRequest):
         if cache.bypassReason(self) is not None:
             return False
         if policy.vary:
-            key = CacheKey(key.url, (key.variant[0], tuple(
-                varyValue(h, headers.getRawHeaders(h)) for h in policy.vary), None))
+            key = CacheKey(key.url, (key.variant[0], varyValues(headers, policy.vary), None))
         answer = cache.answerAtOnce(key, policy)
         if answer is None:
             return False

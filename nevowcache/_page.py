@@ -7,6 +7,7 @@ their defaults (each documents them for its own users).
 
 from __future__ import absolute_import, division
 
+from nevowcache._compat import remember
 from nevowcache._engine import defaultPageCache
 
 __all__ = ["CacheSettings", "pageName"]
@@ -21,10 +22,8 @@ def pageName(page):
     cls = type(page)
     name = _names.get(cls)
     if name is None:
-        name = "%s.%s" % (cls.__module__, cls.__name__)
-        if len(_names) < 4096:
-            # Classes made at run time, without end, are named each time.
-            _names[cls] = name
+        # Bounded: classes may be made at run time, without end.
+        name = remember(_names, cls, "%s.%s" % (cls.__module__, cls.__name__), 4096)
     return name
 
 _names = {}

@@ -16,7 +16,8 @@ from twisted.web import http, server
 # Not through the module: current Twisted wraps it in a (slow) proxy.
 from twisted.web.http import NOT_MODIFIED, OK, HTTPChannel, datetimeToString
 
-from nevowcache._compat import headerTable, intToBytes, textType
+from nevowcache._compat import (
+    hasAnyHeader, headerTable, intToBytes, oneLine, remember, textType, wireName)
 from nevowcache._footprint import footprint
 from nevowcache._key import hostKey
 from nevowcache._validators import NOT_MODIFIED_HEADERS, notModified, parseHTTPDate
@@ -37,31 +38,6 @@ HOP_BY_HOP = frozenset([
 # Request headers a render may read without making its output depend on
 # anything the key does not hold: the Host is in the key.
 _KEYED_HEADERS = frozenset([b"host"])
-
-
-
-def _oneLine(value):
-    """
-    A header name or value on one line: line breaks become spaces, as
-    Twisted's C{Headers} makes them (a stored value can never start a header
-    or a body of its own).
-    """
-    return b" ".join(value.splitlines())
-
-
-
-def _wireName(name):
-    """
-    A header name as Twisted writes it: C{Content-Type}, C{ETag}.
-    """
-    name = b"-".join(word.capitalize() for word in _oneLine(name).split(b"-"))
-    return _SPECIAL_NAMES.get(name, name)
-
-_SPECIAL_NAMES = {
-    b"Content-Md5": b"Content-MD5", b"Dnt": b"DNT", b"Etag": b"ETag",
-    b"P3p": b"P3P", b"Te": b"TE", b"Www-Authenticate": b"WWW-Authenticate",
-    b"X-Xss-Protection": b"X-XSS-Protection",
-}
 
 
 
@@ -163,11 +139,11 @@ class CacheEntry(object):
             names = set()
             for name, values in self.replayHeaders():
                 names.add(name.lower())
-                wireName = _wireName(name)
+                written = wireName(name)
                 for value in values:
-                    lines.append(wireName + b": " + _oneLine(value) + b"\r\n")
+                    lines.append(written + b": " + oneLine(value) + b"\r\n")
             self._headerBlock = (
-                b" " + intToBytes(self.code) + b" " + _oneLine(self.message) + b"\r\n",
+                b" " + intToBytes(self.code) + b" " + oneLine(self.message) + b"\r\n",
                 b"".join(lines), frozenset(names))
         return self._headerBlock
 
@@ -620,9 +596,7 @@ _directClasses = {}
 def _writesAsTwisted(cls):
     known = _directClasses.get(cls)
     if known is None:
-        known = _writeOf(cls) in _KNOWN_WRITES
-        if len(_directClasses) < 256:
-            _directClasses[cls] = known
+        known = remember(_directClasses, cls, _writeOf(cls) in _KNOWN_WRITES, 256)
     return known
 
 
@@ -635,12 +609,9 @@ _wireNames = {}
 def _learnWireName(name):
     """
     @return: C{(name as written, lower-cased name)} for a name not yet in
-        C{_wireNames}, kept there while it holds fewer than 512.
+        C{_wireNames}, and kept there.
     """
-    known = (_wireName(name), name.lower())
-    if len(_wireNames) < 512:
-        _wireNames[name] = known
-    return known
+    return remember(_wireNames, name, (wireName(name), name.lower()), 512)
 
 
 
@@ -657,9 +628,6 @@ def _rawTable(headers):
 
 # Preconditions are answered by replay (a 304 is not a full replay).
 _CONDITIONAL = (b"if-none-match", b"if-modified-since")
-# The same, as Twisted's header table names them (lower-case before Twisted
-# 22, canonical since).
-_CONDITIONAL_NAMES = _CONDITIONAL + (b"If-None-Match", b"If-Modified-Since")
 
 # What writeDirect sends in place of the request's own.
 _CACHE_HEADERS = frozenset([b"cache-status", b"age"])
@@ -714,16 +682,8 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
             or getattr(request, "_encoder", None) is not None
             or getattr(request, "_inFakeHead", False)):
         return False
-    requestHeaders = request.requestHeaders
-    table = headerTable(requestHeaders)
-    if table is None:
-        for name in _CONDITIONAL:
-            if requestHeaders.hasHeader(name):
-                return False
-    else:
-        for name in _CONDITIONAL_NAMES:
-            if name in table:
-                return False
+    if hasAnyHeader(request.requestHeaders, _CONDITIONAL):
+        return False
     statusLine, block, names = entry.headerBlock()
     if cacheControl is not None and b"cache-control" in names:
         return False
@@ -746,7 +706,7 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
         # As twisted.web does: a default type, but not for an empty body.
         contentType = contentType or getattr(request, "defaultContentType", None)
         if contentType is not None:
-            lines.extend((b"Content-Type: ", _oneLine(contentType), b"\r\n"))
+            lines.extend((b"Content-Type: ", oneLine(contentType), b"\r\n"))
     lines.extend((block, b"\r\n"))
     request.setResponseCode(entry.code, entry.message)
     request.startedWriting = 1
