@@ -58,14 +58,8 @@ def headerValues(headers, name):
         return headers.getRawHeaders(name)
     values = table.get(name)
     if values is None:
-        canonical = _canonicalNames.get(name)
-        if canonical is None:
-            canonical = remember(_canonicalNames, name, wireName(name), 256)
-        values = table.get(canonical)
+        values = table.get(nameForms(name)[0])
     return values
-
-# Lower-cased header names to Twisted's canonical spelling (Twisted 22+).
-_canonicalNames = {}
 
 
 
@@ -82,14 +76,13 @@ def hasAnyHeader(headers, names):
         return any(headers.hasHeader(name) for name in names)
     spellings = _spellings.get(names)
     if spellings is None:
-        spellings = remember(_spellings, names,
-                             names + tuple(wireName(name) for name in names), 256)
-    for name in spellings:
-        if name in table:
-            return True
-    return False
+        spellings = remember(_spellings, names, frozenset(
+            names + tuple(wireName(name) for name in names)), 256)
+    # One pass over the request's few names, in C.
+    return not spellings.isdisjoint(table)
 
-# Tuples of lower-cased names, to them and their canonical spellings.
+# Tuples of lower-cased names, to a set of them and their canonical
+# spellings.
 _spellings = {}
 
 
@@ -101,6 +94,25 @@ def oneLine(value):
     or a body of its own).
     """
     return b" ".join(value.splitlines())
+
+
+
+def nameForms(name):
+    """
+    A header name as Twisted writes it (L{wireName}) and lower-cased,
+    remembered: the hit path asks for the same few names again and again.
+
+    @param name: L{bytes}, in any case.
+    @return: C{(as written, lower-cased)}.
+    """
+    forms = NAME_FORMS.get(name)
+    if forms is None:
+        forms = remember(NAME_FORMS, name, (wireName(name), name.lower()), 512)
+    return forms
+
+# nameForms' memo: read directly where a call costs too much (a response's
+# every header, on the hit path), added to through nameForms only.
+NAME_FORMS = {}
 
 
 

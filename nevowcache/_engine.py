@@ -18,7 +18,7 @@ from twisted.python import runtime
 from twisted.python.failure import Failure
 
 from nevowcache._compat import (
-    headerTable, headerValues, intToBytes, monotonicClock, remember, textType)
+    hasAnyHeader, headerValues, intToBytes, monotonicClock, remember, textType)
 from nevowcache._compat import wallClock as _wallClock
 from nevowcache._interfaces import ILeaseStore, StoreUnavailable
 from nevowcache._key import (
@@ -64,8 +64,8 @@ _OVERRIDE_HEADERS = (b"x-http-method-override", b"x-http-method",
                      b"x-method-override")
 
 # Request headers bypassReason looks further at (besides Host).
-_BYPASS_HEADERS = frozenset(_OVERRIDE_HEADERS + (
-    b"authorization", b"content-length", b"transfer-encoding"))
+_BYPASS_HEADERS = _OVERRIDE_HEADERS + (
+    b"authorization", b"content-length", b"transfer-encoding")
 
 # Request headers a background refresh never carries, besides every If-*.
 _PRIVATE_HEADERS = frozenset([b"cookie", b"authorization", b"proxy-authorization"])
@@ -493,15 +493,9 @@ class PageCache(object):
         if request.method not in _SAFE_METHODS:
             return b"method"
         headers = request.requestHeaders
-        table = headerTable(headers)
-        if table is not None and len(table) <= 16:
-            # One look at each name, and the checks below only when one of
-            # theirs is there.
-            for name in table:
-                if name.lower() in _BYPASS_HEADERS:
-                    break
-            else:
-                return _hostBypass(headerValues(headers, b"host"))
+        if not hasAnyHeader(headers, _BYPASS_HEADERS):
+            # The checks below only when one of theirs is there.
+            return _hostBypass(headerValues(headers, b"host"))
         if headers.hasHeader(b"authorization"):
             return b"authorization"
         for name in _OVERRIDE_HEADERS:

@@ -17,7 +17,8 @@ from twisted.web import http, server
 from twisted.web.http import NOT_MODIFIED, OK, HTTPChannel, datetimeToString
 
 from nevowcache._compat import (
-    hasAnyHeader, headerTable, intToBytes, oneLine, remember, textType, wireName)
+    NAME_FORMS, hasAnyHeader, headerTable, intToBytes, nameForms, oneLine, remember,
+    textType, wireName)
 from nevowcache._footprint import footprint
 from nevowcache._key import hostKey
 from nevowcache._validators import NOT_MODIFIED_HEADERS, notModified, parseHTTPDate
@@ -601,20 +602,6 @@ def _writesAsTwisted(cls):
 
 
 
-# Header names as the request's Headers hold them, to (as written, lower).
-_wireNames = {}
-
-
-
-def _learnWireName(name):
-    """
-    @return: C{(name as written, lower-cased name)} for a name not yet in
-        C{_wireNames}, and kept there.
-    """
-    return remember(_wireNames, name, (wireName(name), name.lower()), 512)
-
-
-
 def _rawTable(headers):
     """
     The headers set on a request so far, as a L{dict} of their names as
@@ -696,7 +683,7 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
         lines.extend((b"Cache-Control: ", cacheControl, b"\r\n"))
     typed = b"content-type" in names
     for name, values in _rawTable(request.responseHeaders).items():
-        wire, lower = _wireNames.get(name) or _learnWireName(name)
+        wire, lower = NAME_FORMS.get(name) or nameForms(name)
         if lower in names or lower in own:
             continue
         typed = typed or lower == b"content-type"

@@ -83,6 +83,17 @@ class HeaderValuesTests(SynchronousTestCase):
             self.assertEqual(_compat.wireName(name), written)
 
 
+    def test_nameForms(self):
+        """
+        L{_compat.nameForms} gives a name as written and lower-cased, from
+        either spelling, and the second time the same answer from its memo.
+        """
+        for name in (b"content-type", b"Content-Type", b"ETAG"):
+            forms = _compat.nameForms(name)
+            self.assertEqual(forms, (_compat.wireName(name), name.lower()))
+            self.assertIs(_compat.nameForms(name), forms)
+
+
 
 class RememberTests(SynchronousTestCase):
     """
