@@ -19,7 +19,22 @@ setup(
         "zope.interface",
     ],
     extras_require={
-        "nevow": ["Nevow==0.14.5; python_version < '3'"],
+        # Nevow 0.14.5 runs on Twisted 20.3.0, the last Twisted for Python
+        # 2.7; its dependencies are pinned to their last releases for 2.7
+        # (later ones dropped it without saying so: Automat 22.10 breaks
+        # twisted.application, so twistd and every .tac file).
+        "nevow": ["Nevow==0.14.5; python_version < '3'",
+                  "Twisted==20.3.0; python_version < '3'",
+                  "Automat==20.2.0; python_version < '3'",
+                  "attrs==21.4.0; python_version < '3'",
+                  "constantly==15.1.0; python_version < '3'",
+                  "hyperlink==21.0.0; python_version < '3'",
+                  "idna==2.10; python_version < '3'",
+                  "incremental==21.3.0; python_version < '3'",
+                  "PyHamcrest==1.10.1; python_version < '3'",
+                  "six==1.17.0; python_version < '3'",
+                  "typing==3.10.0.0; python_version < '3'",
+                  "zope.interface==5.5.2; python_version < '3'"],
         "redis": ["txredisapi<=1.4.7; python_version < '3'",
                   "txredisapi; python_version >= '3'"],
     },
