@@ -155,10 +155,11 @@ class CachedPageMixin(CacheSettings):
     def _slicing(self, ctx):
         """
         @return: Whether this render is a background refresh flattened in
-            slices, by L{_sliceFlatten}.
+            slices, by L{_sliceFlatten}.  Not outside a request
+            (C{renderSynchronously}, C{renderString}).
         """
         return (self.cacheRefreshSlice is not None
-                and getattr(inevow.IRequest(ctx), "nevowcacheRefresh", None) is not None)
+                and getattr(inevow.IRequest(ctx, None), "nevowcacheRefresh", None) is not None)
 
 
     def render_sequence(self, ctx, data):

@@ -951,6 +951,104 @@ class SequenceTests(NevowTestsBase):
 
 
 
+class OutsideHTTPTests(NevowTestsBase):
+    """
+    Every Nevow entry point that renders a C{rend.Page} renders a cached
+    page to the bytes of the same page uncached: C{renderSynchronously},
+    C{renderString}, C{renderHTTP} through C{NevowSite} and L{CachingSite},
+    and a page inside another page's template.
+    """
+
+    def pages(self):
+        """
+        @return: The same page, uncached and cached (a template with Nevow's
+            C{sequence} renderer, data and slots).
+        """
+        def render_row(page, ctx, item):
+            ctx.fillSlots("name", item)
+            return ctx.tag
+        namespace = dict(
+            data_items=lambda page, ctx, data: [u"a", u"<b>", u"c"],
+            render_row=render_row,
+            docFactory=loaders.stan(tags.ul(data=tags.directive("items"),
+                                            render=tags.directive("sequence"))[
+                tags.li(pattern="header")["head"],
+                tags.li(pattern="item", render=tags.directive("row"))[tags.slot("name")],
+                tags.hr(pattern="divider")]))
+        return (type("Plain", (rend.Page,), dict(namespace))(),
+                type("Cached", (CachedPage,), dict(namespace, pageCache=self.cache))())
+
+
+    def test_renderSynchronously(self):
+        """
+        C{renderSynchronously} (no request at all) gives the uncached bytes.
+        """
+        plain, cached = self.pages()
+        expected = plain.renderSynchronously()
+        self.assertIn(b"<li>&lt;b&gt;</li><hr />", expected)
+        self.assertEqual(cached.renderSynchronously(), expected)
+
+
+    def test_renderString(self):
+        """
+        C{renderString} (no request at all) gives the uncached bytes.
+        """
+        plain, cached = self.pages()
+        expected = self.successResultOf(plain.renderString())
+        self.assertEqual(self.successResultOf(cached.renderString()), expected)
+        self.assertEqual(cached.renderSynchronously(), expected)
+
+
+    def test_renderHTTP(self):
+        """
+        Through C{NevowSite} and L{CachingSite}, misses and hits give the
+        uncached bytes.
+        """
+        from nevowcache import CachingSite
+        for site in (appserver.NevowSite, CachingSite):
+            self.cache = PageCache(MemoryStore(), reactor=self.clock)
+            plain, cached = self.pages()
+            root = rend.Page()
+            root.putChild("plain", plain)
+            root.putChild("p", cached)
+            self.site = site(root, reactor=self.clock)
+            expected = self.get(b"/plain").body
+            self.assertEqual(expected, plain.renderSynchronously())
+            statuses = []
+            for _ in range(3):
+                response = self.get()
+                self.assertEqual(response.body, expected)
+                statuses.append(response.cacheStatus)
+            self.assertEqual(statuses[0], b"nevowcache; fwd=uri-miss; stored")
+            self.assertEqual(statuses[2], b"nevowcache; hit; ttl=60")
+
+
+    def test_fragment(self):
+        """
+        A cached page inside another page's template renders as the
+        uncached page would there (it is part of the other page's render),
+        whether that other page is cached or not.
+        """
+        plain, cached = self.pages()
+        outer = lambda page, base: type("Outer", base, dict(
+            pageCache=self.cache,
+            docFactory=loaders.stan(tags.div[tags.p["before"], page])))()
+        root = rend.Page()
+        root.putChild("plain", outer(plain, (rend.Page,)))
+        root.putChild("cached", outer(cached, (rend.Page,)))
+        root.putChild("both", outer(cached, (CachedPage,)))
+        self.serve(root)
+        expected = self.get(b"/plain").body
+        self.assertIn(b"<li>c</li>", expected)
+        self.assertEqual(self.get(b"/cached").body, expected)
+        for status in (b"nevowcache; fwd=uri-miss; stored", b"nevowcache; hit; ttl=60"):
+            response = self.get(b"/both")
+            self.assertEqual((response.body, response.cacheStatus), (expected, status))
+        self.assertEqual(outer(cached, (rend.Page,)).renderSynchronously(),
+                         outer(plain, (rend.Page,)).renderSynchronously())
+
+
+
 def _pageContext(page, refresh):
     """
     @return: The context of C{page}, as Nevow makes it to render it, in a
