@@ -28,6 +28,7 @@ Every response carries C{X-Served-By: PID}, the process that answered it
 from __future__ import absolute_import, division, print_function
 
 import argparse
+import binascii
 import fcntl
 import os
 import signal
@@ -85,7 +86,11 @@ def _site(args):
     root = Root()
     root.putChild(b"", Page(0))
     root.putChild(b"slow", Page(0.5))
-    root.putChild(b"_cache", AdminResource(cache))
+    # One CSRF secret for every process (the parent's): a form served by
+    # one process is posted to any of them.
+    secret = os.environ.get("NEVOWCACHE_DEMO_CSRF")
+    root.putChild(b"_cache", AdminResource(
+        cache, csrfSecret=binascii.unhexlify(secret) if secret else None))
     root.putChild(b"vhost", VHostMonsterResource())
     return server.Site(root)
 
@@ -111,6 +116,7 @@ def parent(args):
     if args.store_port:
         command += ["--store-port", str(args.store_port)]
     kwargs = {}
+    os.environ["NEVOWCACHE_DEMO_CSRF"] = binascii.hexlify(os.urandom(32)).decode("ascii")
     listening = None
     if not args.balancer:
         listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

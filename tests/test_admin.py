@@ -5,6 +5,7 @@ Tests for L{nevowcache.admin.AdminResource}.
 from __future__ import absolute_import, division
 
 import json
+import re
 
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
@@ -136,11 +137,20 @@ class AdminResourceTests(SynchronousTestCase):
 
     def test_getDoesNotPurge(self):
         """
-        A GET of the purge URL purges nothing.
+        A GET of the purge URL purges nothing: it is a C{405} naming the
+        methods that purge; other methods of the pages are C{405}s too.
         """
         site = self.site()
-        self.assertEqual(self.get(site, b"/_cache/purge?url=http://example.com/").code, 404)
+        response = self.get(site, b"/_cache/purge?url=http://example.com/")
+        self.assertEqual(response.code, 405)
+        self.assertEqual(response.header(b"allow"), b"POST, PURGE, BAN")
         self.assertEqual(self.invalidated, [])
+        for path in [b"/_cache/", b"/_cache/stats.json"]:
+            response = self.get(site, path, b"POST")
+            self.assertEqual((response.code, response.header(b"allow")),
+                             (405, b"GET, HEAD"), path)
+        self.assertEqual(self.get(site, b"/_cache/nothing").code, 404)
+        self.assertEqual(self.get(site, b"/_cache/purge/x", b"POST").code, 404)
 
 
     def test_token(self):
@@ -157,3 +167,153 @@ class AdminResourceTests(SynchronousTestCase):
         self.assertEqual(self.get(site, purge, b"POST",
                                   [b"Authorization: Bearer s3cret"]).code, 200)
         self.assertEqual(len(self.invalidated), 2)
+
+
+    def test_proxiedNeverLocal(self):
+        """
+        Without a token, a loopback request carrying a header a reverse
+        proxy adds (C{X-Forwarded-For}, C{Forwarded}, C{X-Real-IP}, C{Via},
+        in any case, with any value, even empty) is not local: C{403},
+        nothing purged, no statistics.
+        """
+        site = self.site()
+        headers = [b"X-Forwarded-For: 127.0.0.1", b"x-forwarded-for:", b"FORWARDED: for=1.2.3.4",
+                   b"Forwarded: for=127.0.0.1", b"X-Real-IP: 127.0.0.1", b"x-real-ip: ",
+                   b"Via: 1.1 proxy", b"VIA:", b"X-Forwarded-Host: example.com",
+                   b"X_Forwarded_For: 1.2.3.4"]
+        for header in headers:
+            for path, method in [(b"/_cache/", b"GET"), (b"/_cache/stats.json", b"GET"),
+                                 (b"/_cache/purge?url=http://example.com/", b"PURGE"),
+                                 (b"/_cache/purge?tag=news", b"BAN"),
+                                 (b"/_cache/purge?prefix=http://example.com/", b"POST")]:
+                response = self.get(site, path, method, [header])
+                self.assertEqual(response.code, 403, (header, path))
+                self.assertNotIn(b"hits", response.body)
+        self.assertEqual((self.invalidated, self.scopes), ([], []))
+        # With the token, a proxied request is fine.
+        site = self.site(token=u"s3cret")
+        self.assertEqual(self.get(site, b"/_cache/purge?url=http://example.com/", b"PURGE",
+                                  [b"X-Forwarded-For: 1.2.3.4", b"X-Cache-Token: s3cret"],
+                                  peer="10.1.2.3").code, 200)
+
+
+    def test_loopbackAddresses(self):
+        """
+        Loopback is C{127.0.0.0/8} and C{::1} (and IPv4-mapped loopback);
+        other addresses that merely start alike are not.
+        """
+        from nevowcache._admin import _isLoopback
+        for host in [u"127.0.0.1", u"127.5.6.7", u"::1", u"::ffff:127.0.0.1"]:
+            self.assertTrue(_isLoopback(host), host)
+        for host in [u"::1:2", u"::10", u"10.127.0.1", u"", u"::ffff:10.0.0.1"]:
+            self.assertFalse(_isLoopback(host), host)
+
+
+    def test_crossSiteRefused(self):
+        """
+        A request another site's page sent (an C{Origin} that is not the
+        request's own, or C{Sec-Fetch-Site} other than C{same-origin} or
+        C{none}) is a C{403} and purges nothing, from loopback and with the
+        token alike; the operator's own requests pass.
+        """
+        site = self.site()
+        purge = b"/_cache/purge?url=http://example.com/"
+        hostile = [
+            [b"Origin: http://evil.example", b"Sec-Fetch-Site: cross-site"],
+            [b"Origin: http://evil.example"],
+            [b"Origin: null"],
+            [b"Origin: https://example.com"],
+            [b"Origin: http://example.com:8080"],
+            [b"Sec-Fetch-Site: cross-site"],
+            [b"Sec-Fetch-Site: same-site"],
+            [b"Origin: http://example.com", b"Sec-Fetch-Site: cross-site"],
+        ]
+        for headers in hostile:
+            for method in [b"POST", b"PURGE", b"BAN"]:
+                response = self.get(site, purge, method, headers)
+                self.assertEqual(response.code, 403, (headers, method))
+                self.assertIn(b"cross-site", response.body)
+            response = self.get(site, b"/_cache/stats.json", b"GET", headers)
+            self.assertEqual(response.code, 403, headers)
+        tokenSite = self.site(token=u"s3cret")
+        self.assertEqual(self.get(tokenSite, purge, b"PURGE",
+                                  [b"X-Cache-Token: s3cret",
+                                   b"Origin: http://evil.example"]).code, 403)
+        self.assertEqual((self.invalidated, self.scopes), ([], []))
+        # The operator's own: same origin, or typed in, or a link followed
+        # from elsewhere to the page (a navigation changes nothing).
+        for method, path, headers in [
+                (b"PURGE", purge, [b"Origin: http://EXAMPLE.com:80",
+                                   b"Sec-Fetch-Site: same-origin"]),
+                (b"PURGE", purge, [b"Sec-Fetch-Site: none"]),
+                (b"GET", b"/_cache/", [b"Sec-Fetch-Site: cross-site",
+                                       b"Sec-Fetch-Mode: navigate"])]:
+            self.assertEqual(self.get(site, path, method, headers).code, 200, headers)
+        self.assertEqual(len(self.invalidated), 2)
+
+
+    def test_formPostNeedsCSRFToken(self):
+        """
+        A C{POST} a browser sends, allowed by its loopback address alone,
+        must carry the CSRF token of the admin's own forms: without it, or
+        with a forged, expired, or another origin's token, it is a C{403}
+        and purges nothing.  A request with the operator's token needs none.
+        """
+        site = self.site()
+        admin = site.resource.children[b"_cache"]
+        now = [1000000.0]
+        admin.csrf._now = lambda: now[0]
+        page = self.get(site, b"/_cache/").body.decode("utf-8")
+        token = re.search(u'name="csrf" value="([^"]+)"', page).group(1).encode("ascii")
+        form = [b"Content-Type: application/x-www-form-urlencoded",
+                b"Origin: http://example.com", b"Sec-Fetch-Site: same-origin"]
+
+        def post(csrf, headers=form, host=b"example.com", site=site):
+            body = b"url=http%3A%2F%2Fexample.com%2Fp"
+            if csrf is not None:
+                body += b"&csrf=" + csrf
+            ex = Exchange(site, method=b"POST", path=b"/_cache/purge", headers=headers,
+                          body=body, host=host)
+            return ex.response()
+        forged = b"1000000." + b"0" * 64
+        for csrf in [None, b"", b"junk", forged, token[:-1] + b"0",
+                     b"999999" + token[7:]]:
+            response = post(csrf)
+            self.assertEqual(response.code, 403, csrf)
+            self.assertIn(b"CSRF", response.body)
+        self.assertEqual(post(token, host=b"other.example").code, 403)
+        # Without a browser's Origin too (older browsers send none).
+        self.assertEqual(post(None, [b"Content-Type: text/plain"]).code, 403)
+        self.assertEqual(self.invalidated, [])
+        self.assertEqual(post(token).code, 200)
+        self.assertEqual(len(self.invalidated), 1)
+        now[0] += admin.csrf.lifetime
+        self.assertEqual(post(token).code, 403)
+        # Another process's secret (or a restart) makes old tokens invalid.
+        self.assertEqual(self.site().resource.children[b"_cache"].csrf.check(
+            (b"http", b"example.com", 80), token), False)
+        # The token's bearer needs no form token; nor a bare scripted POST.
+        tokenSite = self.site(token=u"s3cret")
+        self.assertEqual(post(None, form + [b"X-Cache-Token: s3cret"],
+                              site=tokenSite).code, 200)
+        self.assertEqual(self.get(site, b"/_cache/purge?url=http://example.com/",
+                                  b"POST").code, 200)
+        self.assertEqual(len(self.invalidated), 3)
+
+
+    def test_pagesHardened(self):
+        """
+        Every answer, refusals included, is never stored, never framed,
+        never sniffed, sends no referrer and loads nothing from anywhere.
+        """
+        site = self.site()
+        for path, peer in [(b"/_cache/", "127.0.0.1"), (b"/_cache/stats.json", "127.0.0.1"),
+                           (b"/_cache/", "10.0.0.1"), (b"/_cache/purge", "127.0.0.1")]:
+            response = self.get(site, path, peer=peer)
+            self.assertEqual(response.header(b"cache-control"), b"no-store")
+            self.assertEqual(response.header(b"x-frame-options"), b"DENY")
+            self.assertEqual(response.header(b"x-content-type-options"), b"nosniff")
+            self.assertEqual(response.header(b"referrer-policy"), b"no-referrer")
+            csp = response.header(b"content-security-policy")
+            self.assertIn(b"frame-ancestors 'none'", csp)
+            self.assertIn(b"default-src 'none'", csp)
