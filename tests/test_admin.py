@@ -276,7 +276,8 @@ class AdminResourceTests(SynchronousTestCase):
                           body=body, host=host)
             return ex.response()
         forged = b"1000000." + b"0" * 64
-        for csrf in [None, b"", b"junk", forged, token[:-1] + b"0",
+        altered = token[:-1] + (b"1" if token[-1:] == b"0" else b"0")
+        for csrf in [None, b"", b"junk", forged, altered,
                      b"999999" + token[7:]]:
             response = post(csrf)
             self.assertEqual(response.code, 403, csrf)
