@@ -1,0 +1,231 @@
+"""
+The differential harness of L{tests.test_realapps}: serve an application
+on a free loopback port, send it a sequence of requests over real TCP, and
+compare what two servings of it answered.
+"""
+
+from __future__ import absolute_import, division
+
+import os
+import re
+import sys
+
+from twisted.internet import defer, reactor
+from twisted.web.client import (Agent, FileBodyProducer, HTTPConnectionPool,
+                                readBody)
+from twisted.web.http_headers import Headers
+
+try:
+    from urllib.parse import urlencode, urljoin, urlsplit
+except ImportError:
+    from urllib import urlencode
+    from urlparse import urljoin, urlsplit
+
+from io import BytesIO
+
+
+
+class Step(object):
+    """
+    One request of a sequence.
+
+    @ivar method: C{"GET"}, C{"POST"}, ...
+    @ivar path: The path and query (text), or L{FOLLOW} to GET the
+        C{Location} of the previous response.
+    @ivar headers: C{(name, value)} text pairs; C{{base}} in a value is
+        replaced by the server's base URL (as in a browser's C{Referer}).
+    @ivar form: For a POST, the form fields (a list of pairs), sent
+        C{application/x-www-form-urlencoded}.
+    """
+
+    def __init__(self, method, path, headers=(), form=None):
+        self.method = method
+        self.path = path
+        self.headers = list(headers)
+        self.form = form
+
+
+    def __repr__(self):
+        extra = ""
+        if self.headers:
+            extra += " %r" % (self.headers,)
+        if self.form is not None:
+            extra += " %r" % (self.form,)
+        return "%s %s%s" % (self.method, self.path, extra)
+
+
+FOLLOW = "<the previous response's Location>"
+
+
+def get(path, *headers):
+    return Step("GET", path, headers)
+
+
+def post(path, form, *headers):
+    return Step("POST", path, headers, form)
+
+
+def follow():
+    return Step("GET", FOLLOW)
+
+
+
+class Observation(object):
+    """
+    What a server answered to one step, normalised.
+
+    @ivar compared: The fields compared between servings: status code, body,
+        C{Content-Type}, C{Location}, and whether C{Set-Cookie} was sent.
+    @ivar cacheStatus: The C{Cache-Status} header (not compared: the cache
+        adds it on purpose, as it does C{Age}, C{ETag}, C{Last-Modified},
+        C{Vary} and C{Content-Length}, which are not compared either).
+    """
+
+    FIELDS = ("status", "body", "content-type", "location", "set-cookie")
+
+    def __init__(self, step, compared, cacheStatus):
+        self.step = step
+        self.compared = compared
+        self.cacheStatus = cacheStatus
+
+
+
+class Browser(object):
+    """
+    Sends L{Step}s to one server over loopback TCP, one connection each, and
+    keeps its cookies as a browser would (name and value; every path).
+    """
+
+    def __init__(self, port, normalise):
+        self.port = port
+        self.base = "http://127.0.0.1:%d" % (port,)
+        self._normalise = normalise
+        self._cookies = {}
+        self._location = None
+        self._pool = HTTPConnectionPool(reactor, persistent=False)
+        self._agent = Agent(reactor, pool=self._pool)
+
+
+    @defer.inlineCallbacks
+    def send(self, step):
+        path = step.path
+        if path is FOLLOW:
+            if self._location is None:
+                raise AssertionError("nothing to follow before %r" % (step,))
+            path = self._location
+        url = urljoin(self.base + "/", path)
+        headers = Headers()
+        for name, value in step.headers:
+            headers.addRawHeader(name.encode("ascii"),
+                                 value.replace("{base}", self.base).encode("utf-8"))
+        if self._cookies:
+            headers.setRawHeaders(b"cookie", [b"; ".join(
+                b"=".join(pair) for pair in sorted(self._cookies.items()))])
+        body = None
+        if step.form is not None:
+            headers.setRawHeaders(b"content-type", [b"application/x-www-form-urlencoded"])
+            body = FileBodyProducer(BytesIO(urlencode(step.form).encode("ascii")))
+        response = yield self._agent.request(
+            step.method.encode("ascii"), url.encode("ascii"), headers, body)
+        content = yield readBody(response)
+        setCookies = response.headers.getRawHeaders(b"set-cookie", [])
+        for cookie in setCookies:
+            pair = cookie.split(b";", 1)[0]
+            name, _, value = pair.partition(b"=")
+            self._cookies[name.strip()] = value.strip()
+        location = response.headers.getRawHeaders(b"location", [None])[-1]
+        self._location = location.decode("ascii") if location is not None else None
+
+        def normalised(value):
+            if value is None:
+                return None
+            # The port in absolute URLs (Location, links): each serving
+            # listens on its own free port.
+            value = value.replace(self.base.encode("ascii"), b"http://127.0.0.1:PORT")
+            return self._normalise(value)
+        compared = (
+            response.code,
+            normalised(content),
+            response.headers.getRawHeaders(b"content-type", [None])[-1],
+            normalised(location),
+            bool(setCookies),
+        )
+        status = response.headers.getRawHeaders(b"cache-status", [None])[-1]
+        defer.returnValue(Observation(step, compared, status))
+
+
+    def close(self):
+        return self._pool.closeCachedConnections()
+
+
+
+def noNormalising(value):
+    return value
+
+
+def substitutions(*pairs):
+    """
+    @param pairs: C{(pattern, replacement)} pairs (bytes regular
+        expressions), applied in order.
+
+    @return: A normalising function applying them.
+    """
+    compiled = [(re.compile(pattern), replacement) for pattern, replacement in pairs]
+
+    def normalise(value):
+        for pattern, replacement in compiled:
+            value = pattern.sub(replacement, value)
+        return value
+    return normalise
+
+
+
+@defer.inlineCallbacks
+def play(site, steps, normalise=noNormalising):
+    """
+    Serve C{site} on a free loopback port, send it C{steps} in order, and
+    stop serving it.
+
+    @return: A L{Deferred} firing with a list of L{Observation}s.
+    """
+    port = reactor.listenTCP(0, site, interface="127.0.0.1")
+    browser = Browser(port.getHost().port, normalise)
+    observations = []
+    try:
+        for step in steps:
+            observation = yield browser.send(step)
+            observations.append(observation)
+            if os.environ.get("NEVOWCACHE_REALAPPS_DEBUG"):
+                code, body = observation.compared[:2]
+                sys.stderr.write("%r -> %r %r %r %r\n" % (
+                    step, code, observation.compared[2:], observation.cacheStatus,
+                    body[-int(os.environ["NEVOWCACHE_REALAPPS_DEBUG"]):]))
+    finally:
+        yield browser.close()
+        yield port.stopListening()
+    defer.returnValue(observations)
+
+
+
+def differences(expected, actual):
+    """
+    @return: A description of every step where C{actual} differs from
+        C{expected} (a list of text lines; empty when they agree).
+    """
+    lines = []
+    for index, (a, b) in enumerate(zip(expected, actual)):
+        for field, x, y in zip(Observation.FIELDS, a.compared, b.compared):
+            if x != y and isinstance(x, bytes) and isinstance(y, bytes):
+                # Where they part, with some context.
+                at = next((i for i, (p, q) in enumerate(zip(x, y)) if p != q),
+                          min(len(x), len(y)))
+                start = max(0, at - 120)
+                x, y = x[start:at + 120], y[start:at + 120]
+                field += " (from byte %d)" % (start,)
+            if x != y:
+                lines.append("step %d (%r): %s differs (cache-status %r):\n"
+                             "  expected: %r\n  actual:   %r"
+                             % (index, a.step, field, b.cacheStatus, x, y))
+    if len(expected) != len(actual):
+        lines.append("%d steps against %d" % (len(expected), len(actual)))
+    return lines
