@@ -65,7 +65,7 @@ _OVERRIDE_HEADERS = (b"x-http-method-override", b"x-http-method",
 
 # Request headers bypassReason looks further at (besides Host).
 _BYPASS_HEADERS = _OVERRIDE_HEADERS + (
-    b"authorization", b"content-length", b"transfer-encoding")
+    b"authorization", b"content-length", b"transfer-encoding", b"range", b"upgrade")
 
 # Request headers a background refresh never carries, besides every If-*.
 _PRIVATE_HEADERS = frozenset([b"cookie", b"authorization", b"proxy-authorization"])
@@ -504,6 +504,13 @@ class PageCache(object):
         length = headers.getRawHeaders(b"content-length", [b"0"])[-1].strip()
         if length not in (b"0", b"") or headers.hasHeader(b"transfer-encoding"):
             return b"request-body"
+        if headers.hasHeader(b"range"):
+            # The resource answers the part asked for (static.File: 206);
+            # only whole responses are stored.
+            return b"range"
+        if headers.hasHeader(b"upgrade"):
+            # A render that takes over the connection (WebSocket).
+            return b"upgrade"
         return _hostBypass(headerValues(headers, b"host"))
 
 

@@ -27,7 +27,8 @@ from nevow.flat import ten
 from nevowcache._compat import textType
 from nevowcache._engine import CachePolicy, refreshHeaders
 from nevowcache._page import CacheSettings, pageName
-from nevowcache._response import CaptureRequest
+from nevowcache._response import (
+    CAPTURED, KEYED, OFFERED, UNSUPPORTED, CaptureRequest)
 from nevowcache._turns import Slicer, callAfterOutput
 
 __all__ = ["CachedPageMixin", "CachedPage"]
@@ -36,15 +37,43 @@ __all__ = ["CachedPageMixin", "CachedPage"]
 
 class _NevowCapture(CaptureRequest):
     """
-    A L{CaptureRequest} that also takes Nevow's C{finishRequest}.
+    A L{CaptureRequest} that also offers what Nevow's C{NevowRequest} adds
+    to twisted.web's request.
 
     @ivar nevowResult: What the page's C{renderHTTP} returned when it was not
         a string (a URL, another resource): passed on to Nevow.
     """
+    offered = dict(OFFERED, fields=KEYED, headers=CAPTURED, received_headers=CAPTURED,
+                   deferred=CAPTURED, finishRequest=CAPTURED, gotPageContext=UNSUPPORTED,
+                   # The cache's own marks on the request.
+                   nevowcacheRefresh=KEYED, nevowcacheRoutes=KEYED)
+    _lostConnection = False
+
+    def __init__(self, underlying, responseHeaders=None):
+        CaptureRequest.__init__(self, underlying, responseHeaders)
+        # Fired when the render finishes the request, as Nevow's is:
+        # OldResourceAdapter waits on it for NOT_DONE_YET.
+        self.deferred = defer.Deferred()
+
+
+    def finish(self):
+        CaptureRequest.finish(self)
+        self.deferred.callback("")
+
 
     def finishRequest(self, success):
         if not self.finished:
             self.finish()
+
+
+    @property
+    def headers(self):
+        return appserver._DictHeaders(self.responseHeaders)
+
+
+    @property
+    def received_headers(self):
+        return appserver._DictHeaders(self.requestHeaders)
 
 
 

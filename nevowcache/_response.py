@@ -2,17 +2,25 @@
 """
 Capturing a render, deciding whether it may be shared, and replaying it.
 
-Both adapters render a page against a L{CaptureRequest}: a proxy of the real
-request (or of a snapshot of it, for background refreshes) that forwards
-every read and records every part of the response.  What the proxy saw
-decides whether the response may be stored (L{refusalOf}); L{replay} writes
-a stored or captured response onto a live request.
+Both adapters render a page against a L{CaptureRequest}: a stand-in for
+the real request (or for a snapshot of it, for background refreshes) that
+offers what L{OFFERED} lists of twisted.web's request, notes the reads that
+make a response personal, and records every part of the response: nothing a
+render does reaches the live request.  What the capture saw decides whether
+the response may be stored (L{refusalOf}); L{replay} writes a stored or
+captured response onto a live request.
 """
 
 from __future__ import absolute_import, division
 
+import copy
+from io import BytesIO
+
 from twisted.internet import defer
+from twisted.python import components, reflect
+from twisted.python.failure import Failure
 from twisted.web import http, server
+from zope.interface import providedBy
 # Not through the module: current Twisted wraps it in a (slow) proxy.
 from twisted.web.http import NOT_MODIFIED, OK, HTTPChannel, datetimeToString
 
@@ -23,8 +31,8 @@ from nevowcache._footprint import footprint
 from nevowcache._key import hostKey
 from nevowcache._validators import NOT_MODIFIED_HEADERS, notModified, parseHTTPDate
 
-__all__ = ["CacheEntry", "CaptureRequest", "refusalOf", "replay", "writeDirect",
-           "HOP_BY_HOP"]
+__all__ = ["CacheEntry", "CaptureRequest", "OFFERED", "RenderAborted", "refusalOf",
+           "replay", "writeDirect", "HOP_BY_HOP"]
 
 # Response headers never stored: hop-by-hop headers, headers Twisted
 # computes for each response, and the cache's own.
@@ -39,6 +47,11 @@ HOP_BY_HOP = frozenset([
 # Request headers a render may read without making its output depend on
 # anything the key does not hold: the Host is in the key.
 _KEYED_HEADERS = frozenset([b"host"])
+
+# Request headers a render may read because requests with them do not use
+# the cache (PageCache.bypassReason): a render on a capture finds none
+# (static.File reads Range).
+_ABSENT_HEADERS = frozenset([b"range", b"upgrade"])
 
 
 
@@ -152,12 +165,14 @@ class CacheEntry(object):
 
 class _RecordingHeaders(object):
     """
-    A read-only view of request headers that records which names are read.
+    A view of request headers that records which names are read.  A render
+    that changes them changes a copy: the request's own stay as they came.
     """
 
     def __init__(self, headers, capture):
         self._headers = headers
         self._capture = capture
+        self._copied = False
 
 
     def getRawHeaders(self, name, default=None):
@@ -180,6 +195,25 @@ class _RecordingHeaders(object):
         return self._headers.copy()
 
 
+    def _own(self):
+        if not self._copied:
+            self._headers = self._headers.copy()
+            self._copied = True
+        return self._headers
+
+
+    def setRawHeaders(self, name, values):
+        self._own().setRawHeaders(name, values)
+
+
+    def addRawHeader(self, name, value):
+        self._own().addRawHeader(name, value)
+
+
+    def removeHeader(self, name):
+        self._own().removeHeader(name)
+
+
     def __getattr__(self, name):
         if name == "_rawHeaders":
             # Twisted's table itself would be read unrecorded: headerTable
@@ -189,25 +223,172 @@ class _RecordingHeaders(object):
 
 
 
-# Attributes a CaptureRequest keeps for itself; everything else is the
-# underlying request's.
-_OWN = frozenset([
-    "_underlying", "code", "code_message", "responseHeaders", "body",
-    "cookies", "lastModified", "etag", "headersRead", "refusals",
-    "finished", "startedWriting", "_notifications", "producer",
-    "_producerStreaming", "requestHeaders", "_failure",
-])
+# How a CaptureRequest offers each public name of twisted.web's Request
+# (http.Request and server.Request, on Twisted 20.3 and current Twisted):
+# nothing else is offered, so that nothing a render does reaches the live
+# request (tests.test_capture checks the list against Twisted's).
+#
+# - CAPTURED: implemented by the capture: it records the response, and notes
+#   (CaptureRequest.refuse) the reads that reveal what the key does not hold.
+# - KEYED: the request's own value, read as is: what the key holds (method,
+#   URI, scheme, host, port), or the site's configuration.
+# - COPIED: a copy of the request's, taken when first read: the render may
+#   change it (traversal moves prepath and postpath) without changing the
+#   live request's.
+# - UNSUPPORTED: the request's machinery (parsing, connection, PB copying),
+#   which no render may use on a capture: reading the name refuses storage
+#   (detail=unsupported-NAME), calling it raises.
+CAPTURED = "captured"
+KEYED = "keyed"
+COPIED = "copied"
+UNSUPPORTED = "unsupported"
+
+OFFERED = {}
+for _kind, _names in [
+        (CAPTURED, """
+            write writeSequence finish finished startedWriting sentLength
+            notifyFinish notifications processingFailed render loseConnection
+            setResponseCode code code_message setHeader responseHeaders
+            redirect addCookie cookies setLastModified lastModified setETag
+            etag registerProducer unregisterProducer producer
+            requestHeaders getHeader getAllHeaders getCookie received_cookies
+            getSession session getClientIP getClientAddress client getUser
+            getPassword channel transport site content queued chunked
+            prePathURL URLPath childLink sibLink getRootURL rememberRootURL
+            getComponent setComponent addComponent unsetComponent
+            removeComponent setAdapter addAdapter
+            view_write view_finish view_addCookie view_setHeader
+            view_setResponseCode view_setLastModified view_setETag
+            view_registerProducer view_unregisterProducer"""),
+        (KEYED, """
+            method uri path clientproto isSecure getRequestHostname getHost
+            host defaultContentType appRootURL locateAdapterClass
+            persistenceVersion"""),
+        (COPIED, "args prepath postpath sitepath"),
+        (UNSUPPORTED, """
+            process requestReceived gotLength handleContentChunk
+            parseCookies connectionLost noLongerQueued setHost
+            getStateFor getStateToCopy getStateToCopyFor getTypeToCopy
+            getTypeToCopyFor jellyFor processUniqueID""")]:
+    for _name in _names.split():
+        OFFERED[_name] = _kind
+del _kind, _names, _name
+
+
+
+def _function(cls, name):
+    """
+    @return: The plain function C{cls} has under C{name} (on Python 2 a
+        class gives an unbound method).
+    """
+    value = getattr(cls, name)
+    return getattr(value, "__func__", value)
+
+
+
+class _CaptureSite(object):
+    """
+    The site, as a capture offers it: the request's site, except that
+    reading C{displayTracebacks} notes a rendering failure.
+
+    twisted.web reads C{displayTracebacks} only to render an error for the
+    request whose site it is: L{twisted.web.template.renderElement}, whose
+    answer to a failed flattening is a C{200} with an error C{<div>} (or
+    Twisted's traceback page), and L{twisted.web.server.Request.
+    processingFailed}.  So does Klein, through them.  A render that asked
+    is an error page, never stored (C{detail=render-error}).
+    """
+
+    def __init__(self, site, capture):
+        self.__dict__["_site"] = site
+        self.__dict__["_capture"] = capture
+
+
+    @property
+    def displayTracebacks(self):
+        self._capture.refuse(b"render-error")
+        return self._site.displayTracebacks
+
+
+    def __getattr__(self, name):
+        return getattr(self._site, name)
+
+
+    def __setattr__(self, name, value):
+        setattr(self._site, name, value)
+
+
+
+class _Unwired(object):
+    """
+    A capture's C{channel} and C{transport}: the addresses, but no way to the
+    live connection.  A render that needs the connection itself (to write
+    on it, to take it over) cannot be captured: the attribute it asks for is
+    missing, and the render fails (never stored).
+    """
+
+    def __init__(self, capture, what):
+        self._capture = capture
+        self._what = what
+
+
+    def getPeer(self):
+        self._capture.refuse(b"client-address")
+        return self._capture._underlying.getClientAddress()
+
+
+    def getHost(self):
+        return self._capture._underlying.getHost()
+
+
+    def isSecure(self):
+        return self._capture._underlying.isSecure()
+
+
+    @property
+    def site(self):
+        return self._capture.site
+
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        self._capture.refuse(b"unsupported-" + self._what)
+        raise AttributeError(
+            "%s of a cached render has no %r: a render that uses its request's "
+            "connection cannot be cached (leave it out of the cache, or send "
+            "such requests around it)" % (self._what.decode("ascii"), name))
+
+
+
+class RenderAborted(Exception):
+    """
+    A render called C{loseConnection} on its (captured) request.
+    """
 
 
 
 class CaptureRequest(object):
     """
-    A request proxy that records the response instead of sending it.
+    A stand-in for a request that records the response instead of sending
+    it.
 
-    Reads go to the underlying request, except that reading a request
-    header, a cookie, the session or the client's address is noted: those
-    make a response personal.  Writes, status, headers, cookies and
-    validators are recorded.
+    It offers the names of twisted.web's request listed in L{OFFERED}, and
+    nothing else: whatever a render does with it stays in the capture
+    (writes, status, headers, cookies, validators, producers, traversal of
+    its own copies of C{prepath} and C{postpath}, components, and
+    C{render} of another resource), so that no render can write on the live
+    request or keep its capture from finishing.  Reads that make a response
+    personal are noted: a request header, a cookie, the session, the
+    client's address, credentials, and attributes an application set on the
+    request; so are rendering failures (L{processingFailed}, and an error
+    page rendered by L{twisted.web.template.renderElement}).
+
+    Conditional and range requests: C{setLastModified} and C{setETag} never
+    answer C{http.CACHED} (the capture renders the whole response, and the
+    stored entry answers preconditions on replay); requests with C{Range}
+    do not use the cache at all (L{PageCache.bypassReason}), so a render on
+    a capture may read C{Range} and finds none.
 
     @ivar refusals: Why the response may not be shared, in the order noticed
         (L{bytes} tokens such as C{b"session"}); see L{refusalOf} for the
@@ -215,38 +396,75 @@ class CaptureRequest(object):
     @ivar headersRead: Lower-cased names of the request headers read.
     """
 
+    # Names a subclass adds for its own framework's request (see
+    # nevowcache._nevowpage).
+    offered = OFFERED
+
+    queued = 0
+    chunked = 0
+    _inFakeHead = False
+    _encoder = None
+    _disconnected = False
+
     def __init__(self, underlying, responseHeaders=None):
-        d = self.__dict__
-        d["_underlying"] = underlying
-        d["code"] = http.OK
-        d["code_message"] = http.RESPONSES[http.OK]
+        self._underlying = underlying
+        self.code = http.OK
+        self.code_message = http.RESPONSES[http.OK]
         if responseHeaders is None:
             responseHeaders = http.Headers()
-        d["responseHeaders"] = responseHeaders
-        d["requestHeaders"] = _RecordingHeaders(underlying.requestHeaders, self)
-        d["body"] = []
-        d["cookies"] = []
-        d["lastModified"] = None
-        d["etag"] = None
-        d["headersRead"] = set()
-        d["refusals"] = []
-        d["finished"] = False
-        d["startedWriting"] = False
-        d["_notifications"] = []
-        d["_failure"] = None
-        d["producer"] = None
-        d["_producerStreaming"] = None
+        self.responseHeaders = responseHeaders
+        self.requestHeaders = _RecordingHeaders(underlying.requestHeaders, self)
+        self.body = []
+        self.cookies = []
+        self.lastModified = None
+        self.etag = None
+        self.headersRead = set()
+        self.refusals = []
+        self.finished = False
+        self.startedWriting = False
+        self._notifications = []
+        self._failure = None
+        self.producer = None
+        self._producerStreaming = None
 
 
     def __getattr__(self, name):
-        return getattr(self._underlying, name)
-
-
-    def __setattr__(self, name, value):
-        if name in _OWN:
+        # Only for names not found on the capture itself.
+        kind = self.offered.get(name)
+        if kind == KEYED:
+            return getattr(self._underlying, name)
+        if kind == COPIED:
+            value = getattr(self._underlying, name)
+            if value is not None:
+                value = copy.deepcopy(value) if isinstance(value, dict) else list(value)
             self.__dict__[name] = value
-        else:
-            setattr(self._underlying, name, value)
+            return value
+        if kind == UNSUPPORTED:
+            return self._unsupported(name)
+        if not name.startswith("_"):
+            own = getattr(self._underlying, "__dict__", {})
+            if name in own:
+                # Set on the request by the application (while traversing,
+                # say): it may be anything the key does not hold.
+                self.refuse(b"request-attribute")
+                return own[name]
+        raise AttributeError(
+            "%r: a cached render's request offers %r only if it is in "
+            "nevowcache._response.OFFERED (twisted.web's request) or set on "
+            "the request before the render" % (self, name))
+
+
+    def _unsupported(self, name):
+        self.refuse(b"unsupported-" + name.lower().encode("ascii"))
+
+        def unsupported(*args, **kwargs):
+            raise NotImplementedError(
+                "%s is not offered by the request of a cached render" % (name,))
+        return unsupported
+
+
+    def __repr__(self):
+        return "<CaptureRequest of %r>" % (self._underlying,)
 
 
     def refuse(self, reason):
@@ -267,7 +485,7 @@ class CaptureRequest(object):
 
     def getHeader(self, key):
         self._readHeader(key)
-        return self._underlying.getHeader(key)
+        return self.requestHeaders._headers.getRawHeaders(key, [None])[-1]
 
 
     def getAllHeaders(self):
@@ -291,6 +509,12 @@ class CaptureRequest(object):
         return self._underlying.getSession(*args, **kwargs)
 
 
+    @property
+    def session(self):
+        self.refuse(b"session")
+        return self._underlying.session
+
+
     def getClientIP(self):
         self.refuse(b"client-address")
         return self._underlying.getClientIP()
@@ -301,6 +525,12 @@ class CaptureRequest(object):
         return self._underlying.getClientAddress()
 
 
+    @property
+    def client(self):
+        self.refuse(b"client-address")
+        return self._underlying.client
+
+
     def getUser(self):
         self.refuse(b"authorization")
         return self._underlying.getUser()
@@ -309,6 +539,147 @@ class CaptureRequest(object):
     def getPassword(self):
         self.refuse(b"authorization")
         return self._underlying.getPassword()
+
+
+    @property
+    def channel(self):
+        return _Unwired(self, b"channel")
+
+
+    @property
+    def transport(self):
+        return _Unwired(self, b"transport")
+
+
+    @property
+    def site(self):
+        site = self.__dict__.get("_site")
+        if site is None:
+            site = getattr(self._underlying, "site", None)
+            if site is not None:
+                site = self.__dict__["_site"] = _CaptureSite(site, self)
+        return site
+
+
+    @property
+    def content(self):
+        """
+        A copy of the request body (requests with a body do not use the
+        cache: this is empty but for background refreshes' snapshots).
+        """
+        content = self.__dict__.get("_content")
+        if content is None:
+            original = getattr(self._underlying, "content", None)
+            getvalue = getattr(original, "getvalue", None)
+            content = BytesIO(getvalue() if getvalue is not None else b"")
+            self.__dict__["_content"] = content
+        return content
+
+
+    # URLs, from the capture's own prepath
+
+    def _prePathURL(self, prepath):
+        return self._underlying._prePathURL(prepath)
+
+
+    def prePathURL(self):
+        return self._prePathURL(self.prepath)
+
+
+    def URLPath(self):
+        return _function(self._underlying.__class__, "URLPath")(self)
+
+
+    def childLink(self, name):
+        return _function(server.Request, "childLink")(self, name)
+
+
+    def sibLink(self, name):
+        return _function(server.Request, "sibLink")(self, name)
+
+
+    def rememberRootURL(self, url=None):
+        if url is None:
+            url = self._prePathURL(self.prepath[:-1])
+        self.appRootURL = url
+
+
+    def getRootURL(self):
+        return self.appRootURL
+
+
+    # Components: the request's as the render started, and the render's own
+
+    def __conform__(self, interface):
+        if interface.providedBy(self._underlying):
+            # The capture stands for the request.
+            return self
+        return self.getComponent(interface)
+
+
+    @property
+    def _adapterCache(self):
+        cache = self.__dict__.get("_components")
+        if cache is None:
+            cache = dict(getattr(self._underlying, "_adapterCache", None) or {})
+            self.__dict__["_components"] = cache
+        return cache
+
+
+    def getComponent(self, interface, default=None):
+        """
+        As L{Componentized.getComponent}, with the adapters registered for
+        the request's class, made for the capture.
+        """
+        name = reflect.qual(interface)
+        cache = self._adapterCache
+        if name in cache:
+            return cache[name]
+        factory = components.getAdapterFactory(
+            self._underlying.__class__, interface, None)
+        if factory is None:
+            return default
+        adapter = factory(self)
+        if adapter is None:
+            return default
+        if not getattr(adapter, "temporaryAdapter", False):
+            cache[name] = adapter
+        return adapter
+
+
+    def setComponent(self, interfaceClass, component):
+        self._adapterCache[reflect.qual(interfaceClass)] = component
+
+
+    def addComponent(self, component, ignoreClass=0):
+        for interface in providedBy(component):
+            if ignoreClass or components.getAdapterFactory(
+                    self._underlying.__class__, interface, None) == component.__class__:
+                self.setComponent(interface, component)
+
+
+    def unsetComponent(self, interfaceClass):
+        del self._adapterCache[reflect.qual(interfaceClass)]
+
+
+    def removeComponent(self, component):
+        cache = self._adapterCache
+        removed = []
+        for name, value in list(cache.items()):
+            if value is component:
+                del cache[name]
+                removed.append(name)
+        return removed
+
+
+    def setAdapter(self, interfaceClass, adapterClass):
+        self.setComponent(interfaceClass, adapterClass(self))
+
+
+    def addAdapter(self, adapterClass, ignoreClass=0):
+        adapter = adapterClass(self)
+        self.addComponent(adapter, ignoreClass)
+        return adapter
 
 
     # The response
@@ -327,6 +698,11 @@ class CaptureRequest(object):
     def writeSequence(self, data):
         for chunk in data:
             self.write(chunk)
+
+
+    @property
+    def sentLength(self):
+        return sum(len(chunk) for chunk in self.body)
 
 
     def setHeader(self, name, value):
@@ -354,12 +730,21 @@ class CaptureRequest(object):
 
 
     def setLastModified(self, when):
+        """
+        Record the validator.  Never C{http.CACHED}: the whole response is
+        captured; the entry answers preconditions when replayed.
+        """
         if self.lastModified is None or when > self.lastModified:
             self.lastModified = when
+        return None
 
 
     def setETag(self, etag):
+        """
+        Record the validator.  Never C{http.CACHED}, as L{setLastModified}.
+        """
         self.etag = etag
+        return None
 
 
     def registerProducer(self, producer, streaming):
@@ -376,6 +761,11 @@ class CaptureRequest(object):
 
     def unregisterProducer(self):
         self.producer = None
+
+
+    @property
+    def notifications(self):
+        return self._notifications
 
 
     def notifyFinish(self):
@@ -425,6 +815,76 @@ class CaptureRequest(object):
             for d in notifications:
                 d.errback(reason)
         return reason
+
+
+    def loseConnection(self):
+        """
+        The render gives up on its client: the capture fails with
+        L{RenderAborted} (never stored), and the adapter drops the live
+        request's connection.
+        """
+        self.refuse(b"aborted")
+        self.processingFailed(Failure(RenderAborted("loseConnection during a render")))
+
+
+    def render(self, resource):
+        """
+        Render another resource on this capture, as
+        L{twisted.web.server.Request.render} does on a request
+        (L{twisted.web.util.DeferredResource}, Klein for a route that
+        returns a resource): its answer is this capture's.  A failure, or a
+        method the resource does not allow, fails the capture (never
+        stored); the adapter answers the live request as twisted.web would.
+        """
+        try:
+            body = resource.render(self)
+            if body is server.NOT_DONE_YET:
+                return
+            if not isinstance(body, bytes):
+                raise TypeError("%r rendered %r, not bytes or NOT_DONE_YET"
+                                % (resource, body))
+            self.write(body)
+            self.finish()
+        except Exception:
+            self.processingFailed(Failure())
+
+
+    # Twisted's PB view of a request (twisted.web.distrib), on the capture.
+
+    def view_write(self, issuer, data):
+        self.write(data)
+
+
+    def view_finish(self, issuer):
+        self.finish()
+
+
+    def view_addCookie(self, issuer, k, v, **kwargs):
+        self.addCookie(k, v, **kwargs)
+
+
+    def view_setHeader(self, issuer, k, v):
+        self.setHeader(k, v)
+
+
+    def view_setLastModified(self, issuer, when):
+        self.setLastModified(when)
+
+
+    def view_setETag(self, issuer, tag):
+        self.setETag(tag)
+
+
+    def view_setResponseCode(self, issuer, code, message=None):
+        self.setResponseCode(code, message)
+
+
+    def view_registerProducer(self, issuer, producer, streaming):
+        self.registerProducer(producer, streaming)
+
+
+    def view_unregisterProducer(self, issuer):
+        self.unregisterProducer()
 
 
     def value(self):
@@ -526,8 +986,9 @@ def refusalOf(capture, vary=()):
         # The render read the raw Host header, and it says more than the
         # key holds (a port, upper case): another Host would share it.
         allowed.discard(b"host")
-    if capture.headersRead - allowed:
-        return b"header-read-" + sorted(capture.headersRead - allowed)[0]
+    read = capture.headersRead - allowed - _ABSENT_HEADERS
+    if read:
+        return b"header-read-" + sorted(read)[0]
     if capture.producer is not None:
         return b"producer"
     return None

@@ -28,7 +28,7 @@ from twisted.web.template import flattenString
 from nevowcache._compat import intToBytes
 from nevowcache._engine import CachePolicy, refreshHeaders
 from nevowcache._page import CacheSettings, pageName
-from nevowcache._response import CaptureRequest
+from nevowcache._response import CaptureRequest, RenderAborted
 
 __all__ = ["CachedResource", "ElementResource", "cached", "renderElementCached"]
 
@@ -373,6 +373,9 @@ class _LiveRequest(object):
             return
         if reason.check(UnsupportedMethod):
             _notAllowed(self._request, reason.value.allowedMethods)
+        elif reason.check(RenderAborted):
+            # The render dropped its client, as it would have uncached.
+            self._request.loseConnection()
         else:
             self._request.processingFailed(reason)
 

@@ -651,26 +651,36 @@ class ProducerTests(WebTestsBase):
 
     def test_staticFile(self):
         """
-        C{static.File} reads the C{Range} header: it is served in full but
-        not stored, unless the page declares C{Range} in C{cacheVary}.
+        C{static.File} is stored and served as hits (it reads the C{Range}
+        header, which requests that use the cache never have); a request
+        with C{Range} goes around the cache to the file, which answers the
+        part asked for, and leaves the entry as it was.
         """
         path = self.mktemp()
         with open(path, "wb") as f:
             f.write(b"0123456789" * 10000)
         self.root.putChild(b"p", web.cached(static.File(path), pageCache=self.cache))
-        self.root.putChild(b"q", web.cached(static.File(path), pageCache=self.cache,
-                                            cacheVary=[b"range"]))
         response = self.get()
         self.assertEqual(response.body, b"0123456789" * 10000)
-        self.assertEqual(response.cacheStatus,
-                         b"nevowcache; fwd=uri-miss; detail=header-read-range")
-        self.get(b"/q")
-        hit = self.get(b"/q")
+        self.assertEqual(response.cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+        hit = self.get()
         self.assertEqual(hit.cacheStatus, b"nevowcache; hit; ttl=60")
         self.assertEqual(hit.body, b"0123456789" * 10000)
         self.assertEqual(hit.header(b"content-length"), b"100000")
-        ranged = self.get(b"/q", headers=[b"Range: bytes=0-3"])
+        self.assertEqual(hit.header(b"accept-ranges"), b"bytes")
+        ex = self.exchange(headers=[b"Range: bytes=0-3"])
+        for _ in range(10):
+            if ex.done():
+                break
+            # The file's own producer, uncached: pulled here, as the
+            # transport (Twisted 20.3: through a cooperator) would.
+            producer = ex.transport.producer
+            pull = getattr(getattr(producer, "_requestProducer", None), "_producer", None)
+            (pull or producer).resumeProducing()
+        ranged = ex.response()
         self.assertEqual((ranged.code, ranged.body), (206, b"0123"))
+        self.assertEqual(ranged.cacheStatus, b"nevowcache; fwd=bypass; detail=range")
+        self.assertEqual(self.get().cacheStatus, b"nevowcache; hit; ttl=60")
 
 
 
