@@ -70,6 +70,26 @@ def follow():
 
 
 
+class Burst(Step):
+    """
+    C{count} anonymous GETs of one path sent at once, each on its own
+    connection (no cookies): they must all get the same answer.
+    """
+
+    def __init__(self, path, count):
+        Step.__init__(self, "GET", path)
+        self.count = count
+
+
+    def __repr__(self):
+        return "%d concurrent GET %s" % (self.count, self.path)
+
+
+def burst(path, count=8):
+    return Burst(path, count)
+
+
+
 class Observation(object):
     """
     What a server answered to one step, normalised.
@@ -193,7 +213,10 @@ def play(site, steps, normalise=noNormalising):
     observations = []
     try:
         for step in steps:
-            observation = yield browser.send(step)
+            if isinstance(step, Burst):
+                observation = yield _burst(port.getHost().port, normalise, step)
+            else:
+                observation = yield browser.send(step)
             observations.append(observation)
             if os.environ.get("NEVOWCACHE_REALAPPS_DEBUG"):
                 code, body = observation.compared[:2]
@@ -204,6 +227,31 @@ def play(site, steps, normalise=noNormalising):
         yield browser.close()
         yield port.stopListening()
     defer.returnValue(observations)
+
+
+
+@defer.inlineCallbacks
+def _burst(port, normalise, step):
+    """
+    Send a L{Burst}.
+
+    @return: A L{Deferred} firing with the L{Observation} all its requests
+        got, or one saying that they differ.
+    """
+    browsers = [Browser(port, normalise) for _ in range(step.count)]
+    try:
+        answers = yield defer.gatherResults(
+            [browser.send(step) for browser in browsers], consumeErrors=True)
+    finally:
+        for browser in browsers:
+            yield browser.close()
+    distinct = sorted(set(answer.compared for answer in answers))
+    statuses = b", ".join(sorted(set(answer.cacheStatus or b"" for answer in answers)))
+    if len(distinct) == 1:
+        defer.returnValue(Observation(step, distinct[0], statuses))
+    defer.returnValue(Observation(
+        step, ("%d different answers" % (len(distinct),), repr(distinct), None, None, None),
+        statuses))
 
 
 

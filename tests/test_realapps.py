@@ -26,7 +26,8 @@ from twisted.trial.unittest import TestCase
 
 from nevowcache import MemoryStore, PageCache
 
-from tests._differential import differences, follow, get, play, post, substitutions
+from tests._differential import (Step, burst, differences, follow, get, play, post,
+                                 substitutions)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(ROOT, ".venv", "nevow-examples", "examples")
@@ -180,19 +181,28 @@ class NevowExampleTests(TestCase):
             makeCached(children, ["RootPage", "ChildPage", "ChildOfChildPage"], cache)
             # A class attribute made at import, with the uncached class.
             children.RootPage.child_foo = children.ChildPage("foo")
-        return self.site(serving, children.RootPage())
+        # Mounted as examples.tac mounts it, under a directory-like page.
+        root = rend.Page()
+        root.putChild("children", children.RootPage())
+        return self.site(serving, root)
 
 
     def test_children(self):
         """
-        Nevow's C{children} example: every way of locating a child.
+        Nevow's C{children} example: every way of locating a child, the
+        C{addSlash} redirect, HEAD, concurrent requests.
         """
-        steps = [get("/"), get("/"),
-                 get("/foo"), get("/foo"), get("/foo/childOfChild"),
-                 get("/bar"), get("/bar/childOfChild"), get("/bar"),
-                 get("/1"), get("/2/childOfChild"), get("/3"), get("/3"),
-                 get("/4"), get("/6/7"), get("/6/7"), get("/6/7/childOfChild"),
-                 get("/foo/"), get("/x/y/z"), get("/")]
+        steps = [get("/children"), follow(), get("/children/"),
+                 Step("HEAD", "/children/"), burst("/children/1"),
+                 get("/children/foo"), get("/children/foo"),
+                 get("/children/foo/childOfChild"),
+                 get("/children/bar"), get("/children/bar/childOfChild"),
+                 get("/children/bar"), get("/children/1"),
+                 get("/children/2/childOfChild"), get("/children/3"), get("/children/3"),
+                 get("/children/4"), burst("/children/6/7"), get("/children/6/7"),
+                 get("/children/6/7/childOfChild"), Step("HEAD", "/children/6/7"),
+                 get("/children/foo/"), get("/children/x/y/z"), get("/children/"),
+                 get("/children?a=1"), follow()]
         return self.compare(self.buildChildren, steps)
 
 
@@ -348,13 +358,16 @@ class NevowExampleTests(TestCase):
                  post("/freeform_post!!addPasting",
                       [("author", "alice"), ("text", "print 1")], referer),
                  follow(), get("/"), get("/1"), get("/"),
+                 post("/freeform_post!!addPasting",
+                      [("author", "dave"), ("text", "print 3")], referer),
+                 burst("/"), burst("/2"), follow(),
                  post("/1/freeform_post!!editPasting",
                       [("postedBy", "alice"), ("author", "bob"), ("text", "print 2")],
                       ("Referer", "{base}/1")),
                  follow(), get("/1"), get("/1/0"), get("/1/1"), get("/"),
                  post("/freeform_post!!addPasting",
                       [("author", "carol"), ("text", "")], referer),
-                 follow(), get("/"), get("/1"), get("/")]
+                 follow(), get("/"), get("/1"), get("/2"), get("/")]
         # The time of each pasting (the serving's own clock, to the second,
         # in its time zone) is shown next to it.
         return self.compare(self.buildPastebin, steps, substitutions(
@@ -598,8 +611,9 @@ class KleinTests(TestCase):
     def setUp(self):
         self.staticDirectory = os.path.abspath(self.mktemp())
         os.makedirs(self.staticDirectory)
-        with open(os.path.join(self.staticDirectory, "style.css"), "w") as f:
-            f.write("body { color: black }\n")
+        for name in ("style.css", "other.css"):
+            with open(os.path.join(self.staticDirectory, name), "w") as f:
+                f.write("body { color: black }\n")
 
 
     def build(self, serving, cache):
@@ -666,14 +680,16 @@ class KleinTests(TestCase):
             get("/post/2"), get("/post/2")])
 
 
-    def pending_resource(self):
+    def test_resource(self):
         """
         A route returning a Resource (C{static.File}): its file, its
-        directory listing, a missing file.
+        directory listing, a missing file, ranges.
         """
         return self.compare([
             get("/static/style.css"), get("/static/style.css"), get("/static/"),
             get("/static/"), get("/static/missing.css"), get("/static/style.css"),
+            get("/static/style.css", ("Range", "bytes=0-3")),
+            get("/static/other.css", ("Range", "bytes=0-3")), get("/static/other.css"),
             get("/"), get("/")])
 
 
