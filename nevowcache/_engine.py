@@ -22,9 +22,9 @@ from nevowcache._compat import (
 from nevowcache._compat import wallClock as _wallClock
 from nevowcache._interfaces import ILeaseStore, StoreUnavailable
 from nevowcache._key import (
-    CacheKey, encodeKey, prefixScopeFromString, prefixScopes,
-    requestUrlIdentity, tagScope, urlIdentity, urlIdentityFromString, validHost,
-    varyValues)
+    CacheKey, encodeKey, isPath, pathScopeFromString, prefixScopeFromString,
+    requestUrlIdentity, tagScope, urlIdentity, urlIdentityFromString, urlScopes,
+    validHost, varyValues)
 from nevowcache._memory import MemoryStore
 from nevowcache._records import Fingerprints, Records
 from nevowcache._response import HOP_BY_HOP, CacheEntry, refusalOf, replay, writeDirect
@@ -187,9 +187,10 @@ class CachePolicy(object):
     def scopesFor(self, key):
         """
         @return: The scopes of an entry of C{key} under this policy: the
-            path prefixes of its URL, then its tags.
+            path prefixes of its URL, on its host and on every host, its path
+            on every host (L{urlScopes}), then its tags.
         """
-        scopes = prefixScopes(key.url)
+        scopes = urlScopes(key.url)
         if self.tags:
             scopes += tuple((b"t", tag) for tag in self.tags)
         return scopes
@@ -1145,14 +1146,25 @@ class PageCache(object):
         Invalidate every entry stored for a URL, whatever page or variant
         stored it.
 
-        @param url: An absolute URL, C{http://host:port/path?query} (text or
-            bytes).  The port defaults to 80 (http) or 443 (https).
+        Given a path alone (C{"/post/1"}), every entry of that path on
+        every scheme, host and port, whatever its query: the usual way for
+        applications, since a page is reached through every alias of the
+        site (C{localhost}, C{127.0.0.1}, C{www.}...), and an application
+        building the URL from the request would reach only one.  Given an
+        absolute URL, that scheme, host, port, path and query only.
+
+        @param url: A path (C{/post/1}; a query in it is ignored), or an
+            absolute URL, C{http://host:port/path?query} (text or bytes;
+            the port defaults to 80 for http, 443 for https).
         @param hard: If false (the default), the entries become stale: they
             are served within the page's grace while one refresh runs.  If
             true, they are gone: the next request renders.
         @return: A L{Deferred} that fires when the store has it.
-        @raise ValueError: If C{url} is not an absolute http(s) URL.
+        @raise ValueError: If C{url} is neither a path nor an absolute
+            http(s) URL.
         """
+        if isPath(url):
+            return self._invalidateScope(pathScopeFromString(url), hard)
         return defer.maybeDeferred(self.store.invalidate, urlIdentityFromString(url), hard)
 
 
@@ -1163,18 +1175,29 @@ class PageCache(object):
         store.
 
         Prefixes end on path-segment boundaries and ignore the query:
-        C{http://example.com:8080/blog} (or C{.../blog/}) reaches C{/blog},
-        C{/blog/} and C{/blog/x?y=1}, not C{/blogs}; C{http://example.com/}
-        reaches every path of the host.
+        C{/blog} (or C{/blog/}) reaches C{/blog}, C{/blog/} and
+        C{/blog/x?y=1}, not C{/blogs}; C{/} reaches every path.  Given a
+        path alone, on every scheme, host and port; given an absolute URL
+        (C{http://example.com:8080/blog}), on that scheme, host and port
+        only.
 
-        @param urlPrefix: An absolute URL (text or bytes), as L{invalidate}
+        @param urlPrefix: A path, or an absolute URL, as L{invalidate}
             takes.
         @param hard: As for L{invalidate}.
         @return: A L{Deferred} that fires when the store has it.
-        @raise ValueError: If C{urlPrefix} is not an absolute http(s) URL.
+        @raise ValueError: If C{urlPrefix} is neither a path nor an
+            absolute http(s) URL, or is deeper than 32 segments.
         """
-        return defer.maybeDeferred(self.store.invalidateScope,
-                                   prefixScopeFromString(urlPrefix), hard)
+        return self._invalidateScope(prefixScopeFromString(urlPrefix), hard)
+
+
+    def _invalidateScope(self, scope, hard):
+        invalidateScope = getattr(self.store, "invalidateScope", None)
+        if invalidateScope is None:
+            return defer.fail(TypeError(
+                "%r cannot invalidate a prefix, a tag or a path on every host "
+                "(it has no invalidateScope)" % (self.store,)))
+        return defer.maybeDeferred(invalidateScope, scope, hard)
 
 
     def invalidateTag(self, tag, hard=False):
@@ -1186,7 +1209,7 @@ class PageCache(object):
         @param hard: As for L{invalidate}.
         @return: A L{Deferred} that fires when the store has it.
         """
-        return defer.maybeDeferred(self.store.invalidateScope, tagScope(tag), hard)
+        return self._invalidateScope(tagScope(tag), hard)
 
 
     def clear(self, hard=True):

@@ -31,7 +31,8 @@ else:
 
 __all__ = ["CacheKey", "urlIdentity", "urlIdentityFromString", "encodeKey",
            "varyValue", "varyValues", "validHost", "hostKey", "prefixScopes",
-           "prefixScopeFromString", "tagScope"]
+           "prefixScopeFromString", "urlScopes", "isPath", "pathScopeFromString",
+           "pathScopes", "tagScope"]
 
 
 
@@ -417,19 +418,112 @@ def prefixScopeFromString(urlPrefix):
     Prefixes end on path-segment boundaries: C{http://h/blog} (or
     C{http://h/blog/}) reaches C{/blog}, C{/blog/} and C{/blog/x?y=1}, never
     C{/blogs}; C{http://h/} reaches every path of C{h}.  A query in the
-    prefix is ignored.
+    prefix is ignored.  A path alone (C{/blog}: L{isPath}) is the prefix on
+    every scheme, host and port.
 
-    @param urlPrefix: An absolute URL, as L{urlIdentityFromString} takes.
-    @raise ValueError: If it is not an absolute http(s) URL, or its path
-        is deeper than L{MAX_PREFIX_DEPTH} segments.
+    @param urlPrefix: An absolute URL, as L{urlIdentityFromString} takes, or
+        a path.
+    @raise ValueError: If it is neither an absolute http(s) URL nor a path,
+        or its path is deeper than L{MAX_PREFIX_DEPTH} segments.
     """
-    scheme, host, port, segments = urlIdentityFromString(urlPrefix)[:4]
+    if isPath(urlPrefix):
+        scheme = host = port = None
+        segments = _pathSegments(urlPrefix)
+    else:
+        scheme, host, port, segments = urlIdentityFromString(urlPrefix)[:4]
     if segments and segments[-1] == b"":
         segments = segments[:-1]
     if len(segments) > MAX_PREFIX_DEPTH:
         raise ValueError("a prefix has at most %d path segments: %r"
                          % (MAX_PREFIX_DEPTH, urlPrefix))
+    if scheme is None:
+        return (_EVERY_HOST_PREFIX, segments)
     return (b"p", scheme, host, port, segments)
+
+
+
+# The kinds of the scopes that reach a path on every scheme, host and port:
+# a path prefix (reaching the paths under it too), and one path (with any
+# query).
+_EVERY_HOST_PREFIX = b"P"
+_EVERY_HOST_PATH = b"A"
+
+
+
+def isPath(url):
+    """
+    Whether C{url} (text or L{bytes}) is a path alone, C{/like/this}: what
+    L{PageCache.invalidate} and L{PageCache.invalidatePrefix} take to reach
+    every scheme, host and port.
+    """
+    if isinstance(url, textType):
+        return url.startswith(u"/")
+    return isinstance(url, bytes) and url.startswith(b"/")
+
+
+
+def _pathSegments(path):
+    """
+    The segments of a path, as Twisted splits and unquotes a request's;
+    without its query.
+    """
+    if isinstance(path, textType):
+        path = path.encode("utf-8")
+    path = path.split(b"?", 1)[0].split(b"#", 1)[0]
+    return tuple(_unquote(s) for s in path[1:].split(b"/"))
+
+
+
+def pathScopeFromString(path):
+    """
+    The scope L{PageCache.invalidate} invalidates for a path alone: that
+    path, with any query, on every scheme, host and port.
+
+    @param path: C{/like/this} (text or L{bytes}); a query in it is ignored.
+    @raise ValueError: If it is not a path.
+    """
+    if not isPath(path):
+        raise ValueError("not a path: %r" % (path,))
+    return pathScopes(_pathSegments(path))
+
+
+
+def pathScopes(segments):
+    """
+    The scope of one path on every scheme, host and port, and any query.
+
+    @param segments: Path segments, as URL identities hold them.
+    """
+    return (_EVERY_HOST_PATH, tuple(segments))
+
+
+
+def urlScopes(url):
+    """
+    All the scopes of a URL identity: its path prefixes on its own scheme,
+    host and port (L{prefixScopes}), then its path prefixes and its path on
+    every scheme, host and port (what L{PageCache.invalidate} and
+    L{PageCache.invalidatePrefix} reach when given a path alone).
+
+    @param url: A URL identity, as L{urlIdentity} returns.
+    @rtype: L{tuple}
+    """
+    where = url[:4]
+    known = _urlScopes.get(where)
+    if known is not None:
+        return known
+    segments = url[3]
+    scopes = prefixScopes(url) + tuple(
+        (_EVERY_HOST_PREFIX, segments[:i])
+        for i in range(min(len(segments), MAX_PREFIX_DEPTH) + 1)) + (
+        (_EVERY_HOST_PATH, segments),)
+    if len(segments) <= 8 and sum(len(s) for s in segments) <= 300:
+        remember(_urlScopes, where, scopes, 1024)
+    return scopes
+
+# The scopes of the URLs seen lately (by scheme, host, port and path; short
+# paths only): a lookup does not make them again.
+_urlScopes = {}
 
 
 

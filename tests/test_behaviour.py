@@ -1043,6 +1043,43 @@ class BehaviourTestsMixin(object):
         self.assertHit(b"/blog/x")
 
 
+    def test_invalidatePathReachesEveryHost(self):
+        """
+        C{invalidate(path)}, a path alone, reaches that path on every host,
+        port and scheme, whatever its query (softly by default, hard if
+        asked); other paths stay fresh.  C{invalidatePrefix(path)} reaches
+        the paths under it on every host.
+        """
+        self.page(b"post", leaf=True)
+        aliases = [dict(host=b"localhost"), dict(host=b"127.0.0.1"),
+                   dict(host=b"www.example.com", port=8443),
+                   dict(host=b"example.com:8080", port=8080)]
+        paths = [b"/post/1", b"/post/1?page=2"]
+        for where in aliases:
+            for path in paths + [b"/post/12", b"/post/1/x"]:
+                self.get(path, **where)
+        self.cache.invalidate(u"/post/1")
+        for where in aliases:
+            for path in paths:
+                self.assertEqual(self.get(path, **where).cacheStatus,
+                                 b"nevowcache; hit; ttl=-1; detail=invalidated",
+                                 (path, where))
+            for path in (b"/post/12", b"/post/1/x"):
+                self.assertEqual(self.get(path, **where).cacheStatus,
+                                 b"nevowcache; hit; ttl=60", (path, where))
+        self.clock.advance(0)
+        self.cache.invalidate(b"/post/1", hard=True)
+        for where in aliases:
+            self.assertEqual(self.get(b"/post/1", **where).cacheStatus,
+                             b"nevowcache; fwd=uri-miss; stored", where)
+        self.cache.invalidatePrefix(u"/post/1", hard=True)
+        for where in aliases:
+            self.assertEqual(self.get(b"/post/1/x", **where).cacheStatus,
+                             b"nevowcache; fwd=uri-miss; stored", where)
+            self.assertEqual(self.get(b"/post/12", **where).cacheStatus,
+                             b"nevowcache; hit; ttl=60", where)
+
+
     def test_invalidateTagIsSoft(self):
         """
         C{invalidateTag(tag)} makes the entries of the pages tagged with it

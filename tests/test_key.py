@@ -11,8 +11,9 @@ from twisted.web import resource, server
 
 from nevowcache import CacheKey
 from nevowcache._key import (
-    MAX_PREFIX_DEPTH, encodeKey, hostKey, prefixScopeFromString, prefixScopes, tagScope,
-    urlIdentity, urlIdentityFromString, validHost)
+    MAX_PREFIX_DEPTH, encodeKey, hostKey, isPath, pathScopeFromString,
+    prefixScopeFromString, prefixScopes, tagScope, urlIdentity, urlIdentityFromString,
+    urlScopes, validHost)
 
 from tests._http import Exchange
 
@@ -211,7 +212,40 @@ class ScopeTests(SynchronousTestCase):
         root = prefixScopeFromString(u"http://example.com:8080/")
         self.assertIn(root, prefixScopes(urlIdentityFromString(
             u"http://example.com:8080/a/b")))
-        self.assertRaises(ValueError, prefixScopeFromString, u"/blog")
+        self.assertRaises(ValueError, prefixScopeFromString, u"blog")
+
+
+    def test_everyHostScopes(self):
+        """
+        A path alone names a prefix (L{prefixScopeFromString}) or a path
+        (L{pathScopeFromString}) on every scheme, host and port: among the
+        scopes (L{urlScopes}) of the URLs under it on any host, whatever
+        their query, and not of another path.
+        """
+        prefix = prefixScopeFromString(u"/blog/")
+        self.assertEqual(prefix, prefixScopeFromString(b"/blog?x=1"))
+        path = pathScopeFromString(u"/blog")
+        self.assertEqual(path, pathScopeFromString(b"/blog?x=1"))
+        self.assertNotEqual(path, pathScopeFromString(b"/blog/"))
+        self.assertEqual(pathScopeFromString(u"/caf%C3%A9/a%2Fb"),
+                         pathScopeFromString(b"/caf\xc3\xa9/a%2fb"))
+        for url in [u"http://example.com:8080/blog", u"https://localhost/blog?y=2",
+                    u"http://127.0.0.1:9/blog?a=1&b=2"]:
+            scopes = urlScopes(urlIdentityFromString(url))
+            self.assertIn(prefix, scopes)
+            self.assertIn(path, scopes)
+            self.assertIn(prefixScopeFromString(u"/"), scopes)
+            self.assertTrue(set(prefixScopes(urlIdentityFromString(url))) <= set(scopes))
+        for url in [u"http://example.com:8080/blogs", u"http://example.com:8080/"]:
+            scopes = urlScopes(urlIdentityFromString(url))
+            self.assertNotIn(prefix, scopes)
+            self.assertNotIn(path, scopes)
+        under = urlScopes(urlIdentityFromString(u"http://example.com/blog/x"))
+        self.assertIn(prefix, under)
+        self.assertNotIn(path, under)
+        self.assertEqual(isPath(u"/"), True)
+        self.assertEqual(isPath(b"http://example.com/"), False)
+        self.assertRaises(ValueError, pathScopeFromString, u"blog")
 
 
     def test_prefixDepthBounded(self):

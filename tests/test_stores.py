@@ -29,7 +29,8 @@ from nevowcache import _redis
 from nevowcache._breaker import CircuitOpen
 from nevowcache._footprint import orderedDictBytes
 from nevowcache._interfaces import Generation, ILeaseStore
-from nevowcache._key import prefixScopeFromString, prefixScopes, tagScope
+from nevowcache._key import (
+    pathScopeFromString, prefixScopeFromString, tagScope, urlScopes)
 from nevowcache._validators import bodyETag
 from nevowcache._wire import encodeEntry
 
@@ -128,7 +129,7 @@ def scopesOf(key, *tags):
     """
     The scopes the engine looks C{key} up with, for a page tagged C{tags}.
     """
-    return prefixScopes(key.url) + tuple(tagScope(tag) for tag in tags)
+    return urlScopes(key.url) + tuple(tagScope(tag) for tag in tags)
 
 
 
@@ -333,6 +334,40 @@ class StoreTestsMixin(object):
             prefixScopeFromString(b"http://example.com:8080/"), True)
         self.assertEqual((yield self.judgeScoped(key)), "gone")
         self.assertEqual((yield self.judgeScoped(deep)), "gone")
+
+
+    @inlineCallbacks
+    def test_everyHostInvalidate(self):
+        """
+        A path alone reaches that path on every scheme, host and port,
+        whatever the query: softly, its entries are stale, hard, gone; a
+        prefix alone reaches the paths under it on every host.  Other paths
+        stay valid.
+        """
+        def key(scheme, host, port, segments, args=()):
+            return CacheKey((scheme, host, port, segments, args, ()),
+                            ("tests.Page", (), None))
+        post = [key(b"http", b"example.com", 8080, (b"post", b"1")),
+                key(b"http", b"localhost", 8080, (b"post", b"1")),
+                key(b"https", b"127.0.0.1", 443, (b"post", b"1"),
+                    ((b"page", (b"2",)),))]
+        other = [key(b"http", b"localhost", 8080, (b"post", b"12")),
+                 key(b"http", b"localhost", 8080, (b"post", b"1", b"x"))]
+        for k in post + other:
+            yield self.storeScoped(k)
+        yield self.store.invalidateScope(pathScopeFromString(u"/post/1"), False)
+        for k in post:
+            self.assertEqual((yield self.judgeScoped(k)), "stale", k)
+        for k in other:
+            self.assertEqual((yield self.judgeScoped(k)), "valid", k)
+        yield self.store.invalidateScope(pathScopeFromString(b"/post/1?any=1"), True)
+        for k in post:
+            self.assertEqual((yield self.judgeScoped(k)), "gone", k)
+        yield self.store.invalidateScope(prefixScopeFromString(u"/post/1"), True)
+        self.assertEqual((yield self.judgeScoped(other[1])), "gone")
+        self.assertEqual((yield self.judgeScoped(other[0])), "valid")
+        yield self.store.invalidateScope(prefixScopeFromString(u"/"), False)
+        self.assertEqual((yield self.judgeScoped(other[0])), "stale")
 
 
     @inlineCallbacks
