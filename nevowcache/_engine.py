@@ -12,6 +12,8 @@ background refresher, and put the L{Answer} on the live request
 
 from __future__ import absolute_import, division
 
+import re
+
 from twisted.internet import defer, task
 from twisted.logger import Logger
 from twisted.python import runtime
@@ -29,12 +31,46 @@ from nevowcache._memory import MemoryStore
 from nevowcache._records import Fingerprints, Records
 from nevowcache._response import HOP_BY_HOP, CacheEntry, refusalOf, replay, writeDirect
 from nevowcache._turns import callAfterOutput
-from nevowcache._validators import bodyETag
+from nevowcache._validators import bodyETag, hasExplicitFreshness
 
 __all__ = ["PageCache", "CachePolicy", "Answer", "refreshHeaders"]
 
 # Cache-Status values of fresh hits, by their ttl.
 _HIT_STATUS = {}
+
+# CachePolicy.downstream's values, by lifetime and grace.
+_DOWNSTREAM = {}
+
+# An RFC 8941 token: what a Cache-Status detail may be written as bare.
+_TOKEN = re.compile(br"\A[A-Za-z*][A-Za-z0-9!#$%&'*+.^_`|~:/-]*\Z")
+
+
+
+def withDetail(status, reason):
+    """
+    Add a C{detail} parameter to a C{Cache-Status} value (RFC 9211
+    section 2.8): a token if the reason is one, else a quoted string.
+
+    @param status: The value so far, L{bytes}.
+    @param reason: The detail, L{bytes}.
+    @rtype: L{bytes}
+    """
+    if _TOKEN.match(reason) is None:
+        reason = b'"' + b"".join(
+            b"\\" + c if c in (b'"', b"\\") else (c if 0x20 <= ord(c) < 0x7f else b"?")
+            for c in (reason[i:i + 1] for i in range(len(reason)))) + b'"'
+    return status + b"; detail=" + reason
+
+
+
+def _stored(status, policy):
+    """
+    The C{Cache-Status} of a response just stored: with the seconds it
+    stays fresh (C{ttl}), unless it is fresh until invalidated.
+    """
+    if policy.timeout:
+        status += b"; ttl=" + intToBytes(int(policy.timeout))
+    return status + b"; stored"
 
 _STATS = ("hits", "staleHits", "misses", "collapsed", "renders", "refreshes",
           "refreshFailures", "refreshesSkipped", "bypasses", "refusals",
@@ -210,10 +246,19 @@ class CachePolicy(object):
             # Fresh until invalidated here: downstream must ask each time
             # (and gets a cheap 304).
             return b"public, no-cache"
-        remaining = 0 if stale else max(0, self.timeout - int(age))
-        value = b"public, max-age=" + intToBytes(remaining)
-        if self.grace is not None:
-            value += b", stale-while-revalidate=" + intToBytes(int(self.grace))
+        # The response says its Age: a cache downstream adds it to the time
+        # the response spends with it (RFC 9111 section 4.2.3), so max-age
+        # is the whole lifetime, not what is left of it.  A stale response
+        # (past cacheTimeout, or invalidated) is stale downstream at once.
+        lifetime = int(self.timeout)
+        if stale:
+            lifetime = min(lifetime, int(age))
+        value = _DOWNSTREAM.get((lifetime, self.grace))
+        if value is None:
+            value = b"public, max-age=" + intToBytes(lifetime)
+            if self.grace is not None:
+                value += b", stale-while-revalidate=" + intToBytes(int(self.grace))
+            value = remember(_DOWNSTREAM, (lifetime, self.grace), value, 4096)
         return value
 
 
@@ -253,30 +298,40 @@ class Answer(object):
         for args, kwargs in capture.cookies:
             request.addCookie(*args, **kwargs)
         etag, lastModified = capture.validators()
+        headers = _allHeaders(capture)
+        negotiated = _negotiated(capture)
+        if negotiated:
+            headers = _withVary(
+                tuple((name.lower(), values) for name, values in headers), negotiated)
         passed = CacheEntry(
             _PASSTHROUGH_KEY, capture.code, capture.code_message,
-            _allHeaders(capture), capture.value(), None,
+            headers, capture.value(), None,
             lastModified=lastModified, etag=etag)
-        return replay(request, passed, self.status)
+        status = self.status
+        if capture.code != 200:
+            # What the render answered (RFC 9211 section 2.3).
+            status += b"; fwd-status=" + intToBytes(capture.code)
+        return replay(request, passed, status)
 
 
-    def respond(self, request, leading=b"", contentType=None):
+    def respond(self, request, leading=b"", contentType=None, date=None):
         """
         Put this answer on the live request: straight to the connection
         when L{writeDirect} can, else replayed on the request.
 
         @param leading: As for L{writeDirect}.
         @param contentType: As for L{writeDirect}.
+        @param date: As for L{writeDirect}.
         @return: L{None} if the whole response was written (the caller only
             finishes the request); else the body for the caller to write,
             after the headers L{replay} set.
         """
-        if self.writeDirect(request, leading, contentType):
+        if self.writeDirect(request, leading, contentType, date):
             return None
         return self.replay(request)
 
 
-    def writeDirect(self, request, leading=b"", contentType=None):
+    def writeDirect(self, request, leading=b"", contentType=None, date=None):
         """
         Send this answer's stored entry straight to the connection, if
         L{nevowcache._response.writeDirect} can (the caller then finishes
@@ -287,7 +342,7 @@ class Answer(object):
         if self.entry is None:
             return False
         return writeDirect(request, self.entry, self.status, self.age,
-                           self.cacheControl, leading, contentType)
+                           self.cacheControl, leading, contentType, date)
 
 
 
@@ -303,6 +358,18 @@ def _hostBypass(hosts):
     if hosts is not None and (len(hosts) != 1 or not validHost(hosts[0])):
         return b"bad-host"
     return None
+
+
+
+def _withNoCache(headers):
+    """
+    Add C{no-cache} to stored response headers' C{Cache-Control}.
+    """
+    others = [(name, values) for name, values in headers if name != b"cache-control"]
+    values = [v for name, vs in headers if name == b"cache-control" for v in vs]
+    others.append((b"cache-control", (b", ".join(values + [b"no-cache"]),)))
+    others.sort()
+    return tuple(others)
 
 
 
@@ -325,6 +392,21 @@ def _withVary(headers, vary):
     others.append((b"vary", (b", ".join(seen),)))
     others.sort()
     return tuple(others)
+
+
+
+def _negotiated(capture):
+    """
+    The request headers a captured render's representation is negotiated on
+    by something between the cache and the client (C{Accept-Encoding}
+    behind twisted.web's C{EncodingResourceWrapper}), as the adapter noted
+    them on the request (C{nevowcacheNegotiated}).
+
+    @rtype: L{tuple} of lower-cased L{bytes}
+    """
+    # From the request itself: the capture offers only twisted.web's names.
+    underlying = getattr(capture, "_underlying", capture)
+    return getattr(underlying, "nevowcacheNegotiated", None) or ()
 
 
 
@@ -538,7 +620,10 @@ class PageCache(object):
                         self.store.invalidate, identity, False
                     ).addErrback(self._storeFailed, u"invalidate", None)
             request.notifyFinish().addCallbacks(answered, lambda _: None)
-        return b"nevowcache; fwd=bypass; detail=" + reason
+        if reason == b"method":
+            # RFC 9211 has a word for it: never looked up for its method.
+            return b"nevowcache; fwd=method"
+        return withDetail(b"nevowcache; fwd=bypass", reason)
 
 
     # Serving
@@ -737,7 +822,7 @@ class PageCache(object):
         def done(capture):
             reason = refusalOf(capture, policy.vary)
             return Answer(capture=capture, status=status if reason is None
-                          else status + b"; detail=" + reason)
+                          else withDetail(status, reason))
         return self._render(render).addCallback(done)
 
 
@@ -780,19 +865,20 @@ class PageCache(object):
                 self._log.debug(u"Not storing {key!r}: {reason}", key=key,
                                 reason=reason)
                 self._land(key, flight, None)
-                return Answer(capture=capture, status=status + b"; detail=" + reason)
-            entry = self._entryFrom(key, policy, capture, generation, previous)
+                return Answer(capture=capture, status=withDetail(status, reason))
+            entry = self._entryFrom(key, policy, capture, generation, previous, started)
             d = self._store(key, entry)
 
             def stored(ok):
                 self._land(key, flight, entry if ok else None)
-                return Answer(entry, status=status + (b"; stored" if ok else b""), age=0,
+                return Answer(entry, status=_stored(status, policy) if ok else status, age=0,
                               cacheControl=policy.downstream(0, False) if ok else None)
             return d.addCallback(stored)
 
         def failed(failure):
             self._land(key, flight, None)
             return failure
+        started = self._wallClock.seconds()
         d = self._render(render).addCallbacks(rendered, failed)
         if token is not None:
             d.addBoth(self._releaseLease, key, token)
@@ -900,29 +986,46 @@ class PageCache(object):
         return result
 
 
-    def _entryFrom(self, key, policy, capture, generation, previous):
+    def _entryFrom(self, key, policy, capture, generation, previous, started=None):
         """
         Make the entry to store from a capture.
 
         @param previous: The entry this one replaces, or L{None}: while the
             body is the same, C{Last-Modified} stays.
+        @param started: The time of day the render started (seconds since
+            the epoch), or L{None} for now: a new body's C{Last-Modified}.
+            Not when it ended: the request it answers was dated (C{Date})
+            before its render, and RFC 9110 section 8.8.2.1 forbids a
+            C{Last-Modified} later than the C{Date} (L{replay} makes sure).
         """
         body = capture.value()
         etag, lastModified = capture.validators()
+        headers = capture.storedHeaders()
+        if policy.cacheControl is None and not hasExplicitFreshness(headers):
+            # The page said nothing of freshness: without a word, caches
+            # downstream would choose a lifetime of their own from the
+            # Last-Modified added below (RFC 9111 section 4.2.2), where no
+            # purge reaches them.  They may keep it, and must ask first.
+            headers = _withNoCache(headers)
         if etag is None:
             etag = bodyETag(body)
         if lastModified is None:
             if previous is not None and previous.etag == etag:
                 lastModified = previous.lastModified
             else:
-                lastModified = int(self._wallClock.seconds())
+                if started is None:
+                    started = self._wallClock.seconds()
+                lastModified = int(started)
                 if previous is not None and previous.lastModified is not None:
-                    # The time of day may have gone back: a changed body
-                    # must never look older than the one it replaces.
+                    # The time of day may have gone back, or the body changed
+                    # twice in one second: a changed body must never look as
+                    # old as the one it replaces (If-Modified-Since would
+                    # answer 304 for it).  A Last-Modified ahead of a
+                    # response's Date is sent as that Date (replay).
                     lastModified = max(lastModified, int(previous.lastModified) + 1)
-        headers = capture.storedHeaders()
-        if policy.vary:
-            headers = _withVary(headers, policy.vary)
+        vary = policy.vary + _negotiated(capture)
+        if vary:
+            headers = _withVary(headers, vary)
         return CacheEntry(
             key, capture.code, capture.code_message, headers,
             body, self._clock.seconds(),
@@ -1061,7 +1164,8 @@ class PageCache(object):
             reason = refusalOf(capture, policy.vary) or self._admitVariant(key)
             if reason is not None:
                 raise _Refused(reason)
-            entry = self._entryFrom(key, policy, capture, generation, previous)
+            entry = self._entryFrom(key, policy, capture, generation, previous,
+                                    started[0])
             return self._store(key, entry).addCallback(
                 lambda ok: entry if ok else None)
 
@@ -1073,10 +1177,13 @@ class PageCache(object):
             if not outcome.called:
                 outcome.callback(result)
 
+        started = []
+
         def start(token):
             if token is _BUSY:
                 return _BUSY
             self._stats["refreshes"] += 1
+            started.append(self._wallClock.seconds())
             d = self._render(refresher).addCallback(rendered)
             if token is not None:
                 d.addBoth(self._releaseLease, key, token)

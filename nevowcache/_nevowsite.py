@@ -192,10 +192,11 @@ class _CachingRequest(appserver.NevowRequest):
         self.postpath = list(key.url[3])
         # With the headers NevowRequest.process gives every response.
         date, lines = _dateHeaders()
-        body = answer.respond(self, lines, _HTML)
-        if body is not None:
+        if not answer.writeDirect(self, lines, _HTML, _stamp[0]):
+            # Before the replay, which compares Last-Modified with the Date.
             self.setHeader(b"server", _SERVER)
             self.setHeader(b"date", date)
+            body = answer.replay(self)
             if self.code != NOT_MODIFIED and not self.responseHeaders.hasHeader(
                     b"content-type"):
                 # Stored entries normally have their own.

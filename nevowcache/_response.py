@@ -15,6 +15,7 @@ from __future__ import absolute_import, division
 
 import copy
 from io import BytesIO
+from time import time as _time
 
 from twisted.internet import defer
 from twisted.python import components, reflect
@@ -29,7 +30,8 @@ from nevowcache._compat import (
     textType, wireName)
 from nevowcache._footprint import footprint
 from nevowcache._key import hostKey
-from nevowcache._validators import NOT_MODIFIED_HEADERS, notModified, parseHTTPDate
+from nevowcache._validators import (
+    NOT_MODIFIED_HEADERS, codedETag, dateSeconds, notModified, parseHTTPDate)
 
 __all__ = ["CacheEntry", "CaptureRequest", "OFFERED", "RenderAborted", "refusalOf",
            "replay", "writeDirect", "HOP_BY_HOP"]
@@ -995,6 +997,38 @@ def refusalOf(capture, vary=()):
 
 
 
+def _dateOf(headers):
+    """
+    The seconds of the C{Date} a response has been given so far, or of now.
+    """
+    values = headers.getRawHeaders(b"date")
+    when = dateSeconds(values[-1]) if values else None
+    if when is None:
+        when = int(_time())
+    return when
+
+
+
+def _mergedVary(headers, values):
+    """
+    The C{Vary} of a replay: the stored one, after whatever the live
+    request was given before the page rendered (by a parent, say), without
+    repeats.
+    """
+    before = headers.getRawHeaders(b"vary")
+    if not before:
+        return list(values)
+    names, seen = [], set()
+    for value in list(before) + list(values):
+        for name in value.split(b","):
+            name = name.strip()
+            if name and name.lower() not in seen:
+                seen.add(name.lower())
+                names.append(name)
+    return [b", ".join(names)]
+
+
+
 def replay(request, response, cacheStatus, age=None, cacheControl=None):
     """
     Put a stored (or captured) response on a live request.
@@ -1002,6 +1036,14 @@ def replay(request, response, cacheStatus, age=None, cacheControl=None):
     Status and headers are set, with the validators; if the request's
     preconditions match them (L{notModified}), the answer is C{304 Not
     Modified} with the headers RFC 9110 asks of one, and no body.
+
+    What reaches the client describes the representation it gets: content
+    coded by twisted.web's C{EncodingResourceWrapper} (the request has an
+    encoder) has an entity tag of its own (L{codedETag}), and preconditions
+    are evaluated against it; a C{304} has no C{Content-Encoding}.  A
+    C{Last-Modified} is never later than the response's C{Date} (RFC 9110
+    section 8.8.2.1): it is sent as that C{Date} then.  A C{Vary} the live
+    request was given before the render is kept, with the stored one.
 
     @param request: The live L{twisted.web.server.Request}.
     @param response: A L{CacheEntry}.
@@ -1013,28 +1055,52 @@ def replay(request, response, cacheStatus, age=None, cacheControl=None):
     @return: The body to send: L{bytes}, empty for a C{304}.
     """
     headers = request.responseHeaders
-    headers.setRawHeaders(b"cache-status", [cacheStatus])
-    if age is not None:
-        headers.setRawHeaders(b"age", [intToBytes(int(age))])
     etag, lastModified = response.etag, response.lastModified
+    if etag is not None and getattr(request, "_encoder", None) is not None:
+        coding = headers.getRawHeaders(b"content-encoding")
+        if coding:
+            etag = codedETag(etag, coding[-1])
     if (response.code == OK and request.method in (b"GET", b"HEAD")
             and (etag is not None or lastModified is not None)
             and notModified(request, etag, lastModified)):
+        if b"fwd=" in cacheStatus:
+            # Forwarded, and answered 304 from the render's 200.
+            cacheStatus += b"; fwd-status=" + intToBytes(response.code)
+        headers.setRawHeaders(b"cache-status", [cacheStatus])
+        if age is not None:
+            headers.setRawHeaders(b"age", [intToBytes(int(age))])
         request.setResponseCode(NOT_MODIFIED)
         for name, values in response.headers:
             if name in NOT_MODIFIED_HEADERS:
+                if name == b"vary":
+                    values = _mergedVary(headers, values)
                 headers.setRawHeaders(name, list(values))
         if etag is not None:
             headers.setRawHeaders(b"etag", [etag])
         elif lastModified is not None:
+            lastModified = min(int(lastModified), _dateOf(headers))
             headers.setRawHeaders(b"last-modified", [http.datetimeToString(lastModified)])
         if cacheControl is not None:
             headers.setRawHeaders(b"cache-control", [cacheControl])
-        # Nevow sets a default Content-Type on every request.
+        # Nevow sets a default Content-Type on every request; an encoder,
+        # its Content-Encoding.  A 304 describes no content.
         headers.removeHeader(b"content-type")
+        if getattr(request, "_encoder", None) is not None:
+            headers.removeHeader(b"content-encoding")
+            # Its finish() would write a gzip trailer as the 304's body.
+            request._encoder = None
         return b""
+    headers.setRawHeaders(b"cache-status", [cacheStatus])
+    if age is not None:
+        headers.setRawHeaders(b"age", [intToBytes(int(age))])
     request.setResponseCode(response.code, response.message)
     for name, values in response.replayHeaders():
+        if name == b"vary":
+            values = _mergedVary(headers, values)
+        elif name == b"last-modified" and response.lastModified > _dateOf(headers):
+            values = [http.datetimeToString(_dateOf(headers))]
+        elif name == b"etag":
+            values = [etag]
         headers.setRawHeaders(name, values)
     if cacheControl is not None:
         headers.setRawHeaders(b"cache-control", [cacheControl])
@@ -1084,7 +1150,7 @@ _CACHE_CONTROL = frozenset([b"cache-status", b"age", b"cache-control"])
 
 
 def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b"",
-                contentType=None):
+                contentType=None, date=None):
     """
     Send a stored response in full on a live request's HTTP/1.x connection,
     in one write: the status line, the headers the request already has
@@ -1118,6 +1184,9 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
     @param contentType: The C{Content-Type} to send if neither the entry
         nor the request has one; L{None} for the request's
         C{defaultContentType}.
+    @param date: The seconds of the C{Date} in C{leading}, if it has one.
+        An entry whose C{Last-Modified} is later than the response's
+        C{Date} is left to L{replay}, which sends that C{Date} instead.
     @return: C{True} if the response was written, C{False} if nothing was
         done.
     """
@@ -1143,9 +1212,22 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
     if cacheControl is not None:
         lines.extend((b"Cache-Control: ", cacheControl, b"\r\n"))
     typed = b"content-type" in names
+    lastModified = entry.lastModified
+    if date is not None and lastModified is not None and lastModified > date:
+        return False
     for name, values in _rawTable(request.responseHeaders).items():
         wire, lower = NAME_FORMS.get(name) or nameForms(name)
-        if lower in names or lower in own:
+        if lower == b"date" and lastModified is not None:
+            when = dateSeconds(values[-1])
+            if when is None or lastModified > when:
+                # Sent as the Date by replay.
+                return False
+        if lower in names:
+            if lower == b"vary":
+                # Given before the render: replay merges it.
+                return False
+            continue
+        if lower in own:
             continue
         typed = typed or lower == b"content-type"
         for value in values:

@@ -14,6 +14,7 @@ C{NOT_DONE_YET}, unless its client has gone.
 from __future__ import absolute_import, division
 
 import copy
+import sys
 from io import BytesIO
 
 from twisted.logger import Logger
@@ -23,6 +24,7 @@ from twisted.web.server import NOT_DONE_YET
 from twisted.web.error import UnsupportedMethod
 from twisted.web.http_headers import Headers
 from twisted.web.resource import IResource, Resource
+from twisted.web.resource import _IEncodingResource
 from twisted.web.template import flattenString
 
 from nevowcache._compat import intToBytes
@@ -36,6 +38,29 @@ _log = Logger()
 
 # What Nevow sends for its pages; flattened templates are UTF-8.
 _HTML = b"text/html; charset=UTF-8"
+
+# What a resource behind an EncodingResourceWrapper is negotiated on.
+_ENCODING_NEGOTIATED = (b"accept-encoding",)
+
+
+
+def _behindEncoder(caller):
+    """
+    Whether a resource's C{render} was called by twisted.web's
+    C{Request.render} for an L{_IEncodingResource} (an
+    C{EncodingResourceWrapper}, which hands C{render} to the resource it
+    wraps): then every response of it is negotiated on C{Accept-Encoding},
+    those that go out uncoded too.
+
+    @param caller: The frame that called C{render}, or L{None}.
+    """
+    if caller is None:
+        return False
+    try:
+        resrc = caller.f_locals.get("resrc")
+    except Exception:
+        return False
+    return resrc is not None and _IEncodingResource.providedBy(resrc)
 
 
 
@@ -77,10 +102,13 @@ class _CacheFront(CacheSettings):
         return cache.pageKey(request, self._cachedName(), policy, self.cacheKey(request))
 
 
-    def _renderCached(self, request):
+    def _renderCached(self, request, caller=None):
         """
         Answer C{request} through the cache.
 
+        @param caller: The frame that called C{render}: its C{resrc}, if
+            an C{EncodingResourceWrapper}, makes every response of this
+            resource say C{Vary: Accept-Encoding} (L{_behindEncoder}).
         @return: C{NOT_DONE_YET}, or what the uncached render returns when
             the request does not use the cache.
         """
@@ -101,6 +129,11 @@ class _CacheFront(CacheSettings):
             # A hit, decided at once.
             _send(answer, request)
             return NOT_DONE_YET
+        if (not getattr(self, "_nevowcacheNegotiated", False)
+                and _behindEncoder(caller)):
+            # Learnt once, by a miss: the entries stored from now on say
+            # so, and so do refreshes, which are not rendered through it.
+            self._nevowcacheNegotiated = True
         live = _LiveRequest(request)
         d = cache.serve(
             request, key, policy, lambda: self._captureRender(request), makeRefresher)
@@ -117,6 +150,8 @@ class _CacheFront(CacheSettings):
         @return: A L{Deferred} firing with the finished L{CaptureRequest},
             or failing with the render's failure.
         """
+        if getattr(self, "_nevowcacheNegotiated", False):
+            underlying.nevowcacheNegotiated = _ENCODING_NEGOTIATED
         capture = CaptureRequest(underlying)
         finished = capture.notifyFinish()
         try:
@@ -180,7 +215,7 @@ class CachedResource(_CacheFront, Resource):
         """
         Answer from the cache, or render and maybe store.
         """
-        return self._renderCached(request)
+        return self._renderCached(request, sys._getframe(1))
 
 
     def _renderUncached(self, request):
@@ -219,7 +254,7 @@ class _CachedWrapper(_CacheFront, proxyForInterface(IResource, "_wrapped")):
         Answer from the cache, or render the wrapped resource and maybe
         store.
         """
-        return self._renderCached(request)
+        return self._renderCached(request, sys._getframe(1))
 
 
     def _renderUncached(self, request):

@@ -5,9 +5,89 @@ over a L{StringTransport}, and parse what it wrote.
 
 from __future__ import absolute_import, division
 
+import atexit
+import os
+
 from twisted.internet.address import IPv4Address
 from twisted.internet.testing import StringTransport
 from twisted.web.http import Headers
+
+
+try:
+    import http_sf
+except ImportError:
+    # Python 2.7: values are written to CACHE_STATUS_LOG at exit, and
+    # tests.test_http parses them on Python 3 (./dev test runs 2.7 first).
+    http_sf = None
+
+# Where the Cache-Status values seen on Python 2.7 are written.
+CACHE_STATUS_LOG = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".venv",
+    "cache-status-py27.txt")
+
+# RFC 9211 section 2: the parameters of a Cache-Status member, and the
+# values of fwd.
+CACHE_STATUS_PARAMETERS = frozenset([
+    "hit", "fwd", "fwd-status", "ttl", "stored", "collapsed", "key", "detail"])
+FWD_VALUES = frozenset([
+    "bypass", "method", "uri-miss", "vary-miss", "miss", "request", "stale",
+    "partial"])
+
+_seen = set()
+
+
+
+def checkCacheStatus(value):
+    """
+    Parse a C{Cache-Status} value as an RFC 8941 List with C{http-sf}, and
+    check it against RFC 9211: one member, the token C{nevowcache}, known
+    parameters, C{fwd} from the RFC's list, C{hit} and C{fwd} apart.
+
+    On Python 2.7 (no C{http-sf}) the value is kept for L{CACHE_STATUS_LOG}.
+
+    @raise AssertionError: If it is not such a value.
+    """
+    if http_sf is None:
+        if not _seen:
+            atexit.register(_writeSeen)
+        _seen.add(value)
+        return
+    checkParsed(value)
+
+
+
+def checkParsed(value):
+    """
+    The checks of L{checkCacheStatus}, with C{http-sf} (Python 3).
+    """
+    try:
+        parsed = http_sf.parse(value, tltype="list")
+    except Exception as e:
+        raise AssertionError("Cache-Status %r is no RFC 8941 List: %s" % (value, e))
+    if len(parsed) != 1 or str(parsed[0][0]) != "nevowcache":
+        raise AssertionError("Cache-Status %r: not one nevowcache member" % (value,))
+    params = parsed[0][1]
+    unknown = set(params) - CACHE_STATUS_PARAMETERS
+    if unknown:
+        raise AssertionError("Cache-Status %r: unknown parameters %r" % (value, unknown))
+    if ("hit" in params) == ("fwd" in params):
+        raise AssertionError("Cache-Status %r: one of hit and fwd" % (value,))
+    if "fwd" in params and str(params["fwd"]) not in FWD_VALUES:
+        raise AssertionError("Cache-Status %r: fwd not in RFC 9211" % (value,))
+    for name in ("ttl", "fwd-status"):
+        if name in params and not isinstance(params[name], int):
+            raise AssertionError("Cache-Status %r: %s not an integer" % (value, name))
+    return parsed
+
+
+
+def _writeSeen():
+    try:
+        with open(CACHE_STATUS_LOG, "wb") as f:
+            f.write(b"\n".join(sorted(_seen)) + b"\n")
+    except (IOError, OSError):
+        pass
+
 
 
 class Response(object):
@@ -41,6 +121,8 @@ class Response(object):
                 rest = rest[n + 2:]
             body = b"".join(out)
         self.body = body
+        for value in self.headers.getRawHeaders(b"cache-status", []):
+            checkCacheStatus(value)
 
 
     def header(self, name):

@@ -5,9 +5,11 @@ The behaviour suite: every rule of the cache, run against every adapter.
 from __future__ import absolute_import, division
 
 import gc
+import time
 
-from twisted.internet import defer
+from twisted.internet import defer, task
 from twisted.internet.task import Clock
+from twisted.web import http
 from twisted.trial.unittest import SynchronousTestCase
 
 from nevowcache import MemoryStore, PageCache
@@ -97,7 +99,7 @@ class BehaviourTestsMixin(object):
         first = self.get()
         self.assertEqual(first.code, 200)
         self.assertEqual(first.body, b"<p>/p #1</p>")
-        self.assertEqual(first.cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+        self.assertEqual(first.cacheStatus, b"nevowcache; fwd=uri-miss; ttl=60; stored")
         second = self.get()
         self.assertEqual(second.body, b"<p>/p #1</p>")
         self.assertEqual(second.cacheStatus, b"nevowcache; hit; ttl=60")
@@ -208,7 +210,7 @@ class BehaviourTestsMixin(object):
         self.assertIn(b"evil.example", evil.body)
         good = self.get(host=b"good.example")
         self.assertNotIn(b"evil", good.body)
-        self.assertEqual(good.cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+        self.assertEqual(good.cacheStatus, b"nevowcache; fwd=uri-miss; ttl=60; stored")
 
 
     def test_portIsInKey(self):
@@ -217,7 +219,7 @@ class BehaviourTestsMixin(object):
         """
         spec = self.page(b"p")
         self.get(port=8080)
-        self.assertEqual(self.get(port=8081).cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+        self.assertEqual(self.get(port=8081).cacheStatus, b"nevowcache; fwd=uri-miss; ttl=60; stored")
         self.assertEqual(spec.renders, 2)
 
 
@@ -460,7 +462,7 @@ class BehaviourTestsMixin(object):
         self.clock.advance(161)
         late = self.get()
         self.assertEqual(late.body, b"<p>/p #3</p>")
-        self.assertEqual(late.cacheStatus, b"nevowcache; fwd=stale; stored")
+        self.assertEqual(late.cacheStatus, b"nevowcache; fwd=stale; ttl=60; stored")
 
 
     # Single flight
@@ -482,7 +484,7 @@ class BehaviourTestsMixin(object):
         pending[0].callback(b"shared")
         responses = [ex.response() for ex in exchanges]
         self.assertEqual([r.body for r in responses], [b"shared"] * 5)
-        self.assertEqual(responses[0].cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+        self.assertEqual(responses[0].cacheStatus, b"nevowcache; fwd=uri-miss; ttl=60; stored")
         self.assertEqual([r.cacheStatus for r in responses[1:]],
                          [b"nevowcache; fwd=uri-miss; collapsed"] * 4)
         self.assertEqual(self.cache.stats()["collapsed"], 4)
@@ -584,7 +586,7 @@ class BehaviourTestsMixin(object):
         """
         first, second = self.assertNotStored(method=b"POST")
         self.assertEqual(second.body, b"<p>/p #2</p>")
-        self.assertEqual(second.cacheStatus, b"nevowcache; fwd=bypass; detail=method")
+        self.assertEqual(second.cacheStatus, b"nevowcache; fwd=method")
 
 
     def test_authorizationBypasses(self):
@@ -611,7 +613,7 @@ class BehaviourTestsMixin(object):
         first, second = self.assertNotStored(behave)
         self.assertEqual(second.code, 404)
         self.assertEqual(second.body, b"gone")
-        self.assertEqual(second.cacheStatus, b"nevowcache; fwd=uri-miss; detail=status-404")
+        self.assertEqual(second.cacheStatus, b"nevowcache; fwd=uri-miss; detail=status-404; fwd-status=404")
 
 
     def test_redirectNotStored(self):
@@ -757,7 +759,7 @@ class BehaviourTestsMixin(object):
         head = self.get(method=b"HEAD")
         self.assertEqual(head.body, b"")
         self.assertEqual(head.code, 200)
-        self.assertEqual(self.get().cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+        self.assertEqual(self.get().cacheStatus, b"nevowcache; fwd=uri-miss; ttl=60; stored")
         self.assertEqual(spec.renders, 2)
 
 
@@ -914,6 +916,9 @@ class BehaviourTestsMixin(object):
         """
         With C{cacheControl = "public"} stored responses tell browsers and
         shared caches how long they stay fresh and may be served stale.
+        They say their C{Age}, which a cache downstream adds to the time it
+        keeps them (RFC 9111 section 4.2.3): C{max-age} is the whole
+        lifetime, so that C{max-age - Age} is what is left, as here.
         """
         self.page(b"p", cacheTimeout=60, cacheGrace=3600, cacheControl="public")
         self.page(b"q")
@@ -921,14 +926,169 @@ class BehaviourTestsMixin(object):
         self.assertEqual(miss.header(b"cache-control"),
                          b"public, max-age=60, stale-while-revalidate=3600")
         self.clock.advance(20)
-        self.assertEqual(self.get().header(b"cache-control"),
-                         b"public, max-age=40, stale-while-revalidate=3600")
+        hit = self.get()
+        self.assertEqual(hit.header(b"cache-control"),
+                         b"public, max-age=60, stale-while-revalidate=3600")
+        self.assertEqual(hit.header(b"age"), b"20")
+        self.assertEqual(hit.cacheStatus, b"nevowcache; hit; ttl=40")
         self.assertEqual(self.get(headers=[b"If-None-Match: *"]).header(b"cache-control"),
-                         b"public, max-age=40, stale-while-revalidate=3600")
+                         b"public, max-age=60, stale-while-revalidate=3600")
         self.clock.advance(50)
-        self.assertEqual(self.get().header(b"cache-control"),
-                         b"public, max-age=0, stale-while-revalidate=3600")
-        self.assertIsNone(self.get(b"/q").header(b"cache-control"))
+        stale = self.get()
+        # Age 70 is past max-age 60: stale downstream too, for 3600 s more.
+        self.assertEqual(stale.header(b"cache-control"),
+                         b"public, max-age=60, stale-while-revalidate=3600")
+        self.assertEqual(stale.header(b"age"), b"70")
+        self.assertEqual(self.get(b"/q").header(b"cache-control"), b"no-cache")
+
+
+    def test_downstreamInvalidatedIsStale(self):
+        """
+        An entry invalidated softly is served stale here: downstream too
+        (C{max-age} no more than its C{Age}).
+        """
+        self.page(b"p", cacheTimeout=60, cacheGrace=3600, cacheControl="public")
+        self.get()
+        self.clock.advance(5)
+        self.cache.invalidate(u"http://example.com:8080/p")
+        stale = self.get()
+        self.assertIn(b"detail=invalidated", stale.cacheStatus)
+        self.assertEqual(stale.header(b"age"), b"5")
+        self.assertEqual(stale.header(b"cache-control"),
+                         b"public, max-age=5, stale-while-revalidate=3600")
+
+
+    def test_downstreamWithoutGrace(self):
+        """
+        With C{cacheGrace = None} (stale served here for as long as needed),
+        nothing lets caches downstream serve it stale: no
+        C{stale-while-revalidate}, since no purge reaches them.
+        """
+        self.page(b"p", cacheTimeout=60, cacheControl="public")
+        self.assertEqual(self.get().header(b"cache-control"), b"public, max-age=60")
+        self.page(b"z", cacheTimeout=0, cacheControl="public")
+        self.assertEqual(self.get(b"/z").header(b"cache-control"), b"public, no-cache")
+
+
+    def test_noHeuristicFreshness(self):
+        """
+        A stored page that gave no freshness of its own (no C{max-age},
+        C{s-maxage}, C{Expires}) goes out with C{no-cache} added to its
+        C{Cache-Control}: caches downstream may keep it and revalidate (a
+        C{304} from the entry), but never choose a lifetime of their own
+        from the C{Last-Modified} the cache adds (RFC 9111 section 4.2.2).
+        A page that said how long is left alone; a response not stored is
+        passed through as the page made it, without validators added.
+        """
+        def own(value):
+            def behave(request):
+                request.setHeader(b"cache-control", value)
+                return b"own"
+            return behave
+
+        def expires(request):
+            request.setHeader(b"expires", b"Sun, 09 Sep 2001 01:46:40 GMT")
+            return b"expires"
+
+        def personal(request):
+            request.getSession()
+            return b"personal"
+        self.page(b"p")
+        self.page(b"own", own(b"max-age=30"))
+        self.page(b"pub", own(b"public"))
+        self.page(b"exp", expires)
+        self.page(b"personal", personal)
+        for path in (b"/p", b"/p"):
+            response = self.get(path)
+            self.assertEqual(response.header(b"cache-control"), b"no-cache")
+            self.assertIsNotNone(response.header(b"last-modified"))
+        revalidated = self.get(b"/p", headers=[b"If-None-Match: " + response.header(b"etag")])
+        self.assertEqual(revalidated.code, 304)
+        self.assertEqual(revalidated.header(b"cache-control"), b"no-cache")
+        for path in (b"/own", b"/own"):
+            self.assertEqual(self.get(path).header(b"cache-control"), b"max-age=30")
+        self.assertEqual(self.get(b"/pub").header(b"cache-control"), b"public, no-cache")
+        exp = self.get(b"/exp")
+        self.assertIsNone(exp.header(b"cache-control"))
+        self.assertEqual(exp.header(b"expires"), b"Sun, 09 Sep 2001 01:46:40 GMT")
+        passed = self.get(b"/personal")
+        self.assertIn(b"detail=session", passed.cacheStatus)
+        self.assertIsNone(passed.header(b"cache-control"))
+        self.assertIsNone(passed.header(b"last-modified"))
+        self.assertIsNone(passed.header(b"etag"))
+
+
+    # Last-Modified and Date
+
+    def assertNotAfterDate(self, response):
+        date = http.stringToDatetime(response.header(b"date"))
+        modified = response.header(b"last-modified")
+        self.assertIsNotNone(modified)
+        self.assertLessEqual(http.stringToDatetime(modified), date,
+                             "Last-Modified %r after Date %r"
+                             % (modified, response.header(b"date")))
+
+
+    def test_lastModifiedNeverAfterDate(self):
+        """
+        A C{Last-Modified} is never later than the C{Date} of the response
+        that carries it (RFC 9110 section 8.8.2.1): a time of day ahead of
+        the response's (a body that changed twice in one second gets the
+        second after the first's) is sent as the C{Date}; the entry keeps
+        its own for C{If-Modified-Since}.
+        """
+        self.page(b"p")
+        # The cache's time of day (this clock) an hour ahead of Date's.
+        self.clock.advance(time.time() + 3600)
+        miss = self.get()
+        hit = self.get()
+        head = self.get(method=b"HEAD")
+        for response in (miss, hit, head):
+            self.assertNotAfterDate(response)
+        self.assertEqual(hit.header(b"last-modified"), hit.header(b"date"))
+        # The entry's own time decides: that Date is earlier, so modified.
+        since = self.get(headers=[b"If-Modified-Since: " + hit.header(b"date")])
+        self.assertEqual(since.code, 200)
+
+
+    def test_lastModifiedIsWhenTheRenderStarted(self):
+        """
+        A new body's C{Last-Modified} is the second its render started, not
+        ended: the response was dated before its render (twisted.web and
+        Nevow set C{Date} when the request arrives), and a render that
+        crosses a second must not look modified after it.
+        """
+        def behave(request):
+            return task.deferLater(self.clock, 0.4, lambda: b"slow")
+        self.page(b"p", behave)
+        self.clock.advance(1000000000.8)
+        ex = self.exchange()
+        self.clock.advance(0.4)
+        self.assertTrue(ex.done())
+        self.assertEqual(ex.response().header(b"last-modified"),
+                         b"Sun, 09 Sep 2001 01:46:40 GMT")
+
+
+    # Cache-Status (RFC 9211)
+
+    def test_cacheStatusMethod(self):
+        """
+        A request never looked up for its method says C{fwd=method}.
+        """
+        self.page(b"p")
+        self.assertEqual(self.get(method=b"POST").cacheStatus, b"nevowcache; fwd=method")
+
+
+    def test_cacheStatusForwardedNotModified(self):
+        """
+        A miss answered C{304} from the C{200} the render gave says so with
+        C{fwd-status}.
+        """
+        self.page(b"p")
+        response = self.get(headers=[b"If-None-Match: *"])
+        self.assertEqual(response.code, 304)
+        self.assertEqual(response.cacheStatus,
+                         b"nevowcache; fwd=uri-miss; ttl=60; stored; fwd-status=200")
 
 
     # Invalidation, bounds and statistics

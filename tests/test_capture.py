@@ -430,7 +430,7 @@ class UsesTests(SynchronousTestCase):
             return
         response, again = first.response(), second.response()
         if expected == STORED:
-            self.assertEqual(response.cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+            self.assertEqual(response.cacheStatus, b"nevowcache; fwd=uri-miss; ttl=60; stored")
             self.assertEqual(again.cacheStatus, b"nevowcache; hit; ttl=60")
             self.assertEqual(again.body, response.body)
             self.assertEqual(len(live), 1)
@@ -439,8 +439,11 @@ class UsesTests(SynchronousTestCase):
             self.flushLoggedErrors()
             self.assertEqual(len(live), 2)
         else:
-            self.assertEqual(response.cacheStatus,
-                             b"nevowcache; fwd=uri-miss; detail=" + expected)
+            status = b"nevowcache; fwd=uri-miss; detail=" + expected
+            if expected.startswith(b"status-"):
+                # What the render answered (RFC 9211 fwd-status).
+                status += b"; fwd-status=" + expected[len(b"status-"):]
+            self.assertEqual(response.cacheStatus, status)
             self.assertEqual(again.cacheStatus, response.cacheStatus)
             self.assertEqual(len(live), 2)
 
@@ -591,7 +594,7 @@ class EscapeTests(SynchronousTestCase):
         responses = [self.get() for _ in range(3)]
         self.assertEqual([r.body for r in responses], [b"counted #1"] * 3)
         self.assertEqual([r.cacheStatus for r in responses],
-                         [b"nevowcache; fwd=uri-miss; stored",
+                         [b"nevowcache; fwd=uri-miss; ttl=60; stored",
                           b"nevowcache; hit; ttl=60", b"nevowcache; hit; ttl=60"])
         self.assertEqual(counting.renders, 1)
         self.assertEqual(self.cache.stats()["waiterTimeouts"], 0)

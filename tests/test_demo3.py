@@ -39,7 +39,7 @@ class DemoTests(SynchronousTestCase):
         it refreshes.
         """
         first = self.get(b"/")
-        self.assertEqual(first.cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+        self.assertEqual(first.cacheStatus, b"nevowcache; fwd=uri-miss; ttl=10; stored")
         self.assertTrue(first.body.startswith(b"<!DOCTYPE html>\n<html>"))
         self.assertEqual(self.get(b"/").body, first.body)
         self.clock.advance(11)

@@ -22,7 +22,7 @@ from tests._http import Exchange, Response
 
 
 
-def _replayOnly(self, request, leading=b"", contentType=None):
+def _replayOnly(self, request, leading=b"", contentType=None, date=None):
     """
     L{Answer.writeDirect} that never writes: every hit is replayed.
     """
@@ -105,7 +105,7 @@ class DirectTestsMixin(SiteTestsMixin):
         self.clock.advance(5)
         direct, replayed = self.both()
         self.assertEqual(direct.headers.getRawHeaders(b"cache-control"),
-                         [b"public, max-age=55"])
+                         [b"public, max-age=60"])
         self.assertSame(direct, replayed)
 
 
@@ -367,8 +367,8 @@ class WriteDirectTests(SynchronousTestCase):
         """
         request, ex = self.request()
         entry = self.entry(headers=((b"cache-control", (b"max-age=5",)),))
-        self.assertFalse(writeDirect(request, entry, b"s", cacheControl=b"public"))
-        self.assertTrue(writeDirect(request, entry, b"s"))
+        self.assertFalse(writeDirect(request, entry, b"nevowcache; hit", cacheControl=b"public"))
+        self.assertTrue(writeDirect(request, entry, b"nevowcache; hit"))
         self.assertEqual(Response(ex.transport.value()).header(b"cache-control"),
                          b"max-age=5")
 

@@ -186,7 +186,7 @@ class LeaseTests(SharedEngineTestsMixin, SynchronousTestCase):
         self.assertEqual(len(self.renders), 1)
         self.finish()
         answer = self.successResultOf(d)
-        self.assertEqual(answer.status, b"nevowcache; fwd=uri-miss; stored")
+        self.assertEqual(answer.status, b"nevowcache; fwd=uri-miss; ttl=60; stored")
         self.assertEqual(self.store.calls, ["lookup", "acquireLease", "lookup",
                                             "store", "releaseLease"])
         self.assertEqual(self.store.leases, {})
@@ -241,7 +241,7 @@ class LeaseTests(SharedEngineTestsMixin, SynchronousTestCase):
         self.clock.advance(0.1)
         self.assertEqual(len(self.renders), 1)
         self.finish()
-        self.assertEqual(self.successResultOf(d).status, b"nevowcache; fwd=uri-miss; stored")
+        self.assertEqual(self.successResultOf(d).status, b"nevowcache; fwd=uri-miss; ttl=60; stored")
 
 
     def test_lapsedLeaseIsTakenOver(self):
@@ -254,7 +254,7 @@ class LeaseTests(SharedEngineTestsMixin, SynchronousTestCase):
         self.clock.pump([0.1] * 11)
         self.assertEqual(len(self.renders), 1)
         self.finish()
-        self.assertEqual(self.successResultOf(d).status, b"nevowcache; fwd=uri-miss; stored")
+        self.assertEqual(self.successResultOf(d).status, b"nevowcache; fwd=uri-miss; ttl=60; stored")
 
 
     def test_entryStoredJustBeforeLeaseTaken(self):
@@ -332,7 +332,7 @@ class LeaseTests(SharedEngineTestsMixin, SynchronousTestCase):
         self.cache = PageCache(MemoryStore(), reactor=self.clock)
         d = self.serve()
         self.finish()
-        self.assertEqual(self.successResultOf(d).status, b"nevowcache; fwd=uri-miss; stored")
+        self.assertEqual(self.successResultOf(d).status, b"nevowcache; fwd=uri-miss; ttl=60; stored")
 
 
 
@@ -367,7 +367,7 @@ class StoreFaultTests(SharedEngineTestsMixin, SynchronousTestCase):
         self.store.failing.add("acquireLease")
         d = self.serve()
         self.finish()
-        self.assertEqual(self.successResultOf(d).status, b"nevowcache; fwd=uri-miss; stored")
+        self.assertEqual(self.successResultOf(d).status, b"nevowcache; fwd=uri-miss; ttl=60; stored")
         self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
 
 

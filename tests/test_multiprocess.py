@@ -264,7 +264,7 @@ class MultiProcessTestsMixin(object):
         """
         a, b = yield self.startSites()
         miss = yield self.viaBalancer(a, b"p")
-        self.assertEqual(miss.status, b"nevowcache; fwd=uri-miss; stored")
+        self.assertEqual(miss.status, b"nevowcache; fwd=uri-miss; ttl=60; stored")
         self.assertEqual(miss.servedBy, a.pid)
         hit = yield self.viaBalancer(b, b"p")
         self.assertEqual(hit.status, b"nevowcache; hit; ttl=60")
@@ -301,7 +301,7 @@ class MultiProcessTestsMixin(object):
         done = yield self.control(b, b"invalidate?hard=1&url=" + url)
         self.assertEqual(done.code, 200)
         again = yield self.viaBalancer(a, b"p")
-        self.assertEqual(again.status, b"nevowcache; fwd=uri-miss; stored")
+        self.assertEqual(again.status, b"nevowcache; fwd=uri-miss; ttl=60; stored")
         self.assertNotIn(again.body, (stale.body, fresh.body))
         self.assertEqual(self.renderCounts(), {b"/page/p": 3})
 
@@ -321,7 +321,7 @@ class MultiProcessTestsMixin(object):
         self.assertEqual((done.code, done.body), (200, b"ok"))
         for name in (b"p1", b"p2"):
             again = yield self.viaBalancer(b, name)
-            self.assertEqual(again.status, b"nevowcache; fwd=uri-miss; stored")
+            self.assertEqual(again.status, b"nevowcache; fwd=uri-miss; ttl=60; stored")
         done = yield self.control(a, b"invalidate?tag=page-p1")
         self.assertEqual((done.code, done.body), (200, b"ok"))
         stale = yield self.viaBalancer(b, b"p1")

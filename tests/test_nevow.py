@@ -109,7 +109,7 @@ class NevowAdapterTests(NevowTestsBase):
             response = self.get(b"/d")
             self.assertEqual(response.code, 302)
             self.assertTrue(response.header(b"location").endswith(b"/d/"))
-        self.assertEqual(self.get(b"/d/").cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+        self.assertEqual(self.get(b"/d/").cacheStatus, b"nevowcache; fwd=uri-miss; ttl=60; stored")
         self.assertEqual(self.get(b"/d/").cacheStatus, b"nevowcache; hit; ttl=60")
         self.assertEqual(self.cache.stats()["entries"], 1)
 
@@ -396,7 +396,7 @@ class NevowAdapterTests(NevowTestsBase):
         self.assertIn(b"<th>entries</th><td>1</td>", self.get(b"/_cache/").body)
         purge = self.get(b"/_cache/purge?url=http://example.com:8080/p&hard=1", method=b"POST")
         self.assertEqual(purge.code, 200)
-        self.assertEqual(self.get().cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+        self.assertEqual(self.get().cacheStatus, b"nevowcache; fwd=uri-miss; ttl=60; stored")
 
 
     def test_livePageBypasses(self):
@@ -1019,7 +1019,7 @@ class OutsideHTTPTests(NevowTestsBase):
                 response = self.get()
                 self.assertEqual(response.body, expected)
                 statuses.append(response.cacheStatus)
-            self.assertEqual(statuses[0], b"nevowcache; fwd=uri-miss; stored")
+            self.assertEqual(statuses[0], b"nevowcache; fwd=uri-miss; ttl=60; stored")
             self.assertEqual(statuses[2], b"nevowcache; hit; ttl=60")
 
 
@@ -1041,7 +1041,7 @@ class OutsideHTTPTests(NevowTestsBase):
         expected = self.get(b"/plain").body
         self.assertIn(b"<li>c</li>", expected)
         self.assertEqual(self.get(b"/cached").body, expected)
-        for status in (b"nevowcache; fwd=uri-miss; stored", b"nevowcache; hit; ttl=60"):
+        for status in (b"nevowcache; fwd=uri-miss; ttl=60; stored", b"nevowcache; hit; ttl=60"):
             response = self.get(b"/both")
             self.assertEqual((response.body, response.cacheStatus), (expected, status))
         self.assertEqual(outer(cached, (rend.Page,)).renderSynchronously(),
@@ -1113,7 +1113,7 @@ class NevowTCPTests(TestCase):
             self.assertEqual(b1, b2)
             self.assertEqual(b1, b"hello 1")
             self.assertEqual(h1.getRawHeaders(b"cache-status"),
-                             [b"nevowcache; fwd=uri-miss; stored"])
+                             [b"nevowcache; fwd=uri-miss; ttl=60; stored"])
             [status] = h2.getRawHeaders(b"cache-status")
             [age] = h2.getRawHeaders(b"age")
             self.assertEqual(status, b"nevowcache; hit; ttl=%d" % (60 - int(age),))

@@ -364,7 +364,7 @@ class UnkeyedInputTestsMixin(_SiteTestsMixin):
             self.assertIn(b"detail=header-read-host", poisoned.cacheStatus)
             clean = self.get(host=b"example.com")
             self.assertTrue(clean.body.endswith(b"|example.com"), clean.body)
-            self.assertEqual(clean.cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+            self.assertEqual(clean.cacheStatus, b"nevowcache; fwd=uri-miss; ttl=60; stored")
             again = self.get(host=host)
             self.assertEqual(again.body, clean.body)
             self.assertEqual(spec.renders, 2)
@@ -378,7 +378,7 @@ class UnkeyedInputTestsMixin(_SiteTestsMixin):
         """
         spec = self.page(b"p", self.mirror)
         first = self.get(host=b"example.com:8080")
-        self.assertEqual(first.cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+        self.assertEqual(first.cacheStatus, b"nevowcache; fwd=uri-miss; ttl=60; stored")
         self.assertIn(b"http://example.com:8080/p", first.body)
         self.assertEqual(self.get(host=b"example.com:1337").body, first.body)
         self.assertEqual(spec.renders, 1)

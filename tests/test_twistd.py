@@ -195,7 +195,7 @@ class TwistdTests(TestCase):
         second = yield self.get(port)
         self.assertEqual(first[0], 200, self.twistd.text())
         self.assertIn(b"rendered 1 time(s)", first[2])
-        self.assertIn(b"fwd=uri-miss; stored", first[1])
+        self.assertIn(b"fwd=uri-miss; ttl=30; stored", first[1])
         self.assertEqual(second[0], 200)
         self.assertEqual(second[2], first[2])
         self.assertIn(b"; hit", second[1])

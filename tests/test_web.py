@@ -131,7 +131,7 @@ class CachedWrapperTests(WebTestsBase):
         self.root.putChild(b"p", web.cached(legacy, cacheTimeout=30, pageCache=self.cache))
         miss = self.get()
         hit = self.get()
-        self.assertEqual(miss.cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+        self.assertEqual(miss.cacheStatus, b"nevowcache; fwd=uri-miss; ttl=30; stored")
         self.assertEqual(hit.cacheStatus, b"nevowcache; hit; ttl=30")
         self.assertEqual(hit.body, b"plain #1")
         self.assertEqual(hit.header(b"content-length"), b"8")
@@ -251,6 +251,117 @@ class CachedWrapperTests(WebTestsBase):
         self.assertEqual(plain.body, b"x" * 1000 + b" #1")
         self.assertEqual(plain.cacheStatus, b"nevowcache; hit; ttl=60")
         self.assertEqual(legacy.renders, 1)
+
+
+    def encoded(self, first=None):
+        """
+        A cached resource at C{/p} under L{EncodingResourceWrapper}; the
+        first request with C{first} as its headers.
+        """
+        legacy = Counting(b"x" * 1000)
+        self.root.putChild(b"p", EncodingResourceWrapper(
+            web.cached(legacy, pageCache=self.cache), [GzipEncoderFactory()]))
+        if first is not None:
+            self.get(headers=first)
+        return legacy
+
+
+    def test_encodedRepresentationsDiffer(self):
+        """
+        Behind L{EncodingResourceWrapper} the gzip and identity
+        representations have different entity tags (RFC 9110 section
+        8.8.3), and both say C{Vary: Accept-Encoding}, whichever request
+        stored the entry and whichever way the hit is written.
+        """
+        for first in ([b"Accept-Encoding: gzip"], []):
+            self.setUp()
+            legacy = self.encoded(first)
+            gzipped = self.get(headers=[b"Accept-Encoding: gzip"])
+            plain = self.get()
+            self.assertEqual(legacy.renders, 1)
+            self.assertEqual(gzipped.header(b"content-encoding"), b"gzip")
+            self.assertIsNone(plain.header(b"content-encoding"))
+            for response in (gzipped, plain):
+                self.assertEqual(response.header(b"vary"), b"accept-encoding")
+                self.assertIn(b"hit", response.cacheStatus)
+            tag = plain.header(b"etag")
+            self.assertEqual(gzipped.header(b"etag"), tag[:-1] + b'-gzip"')
+
+
+    def test_encodedNotModified(self):
+        """
+        A conditional gzip request is evaluated against the gzip
+        representation's tag; its C{304} carries that tag and no
+        C{Content-Encoding} (it describes no content).
+        """
+        self.encoded([])
+        tag = self.get().header(b"etag")
+        gzipTag = tag[:-1] + b'-gzip"'
+        notModified = self.get(headers=[b"Accept-Encoding: gzip",
+                                         b"If-None-Match: " + gzipTag])
+        self.assertEqual(notModified.code, 304)
+        self.assertEqual(notModified.header(b"etag"), gzipTag)
+        self.assertEqual(notModified.header(b"vary"), b"accept-encoding")
+        self.assertIsNone(notModified.header(b"content-encoding"))
+        self.assertEqual(notModified.body, b"")
+        # The other representation's tag does not match.
+        other = self.get(headers=[b"Accept-Encoding: gzip", b"If-None-Match: " + tag])
+        self.assertEqual(other.code, 200)
+        self.assertEqual(other.header(b"content-encoding"), b"gzip")
+        plain = self.get(headers=[b"If-None-Match: " + gzipTag])
+        self.assertEqual(plain.code, 200)
+        self.assertEqual(self.get(headers=[b"If-None-Match: " + tag]).code, 304)
+
+
+    def test_encodedAfterRefresh(self):
+        """
+        A background refresh, which is not rendered through the wrapper,
+        stores an entry that still says C{Vary: Accept-Encoding}.
+        """
+        legacy = self.encoded([])
+        self.clock.advance(61)
+        self.assertIn(b"ttl=-1", self.get().cacheStatus)
+        self.clock.advance(0)
+        self.assertEqual(legacy.renders, 2)
+        fresh = self.get()
+        self.assertEqual(fresh.cacheStatus, b"nevowcache; hit; ttl=60")
+        self.assertEqual(fresh.header(b"vary"), b"accept-encoding")
+
+
+    def test_encodedPassThrough(self):
+        """
+        A response not stored, behind the wrapper, says C{Vary:
+        Accept-Encoding} too.
+        """
+        def render(request):
+            request.getSession()
+            return b"personal"
+        page = self.cachedResource(render)
+        self.root.putChild(b"p", EncodingResourceWrapper(page, [GzipEncoderFactory()]))
+        for headers in ([b"Accept-Encoding: gzip"], []):
+            response = self.get(headers=headers)
+            self.assertIn(b"detail=session", response.cacheStatus)
+            self.assertEqual(response.header(b"vary"), b"accept-encoding")
+
+
+    def test_varyGivenBeforeRender(self):
+        """
+        A C{Vary} the request was given before the cached resource rendered
+        (by a parent, say) is kept, with the entry's own, on misses and on
+        hits written either way.
+        """
+        page = self.cachedResource(lambda request: b"ok", cacheVary=("x-theme",))
+
+        class Parent(resource.Resource):
+            def getChild(self, name, request):
+                request.setHeader(b"vary", b"X-Parent")
+                return page
+        self.root.putChild(b"parent", Parent())
+        for _ in range(2):
+            response = self.get(b"/parent/p")
+            self.assertEqual(response.headers.getRawHeaders(b"vary"),
+                             [b"X-Parent, x-theme"])
+        self.assertIn(b"hit", response.cacheStatus)
 
 
 
@@ -662,7 +773,7 @@ class ProducerTests(WebTestsBase):
         self.root.putChild(b"p", web.cached(static.File(path), pageCache=self.cache))
         response = self.get()
         self.assertEqual(response.body, b"0123456789" * 10000)
-        self.assertEqual(response.cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+        self.assertEqual(response.cacheStatus, b"nevowcache; fwd=uri-miss; ttl=60; stored")
         hit = self.get()
         self.assertEqual(hit.cacheStatus, b"nevowcache; hit; ttl=60")
         self.assertEqual(hit.body, b"0123456789" * 10000)
