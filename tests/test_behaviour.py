@@ -1232,11 +1232,11 @@ class BehaviourTestsMixin(object):
         self.cache.invalidate(b"/post/1", hard=True)
         for where in aliases:
             self.assertEqual(self.get(b"/post/1", **where).cacheStatus,
-                             b"nevowcache; fwd=uri-miss; stored", where)
+                             b"nevowcache; fwd=uri-miss; ttl=60; stored", where)
         self.cache.invalidatePrefix(u"/post/1", hard=True)
         for where in aliases:
             self.assertEqual(self.get(b"/post/1/x", **where).cacheStatus,
-                             b"nevowcache; fwd=uri-miss; stored", where)
+                             b"nevowcache; fwd=uri-miss; ttl=60; stored", where)
             self.assertEqual(self.get(b"/post/12", **where).cacheStatus,
                              b"nevowcache; hit; ttl=60", where)
 
