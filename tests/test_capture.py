@@ -67,7 +67,8 @@ def twistedRequestNames():
     recorder = _Recorder()
     root = resource.Resource()
     root.putChild(b"p", recorder)
-    Exchange(server.Site(root), path=b"/p")
+    # On a Clock: the connection's timeout must not be left on the reactor.
+    Exchange(server.Site(root, reactor=Clock()), path=b"/p")
     return recorder.names | _publicNames(server.Request) | _publicNames(http.Request)
 
 
@@ -741,3 +742,80 @@ class ErrorPageTests(SynchronousTestCase):
         self.assertIn(b"fine", first.body)
         self.assertEqual(second.cacheStatus, b"nevowcache; hit; ttl=60")
         self.assertEqual(page.renders, 1)
+
+
+
+class KleinTests(SynchronousTestCase):
+    """
+    Klein renders a route's C{Resource} with C{request.render} and its
+    C{Element} with C{renderElement}, both on the request it is given: the
+    capture, through L{web.cached}.
+    """
+
+    if klein is None:
+        skip = "Klein (requirements/py3.txt) is installed on Python 3 only"
+
+    def setUp(self):
+        self.clock = Clock()
+        self.cache = PageCache(MemoryStore(), reactor=self.clock)
+        self.counting = _Counting()
+        self.renders = []
+        app = klein.Klein()
+        counting, renders = self.counting, self.renders
+
+        @app.route("/resource")
+        def aResource(request):
+            return counting
+
+        @app.route("/element")
+        def anElement(request):
+            renders.append(request.uri)
+            return _Ok()
+
+        @app.route("/broken")
+        def broken(request):
+            renders.append(request.uri)
+            return _Broken()
+        self.site = server.Site(web.cached(app.resource(), pageCache=self.cache),
+                                reactor=self.clock)
+
+
+    def get(self, path):
+        ex = Exchange(self.site, path=path)
+        self.assertTrue(ex.done(), ex.transport.value())
+        return ex.response()
+
+
+    def test_resource(self):
+        """
+        A route returning a resource: stored, then hits.
+        """
+        first, second = self.get(b"/resource"), self.get(b"/resource")
+        self.assertEqual((first.body, second.body), (b"counted #1", b"counted #1"))
+        self.assertEqual(second.cacheStatus, b"nevowcache; hit; ttl=60")
+
+
+    def test_element(self):
+        """
+        A route returning an element that renders: stored, then hits.
+        """
+        first, second = self.get(b"/element"), self.get(b"/element")
+        self.assertIn(b"fine", first.body)
+        self.assertEqual(second.cacheStatus, b"nevowcache; hit; ttl=60")
+        self.assertEqual(len(self.renders), 1)
+
+
+    def test_brokenElement(self):
+        """
+        A route returning an element whose renderer raises: Klein's 200
+        error page, never stored, with and without C{displayTracebacks}
+        (which C{Klein.run} turns on).
+        """
+        for tracebacks in (False, True):
+            self.site.displayTracebacks = tracebacks
+            first, second = self.get(b"/broken"), self.get(b"/broken")
+            self.assertTrue(self.flushLoggedErrors())
+            self.assertEqual((first.code, second.code), (200, 200))
+            self.assertEqual(second.cacheStatus,
+                             b"nevowcache; fwd=uri-miss; detail=render-error")
+        self.assertEqual(len(self.renders), 4)
