@@ -524,9 +524,10 @@ class _Blog(object):
     fails once, as one whose backend was briefly down.
     """
 
-    def __init__(self):
+    def __init__(self, written=lambda: None):
         self.posts = {1: [u"first!"], 2: []}
         self.failuresLeft = 1
+        self.written = written
 
 
 
@@ -552,6 +553,12 @@ def makeKleinApp(blog, staticDirectory):
     @app.route("/")
     def home(request):
         return u"Welcome to the blog."
+
+    @app.route("/recent")
+    def recent(request):
+        # Other pages' data: how many comments each post has.
+        return u", ".join(u"post %d: %d comments" % (number, len(comments))
+                          for number, comments in sorted(blog.posts.items()))
 
     @app.route("/bytes")
     def raw(request):
@@ -585,6 +592,7 @@ def makeKleinApp(blog, staticDirectory):
     def comment(request, number):
         text = request.args.get(b"text", [b""])[0].decode("utf-8")
         blog.posts[number].append(text)
+        blog.written()
         request.redirect(b"/post/%d" % (number,))
         return b""
 
@@ -639,7 +647,15 @@ class KleinTests(TestCase):
     def build(self, serving, cache):
         from twisted.web.server import Site
         from nevowcache.web import cached
-        resource = makeKleinApp(_Blog(), self.staticDirectory).resource()
+        if serving == UNCACHED:
+            blog = _Blog()
+        else:
+            # /recent shows other pages' data: the application invalidates
+            # it where it writes (cached() wraps every route at once, so by
+            # path rather than by tag), hard: the next reader waits for a
+            # fresh render.
+            blog = _Blog(lambda: cache.invalidate(u"/recent", hard=True))
+        resource = makeKleinApp(blog, self.staticDirectory).resource()
         if serving != UNCACHED:
             resource = cached(resource, cacheTimeout=30, pageCache=cache)
         site = Site(resource)
@@ -691,13 +707,15 @@ class KleinTests(TestCase):
     def pending_postRedirect(self):
         """
         A comment posted to a post's page, redirecting to it: the page
-        after the redirect shows the comment.
+        after the redirect shows the comment, and so does the page listing
+        every post's comments (which the application invalidates).
         """
         return self.compare([
             get("/post/1"), get("/post/1"),
             post("/post/1/comment", [("text", "second")]), follow(), get("/post/1"),
+            get("/recent"), get("/recent"),
             post("/post/2/comment", [("text", "a comment")]), follow(),
-            get("/post/2"), get("/post/2")])
+            get("/post/2"), get("/post/2"), get("/recent"), get("/recent")])
 
 
     def test_resource(self):
