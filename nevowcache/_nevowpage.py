@@ -4,9 +4,11 @@ The Nevow adapter: L{CachedPageMixin} and L{CachedPage} (Python 2.7, Nevow
 0.14.5).
 
 A thin layer over L{PageCache}: it builds the key from the traversed
-request, renders the page into a L{CaptureRequest} installed as the
-C{IRequest} of a fresh C{RequestContext}, and for background refreshes
-re-traverses the site from its root on a synthetic request.
+request (and what the application remembered on the context,
+L{nevowcache._nevowcontext}), renders the page into a L{CaptureRequest}
+in a copy of the request's contexts whose request is the capture, and for
+background refreshes re-traverses the site from its root on a synthetic
+request.
 """
 
 from __future__ import absolute_import, division
@@ -16,6 +18,7 @@ import sys
 from io import BytesIO
 
 from twisted.internet import defer
+from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
@@ -24,14 +27,23 @@ import types
 from nevow import appserver, context, inevow, rend, tags
 from nevow.flat import ten
 
-from nevowcache._compat import textType
+from nevowcache._compat import remember, textType
 from nevowcache._engine import CachePolicy, refreshHeaders
+from nevowcache._key import CacheKey
+from nevowcache._nevowcontext import Outside, captureContext, learn, learned
 from nevowcache._page import CacheSettings, pageName
 from nevowcache._response import (
     CAPTURED, KEYED, OFFERED, UNSUPPORTED, CaptureRequest)
 from nevowcache._turns import Slicer, callAfterOutput
 
 __all__ = ["CachedPageMixin", "CachedPage"]
+
+_log = Logger()
+
+# Where the mixin was entered: its own renderHTTP, or rend.Page's
+# _renderHTTP (a page calling rend.Page.renderHTTP(self, ctx) itself).
+_RENDER_HTTP = "renderHTTP"
+_UNDER_RENDER_HTTP = "_renderHTTP"
 
 
 
@@ -116,7 +128,13 @@ class CachedPageMixin(CacheSettings):
 
     Hits are answered without rendering, so C{beforeRender} and
     C{afterRender} run only when the page is really rendered.  Cached pages
-    behave as C{buffered = True}.
+    behave as C{buffered = True}.  A page whose C{renderHTTP} calls
+    C{rend.Page.renderHTTP(self, ctx)} itself, past this mixin's, is cached
+    from C{_renderHTTP} (unless it has a C{beforeRender}).
+
+    The render sees what the application remembered on the context as
+    uncached; what a parent or the page's C{renderHTTP} remembered joins
+    the key when the render looks it up (see L{nevowcache._nevowcontext}).
 
     @cvar pageCache: The L{PageCache} to use; L{None} for
         L{nevowcache.defaultPageCache}.
@@ -211,27 +229,81 @@ class CachedPageMixin(CacheSettings):
         return inherited(ctx, data)
 
 
-    def _cacheKeyFor(self, cache, request, ctx, policy):
-        return cache.pageKey(request, pageName(self), policy, self.cacheKey(ctx))
+    def _cacheKeyFor(self, cache, request, ctx, policy, outside, extra):
+        """
+        The key of this request: the engine's, with what the application
+        remembered on the context outside the render (see
+        L{nevowcache._nevowcontext}).
+
+        @param outside: The request's L{Outside}.
+        @param extra: What C{cacheKey(ctx)} returned.
+        @return: C{(key, keyed, unkeyable)}: the L{CacheKey}; the names of
+            the remembered interfaces whose values it holds; the name of one
+            whose value it cannot hold (then the request bypasses), or
+            L{None}.
+        """
+        key = cache.pageKey(request, pageName(self), policy, extra)
+        part, keyed, unkeyable = outside.keyPart(learned(type(self)))
+        if part is not None:
+            key = CacheKey(key.url, key.variant + (part,))
+        return key, keyed, unkeyable
 
 
     def renderHTTP(self, ctx):
+        """
+        Answer from the cache, or render into a capture (see the class
+        documentation).
+        """
+        return self._cacheRender(ctx, _RENDER_HTTP)
+
+
+    def _renderHTTP(self, ctx):
+        """
+        Nevow's C{rend.Page.renderHTTP} calls this once C{beforeRender} is
+        done.  In a captured render, or when this mixin's C{renderHTTP}
+        passed the request on, render; otherwise the page called
+        C{rend.Page.renderHTTP(self, ctx)} itself, past this mixin's
+        C{renderHTTP} (as Nevow's examples do): use the cache here.
+        """
+        request = inevow.IRequest(ctx)
+        if (isinstance(request, CaptureRequest)
+                or getattr(request, "nevowcachePassed", None) is self):
+            return super(CachedPageMixin, self)._renderHTTP(ctx)
+        return self._cacheRender(ctx, _UNDER_RENDER_HTTP)
+
+
+    def _passOn(self, ctx, request, entry):
+        """
+        Render for the live request, uncaptured.
+        """
+        if entry is _UNDER_RENDER_HTTP:
+            return super(CachedPageMixin, self)._renderHTTP(ctx)
+        request.nevowcachePassed = self
+        return super(CachedPageMixin, self).renderHTTP(ctx)
+
+
+    def _cacheRender(self, ctx, entry):
         request = inevow.IRequest(ctx)
         refresh = getattr(request, "nevowcacheRefresh", None)
         if refresh is not None:
-            return refresh.reached(self, ctx)
+            return refresh.reached(self, ctx, entry)
         if self.cacheTimeout is None:
-            return super(CachedPageMixin, self).renderHTTP(ctx)
+            return self._passOn(ctx, request, entry)
         cache = self._cache()
-        reason = cache.bypassReason(request) or self._nevowBypassReason(request)
+        reason = cache.bypassReason(request) or self._nevowBypassReason(request, entry)
+        if reason is None:
+            policy = CachePolicy.fromPage(self, ctx)
+            extra = self.cacheKey(ctx)
+            outside = Outside.of(ctx, request)
+            key, keyed, unkeyable = self._cacheKeyFor(
+                cache, request, ctx, policy, outside, extra)
+            if unkeyable is not None:
+                reason = b"context"
         if reason is not None:
             request.setHeader(b"cache-status", cache.bypassed(reason, request))
-            return super(CachedPageMixin, self).renderHTTP(ctx)
-        policy = CachePolicy.fromPage(self, ctx)
-        extra = self.cacheKey(ctx)
-        key = cache.pageKey(request, pageName(self), policy, extra)
+            return self._passOn(ctx, request, entry)
         routes = getattr(request, "nevowcacheRoutes", None)
-        if (routes is not None and extra is None
+        if (routes is not None and extra is None and not outside.values
                 and not request.requestHeaders.hasHeader(b"cookie")):
             # A CachingSite may answer this URL before traversal next time.
             routes.learn(request, cache, key, policy)
@@ -242,11 +314,12 @@ class CachedPageMixin(CacheSettings):
             return self._answer(answer, request)
         d = cache.serve(
             request, key, policy,
-            lambda: self._captureRender(ctx, request), makeRefresher)
+            lambda: self._captureRender(ctx, request, entry, outside, keyed),
+            makeRefresher)
         return d.addCallback(self._answer, request)
 
 
-    def _nevowBypassReason(self, request):
+    def _nevowBypassReason(self, request, entry=_RENDER_HTTP):
         if b"_nevow_carryover_" in request.args:
             return b"carryover"
         if _isLivePage(self):
@@ -254,6 +327,17 @@ class CachedPageMixin(CacheSettings):
         if getattr(request, "session", None) is not None:
             # Behind nevow.guard: the tree itself may be personal.
             return b"guard-session"
+        if entry is _UNDER_RENDER_HTTP and self.beforeRender is not None:
+            # Its beforeRender already ran on the live request, unseen.
+            cls = type(self)
+            if cls not in _warned:
+                remember(_warned, cls, True, 4096)
+                _log.warn(
+                    u"{page} calls rend.Page.renderHTTP(self, ctx) and has a "
+                    u"beforeRender: not cached; call super({name}, self)."
+                    u"renderHTTP(ctx) instead", page=pageName(self),
+                    name=cls.__name__)
+            return b"before-render"
         return None
 
 
@@ -273,23 +357,30 @@ class CachedPageMixin(CacheSettings):
         return body
 
 
-    def _captureRender(self, ctx, underlying):
+    def _captureRender(self, ctx, underlying, entry, outside, keyed):
         """
-        Render this page into a capture of C{underlying}.
+        Render this page into a capture of C{underlying}, in a copy of the
+        contexts of C{ctx} whose request is the capture (see
+        L{captureContext}).
+
+        @param entry: Where the mixin was entered (C{renderHTTP} or
+            C{_renderHTTP}): the render goes on from there.
+        @param outside: What the application remembered outside the render.
+        @param keyed: The names of the remembered interfaces whose values
+            the key holds: a render looking up any other is not stored.
 
         @return: A L{Deferred} firing with the finished L{_NevowCapture}.
         """
         capture = _NevowCapture(underlying, underlying.responseHeaders.copy())
-        requestContext = context.RequestContext(parent=ctx, tag=capture)
-        pageContext = context.PageContext(parent=requestContext, tag=self)
-        # The new RequestContext's factories would answer these from the
-        # request; keep the values traversal gave this page.
-        pageContext.remember(inevow.ICurrentSegments(ctx), inevow.ICurrentSegments)
-        pageContext.remember(inevow.IRemainingSegments(ctx), inevow.IRemainingSegments)
+        pageContext, lookups = captureContext(ctx, capture, underlying)
         pageContext.remember(
             _ExceptionRecorder(capture, inevow.ICanHandleException(ctx)),
             inevow.ICanHandleException)
-        d = defer.maybeDeferred(super(CachedPageMixin, self).renderHTTP, pageContext)
+        if entry is _UNDER_RENDER_HTTP:
+            render = super(CachedPageMixin, self)._renderHTTP
+        else:
+            render = super(CachedPageMixin, self).renderHTTP
+        d = defer.maybeDeferred(render, pageContext)
 
         def rendered(result):
             if isinstance(result, bytes):
@@ -298,10 +389,20 @@ class CachedPageMixin(CacheSettings):
             else:
                 capture.refuse(b"result")
                 capture.nevowResult = result
+            refusal, names = lookups.verdict(outside, keyed)
+            learn(type(self), names)
+            if refusal is not None:
+                capture.refuse(refusal)
             if not capture.finished:
                 capture.finish()
             return capture
         return d.addCallback(rendered)
+
+
+
+# The classes that were told, once, that they are not cached (bounded:
+# classes may be made at run time; forgetting only logs again).
+_warned = {}
 
 
 
@@ -597,10 +698,13 @@ class _Refresher(object):
         return result
 
 
-    def reached(self, page, ctx):
+    def reached(self, page, ctx, entry):
         """
         Traversal reached a cached page: render it into a capture, if its key
-        is the one being refreshed.
+        is the one being refreshed (so what the application remembered on
+        the context on the way is what the key holds).
+
+        @param entry: Where the page entered the mixin.
         """
         request = inevow.IRequest(ctx)
         result, self._result = self._result, None
@@ -608,18 +712,22 @@ class _Refresher(object):
             return b""
         cache = page._cache()
         policy = CachePolicy.fromPage(page, ctx)
-        if page._cacheKeyFor(cache, request, ctx, policy) != self._key:
+        outside = Outside.of(ctx, request)
+        key, keyed, unkeyable = page._cacheKeyFor(
+            cache, request, ctx, policy, outside, page.cacheKey(ctx))
+        if key != self._key or unkeyable is not None:
             result.errback(Failure(RuntimeError(
                 "background refresh of %r reached %r under another key"
                 % (self._key, page))))
             return b""
+        render = lambda: page._captureRender(ctx, request, entry, outside, keyed)
         if page._slicing(ctx):
             # The traversal was one uncut step; the render's set-up is
             # another, on a later turn, before its first slice.
             callAfterOutput(cache.reactor, 0, lambda: defer.maybeDeferred(
-                page._captureRender, ctx, request).chainDeferred(result))
+                render).chainDeferred(result))
         else:
-            page._captureRender(ctx, request).chainDeferred(result)
+            render().chainDeferred(result)
         return b""
 
 

@@ -268,29 +268,53 @@ class NevowAdapterTests(NevowTestsBase):
     def test_refreshRetraversesFromRoot(self):
         """
         A background refresh goes through the site from its root, so what a
-        parent remembered in the context during traversal is there again.
+        parent remembered in the context during traversal is there again;
+        a refresh whose traversal remembers another value fails, and the
+        stale page is never shown to requests that remember the new one.
         """
         class IColour(inevow.IData):
             pass
         colour = ["red"]
+        traversals = []
 
         def render_body(self, ctx, data):
-            return "colour " + ctx.locate(IColour)
-        page = self.makePage(render_body=render_body)
+            return "colour %s %d" % (ctx.locate(IColour), len(traversals))
+        page = self.makePage(render_body=render_body, cacheRefreshSlice=None)
 
         class Parent(rend.Page):
             def locateChild(self, ctx, segments):
+                traversals.append(1)
                 ctx.remember(colour[0], IColour)
                 return page, segments[1:]
         root = rend.Page()
         root.putChild("c", Parent())
         self.serve(root)
-        self.assertEqual(self.get(b"/c/p").body, b"colour red")
-        colour[0] = "blue"
+        # The first render shows that the page looks the colour up: not
+        # stored, and from then on the colour is in the key.
+        first = self.get(b"/c/p")
+        self.assertEqual((first.body, first.cacheStatus),
+                         (b"colour red 1", b"nevowcache; fwd=uri-miss; detail=context"))
+        self.assertEqual(self.get(b"/c/p").body, b"colour red 2")
+        self.assertEqual(self.get(b"/c/p").cacheStatus, b"nevowcache; hit; ttl=60")
         self.clock.advance(61)
-        self.assertEqual(self.get(b"/c/p").body, b"colour red")
+        self.assertEqual(self.get(b"/c/p").body, b"colour red 2")
         self.clock.advance(0)
-        self.assertEqual(self.get(b"/c/p").body, b"colour blue")
+        self.assertEqual(len(traversals), 5)
+        refreshed = self.get(b"/c/p")
+        self.assertEqual((refreshed.body, refreshed.cacheStatus),
+                         (b"colour red 5", b"nevowcache; hit; ttl=60"))
+        self.clock.advance(61)
+        colour[0] = "blue"
+        blue = self.get(b"/c/p")
+        self.assertEqual((blue.body, blue.cacheStatus),
+                         (b"colour blue 7", b"nevowcache; fwd=uri-miss; ttl=60; stored"))
+        colour[0] = "red"
+        self.assertEqual(self.get(b"/c/p").body, b"colour red 5")
+        colour[0] = "blue"
+        self.clock.advance(0)
+        self.assertEqual(self.cache.stats()["refreshFailures"], 1)
+        self.assertEqual(self.get(b"/c/p").body, b"colour blue 7")
+        self.flushLoggedErrors(RuntimeError)
 
 
     def test_refreshIsTimeSliced(self):
@@ -948,6 +972,382 @@ class SequenceTests(NevowTestsBase):
         for refresh in (False, True):
             ctx = self.sequenceContext(page, tags.ul[tags.li(pattern="empty")], refresh)
             self.assertRaises(stan.NodeNotFound, page.render_sequence, ctx, [])
+
+
+
+class ContextTests(NevowTestsBase):
+    """
+    What the application remembered on the context outside the render (a
+    parent's C{locateChild}, the page's C{renderHTTP} before the mixin's):
+    a cached page renders the bytes the same page renders uncached, on
+    every path, the cache sees what the render reads, and a render looking
+    up such a value is stored only under a key holding it.
+    """
+
+    def twins(self, make, path=b"p", parent=None, **attributes):
+        """
+        Serve a page class made by C{make(base)} uncached (on C{rend.Page})
+        at C{/plain/PATH}, and cached (on L{CachedPage} with C{attributes})
+        at C{/PATH}, below C{parent} (a function making a parent of a page)
+        if given.
+        """
+        attributes.setdefault("pageCache", self.cache)
+        # Refreshes in one go: done after one turn of the clock.
+        attributes.setdefault("cacheRefreshSlice", None)
+        cached = type("Base", (CachedPage,), attributes)
+        root = rend.Page()
+        plain = rend.Page()
+        root.putChild("plain", plain)
+        for holder, base in ((plain, rend.Page), (root, cached)):
+            page = make(base)()
+            holder.putChild(path, parent(page) if parent is not None else page)
+        self.serve(root)
+
+
+    def assertSame(self, path, headers=(), status=None):
+        """
+        Request C{path} cached and uncached: the same body.
+
+        @return: The cached response's C{Cache-Status}.
+        """
+        expected = self.get(b"/plain" + path, headers=headers)
+        got = self.get(path, headers=headers)
+        self.assertEqual((got.code, got.body), (expected.code, expected.body))
+        if status is not None:
+            self.assertEqual(got.cacheStatus, status)
+        return got.cacheStatus
+
+
+    def test_rememberedLanguage(self):
+        """
+        Nevow's i18n example remembers C{ILanguages} in C{renderHTTP} from
+        C{?lang=}: the render uses it, not C{Accept-Language}; pages with
+        the same C{?lang=} are shared whatever the header says, and without
+        it the header decides (C{cacheVary}).
+        """
+        def make(base):
+            class Common(base):
+                docFactory = loaders.stan(tags.p(render=tags.directive("langs")))
+
+                def renderHTTP(self, ctx):
+                    lang = ctx.arg("lang")
+                    if lang is not None:
+                        ctx.remember([lang], inevow.ILanguages)
+                    return super(Common, self).renderHTTP(ctx)
+
+                def render_langs(self, ctx, data):
+                    return ctx.tag[",".join(inevow.ILanguages(ctx))]
+            return Common
+        self.twins(make, cacheVary=("accept-language",))
+        de = [b"Accept-Language: de"]
+        self.assertSame(b"/p?lang=it", de, b"nevowcache; fwd=uri-miss; detail=context")
+        self.assertSame(b"/p?lang=it", de, b"nevowcache; fwd=uri-miss; ttl=60; stored")
+        self.assertSame(b"/p?lang=it", [b"Accept-Language: fr"], b"nevowcache; fwd=uri-miss; ttl=60; stored")
+        self.assertSame(b"/p?lang=it", de, b"nevowcache; hit; ttl=60")
+        self.assertEqual(self.get(b"/p?lang=it", headers=de).body, b"<p>it</p>")
+        self.assertSame(b"/p", de, b"nevowcache; fwd=uri-miss; ttl=60; stored")
+        self.assertSame(b"/p", [b"Accept-Language: fr"], b"nevowcache; fwd=uri-miss; ttl=60; stored")
+        self.assertSame(b"/p", de, b"nevowcache; hit; ttl=60")
+        self.assertEqual(self.get(b"/p", headers=de).body, b"<p>de</p>")
+        self.clock.advance(61)
+        self.assertSame(b"/p?lang=it", de)
+        self.clock.advance(0)
+        self.assertEqual(self.cache.stats()["refreshes"], 1)
+        self.assertEqual(self.cache.stats()["refreshFailures"], 0)
+        self.assertSame(b"/p?lang=it", de, b"nevowcache; hit; ttl=60")
+
+
+    def test_rendPageRenderHTTPCalledDirectly(self):
+        """
+        A page whose C{renderHTTP} calls C{rend.Page.renderHTTP(self, ctx)}
+        (past the mixin's C{renderHTTP}, as Nevow's examples do) is cached
+        all the same, and sees what its C{renderHTTP} remembered.
+        """
+        class IGreeting(inevow.IData):
+            pass
+
+        def make(base):
+            class Example(base):
+                docFactory = loaders.stan(tags.p(render=tags.directive("greeting")))
+
+                def renderHTTP(self, ctx):
+                    ctx.remember(ctx.arg("greeting", "hello"), IGreeting)
+                    return rend.Page.renderHTTP(self, ctx)
+
+                def render_greeting(self, ctx, data):
+                    return ctx.tag[IGreeting(ctx)]
+            return Example
+        self.twins(make)
+        self.assertSame(b"/p?greeting=hi", status=b"nevowcache; fwd=uri-miss; detail=context")
+        self.assertSame(b"/p?greeting=hi", status=b"nevowcache; fwd=uri-miss; ttl=60; stored")
+        self.assertSame(b"/p?greeting=hi", status=b"nevowcache; hit; ttl=60")
+        self.assertSame(b"/p", status=b"nevowcache; fwd=uri-miss; ttl=60; stored")
+        self.assertSame(b"/p", status=b"nevowcache; hit; ttl=60")
+        self.assertEqual(self.get(b"/p?greeting=hi").body, b"<p>hi</p>")
+        self.clock.advance(61)
+        self.assertSame(b"/p?greeting=hi", status=b"nevowcache; hit; ttl=-1")
+        self.clock.advance(0)
+        self.assertEqual(self.cache.stats()["refreshFailures"], 0)
+        self.assertSame(b"/p?greeting=hi", status=b"nevowcache; hit; ttl=60")
+
+
+    def test_rendPageRenderHTTPWithBeforeRender(self):
+        """
+        Such a page with a C{beforeRender} (which has run on the live
+        request before the cache can see it) is not cached: visibly, and
+        logged once for its class, naming the fix.
+        """
+        from twisted.logger import globalLogPublisher
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+
+        def make(base):
+            class Example(base):
+                docFactory = loaders.stan(tags.p["hello"])
+
+                def beforeRender(self, ctx):
+                    inevow.IRequest(ctx).setHeader(b"x-before", b"yes")
+
+                def renderHTTP(self, ctx):
+                    return rend.Page.renderHTTP(self, ctx)
+            return Example
+        self.twins(make)
+        for _ in range(3):
+            self.assertSame(b"/p", status=b"nevowcache; fwd=bypass; detail=before-render")
+        self.assertEqual(self.get(b"/p").header(b"x-before"), b"yes")
+        told = [e for e in events if "rend.Page.renderHTTP" in e.get("log_format", "")]
+        self.assertEqual(len(told), 1)
+        self.assertIn(u"super(Example, self).renderHTTP(ctx)",
+                      told[0]["log_format"].format(**told[0]))
+
+
+    def test_parentRememberedPerUser(self):
+        """
+        A parent remembers a user name taken from a cookie (the cache does
+        not see that read): the page that shows it is stored for each name,
+        never shown to another user, nor to a request without the name.
+        """
+        class IUser(inevow.IData):
+            pass
+
+        def parent(page):
+            class Parent(rend.Page):
+                def locateChild(self, ctx, segments):
+                    name = inevow.IRequest(ctx).getCookie(b"user")
+                    if name is not None:
+                        ctx.remember(name, IUser)
+                    return page, segments[1:]
+            return Parent()
+
+        def make(base):
+            class Personal(base):
+                docFactory = loaders.stan(tags.p(render=tags.directive("user")))
+
+                def render_user(self, ctx, data):
+                    return ctx.tag["hello ", IUser(ctx, None) or "stranger"]
+            return Personal
+        self.twins(make, parent=parent)
+        alice, bob = [b"Cookie: user=alice"], [b"Cookie: user=bob"]
+        self.assertSame(b"/p/p", status=b"nevowcache; fwd=uri-miss; ttl=60; stored")
+        self.assertSame(b"/p/p", alice, b"nevowcache; fwd=uri-miss; detail=context")
+        for _ in range(2):
+            self.assertSame(b"/p/p", alice)
+            self.assertSame(b"/p/p", bob)
+            self.assertSame(b"/p/p")
+        self.assertEqual(self.get(b"/p/p", headers=bob).body, b"<p>hello bob</p>")
+        self.assertEqual(self.get(b"/p/p", headers=bob).cacheStatus, b"nevowcache; hit; ttl=60")
+        self.assertEqual(self.get(b"/p/p").body, b"<p>hello stranger</p>")
+        self.assertEqual(self.cache.stats()["entries"], 3)
+
+
+    def test_objectsRefused(self):
+        """
+        A render looking up an object (not plain data) remembered outside it
+        is not stored, and after that such requests bypass the cache.
+        """
+        class IAvatar(inevow.IData):
+            pass
+
+        class Avatar(object):
+            name = "alice"
+
+        def parent(page):
+            class Parent(rend.Page):
+                def locateChild(self, ctx, segments):
+                    ctx.remember(Avatar(), IAvatar)
+                    return page, segments[1:]
+            return Parent()
+
+        def make(base):
+            class Personal(base):
+                docFactory = loaders.stan(tags.p(render=tags.directive("user")))
+
+                def render_user(self, ctx, data):
+                    return ctx.tag[IAvatar(ctx).name]
+            return Personal
+        self.twins(make, parent=parent)
+        self.assertSame(b"/p/p", status=b"nevowcache; fwd=uri-miss; detail=context")
+        self.assertSame(b"/p/p", status=b"nevowcache; fwd=bypass; detail=context")
+        self.assertEqual(self.cache.stats()["entries"], 0)
+
+
+    def test_unusedValuesOnlyPresent(self):
+        """
+        What the render does not look up joins the key only as present: a
+        counter a parent remembers for each request does not keep the page
+        from being shared, but requests that do not remember it have their
+        own entry.
+        """
+        class ICounter(inevow.IData):
+            pass
+        count = []
+
+        def parent(page):
+            class Parent(rend.Page):
+                def locateChild(self, ctx, segments):
+                    count.append(1)
+                    if not inevow.IRequest(ctx).args.get("bare"):
+                        ctx.remember(len(count), ICounter)
+                    return page, segments[1:]
+            return Parent()
+
+        def make(base):
+            class Page(base):
+                docFactory = loaders.stan(tags.p["same"])
+            return Page
+        self.twins(make, parent=parent)
+        self.assertSame(b"/p/p", status=b"nevowcache; fwd=uri-miss; ttl=60; stored")
+        self.assertSame(b"/p/p", status=b"nevowcache; hit; ttl=60")
+        self.assertSame(b"/p/p?bare=1", status=b"nevowcache; fwd=uri-miss; ttl=60; stored")
+
+
+    def test_requestContextFactoriesReadTheCapture(self):
+        """
+        What Nevow's C{RequestContext} factories made during traversal
+        (C{ISession}, C{ILanguages}: from the live request) is made again
+        from the capture in the render, so the cache sees the reads; and a
+        request a parent remembered is the capture in the render.
+        """
+        def parent(page):
+            class Parent(rend.Page):
+                def locateChild(self, ctx, segments):
+                    inevow.ISession(ctx)
+                    inevow.ILanguages(ctx)
+                    ctx.remember(inevow.IRequest(ctx), inevow.IRequest)
+                    return page, segments[1:]
+            return Parent()
+
+        def make(base):
+            class Page(base):
+                docFactory = loaders.stan(tags.p(render=tags.directive("what")))
+
+                def render_what(self, ctx, data):
+                    what = inevow.IRequest(ctx).args.get("what", [""])[0]
+                    if what == "session":
+                        return ctx.tag[str(inevow.ISession(ctx) is not None)]
+                    if what == "languages":
+                        return ctx.tag[",".join(inevow.ILanguages(ctx))]
+                    return ctx.tag[str(inevow.IRequest(ctx).getCookie(b"c"))]
+            return Page
+        self.twins(make, parent=parent)
+        fr = [b"Accept-Language: fr"]
+        for _ in range(2):
+            self.assertSame(b"/p/p?what=session", fr, b"nevowcache; fwd=uri-miss; detail=session")
+            self.assertSame(b"/p/p?what=languages", fr,
+                            b"nevowcache; fwd=uri-miss; detail=header-read-accept-language")
+            self.assertSame(b"/p/p?what=cookie", [b"Cookie: c=1"],
+                            b"nevowcache; fwd=uri-miss; detail=cookie-read")
+        self.assertEqual(self.cache.stats()["entries"], 0)
+
+
+    def test_slotFilledOutsideRefused(self):
+        """
+        A slot filled on the page's context before the render and read by
+        it is not stored (slots are not in keys); the bytes are the same.
+        """
+        def make(base):
+            class Page(base):
+                docFactory = loaders.stan(tags.p[tags.slot("who")])
+
+                def renderHTTP(self, ctx):
+                    ctx.fillSlots("who", inevow.IRequest(ctx).getCookie(b"who") or "nobody")
+                    return super(Page, self).renderHTTP(ctx)
+            return Page
+        self.twins(make)
+        for headers in ([b"Cookie: who=alice"], [], [b"Cookie: who=bob"]):
+            self.assertSame(b"/p", headers, b"nevowcache; fwd=uri-miss; detail=context")
+        self.assertEqual(self.cache.stats()["entries"], 0)
+
+
+    def test_siteAndPageRemembrancesShared(self):
+        """
+        What the site remembers and what a page object remembers for itself
+        (Nevow's i18n example's C{II18NConfig}) are the same for every
+        request: not in keys, the page is stored at once.
+        """
+        class IConfig(inevow.IData):
+            pass
+
+        class ISite(inevow.IData):
+            pass
+
+        class Config(object):
+            name = "page-config"
+
+        class Site(object):
+            name = "site"
+
+        def make(base):
+            class Page(base):
+                docFactory = loaders.stan(tags.p(render=tags.directive("config")))
+
+                def __init__(self):
+                    rend.Page.__init__(self)
+                    self.remember(Config(), IConfig)
+
+                def render_config(self, ctx, data):
+                    return ctx.tag[IConfig(ctx).name, " ", ISite(ctx).name]
+            return Page
+        self.twins(make)
+        self.site.remember(Site(), ISite)
+        self.assertSame(b"/p", status=b"nevowcache; fwd=uri-miss; ttl=60; stored")
+        self.assertSame(b"/p", status=b"nevowcache; hit; ttl=60")
+        self.assertEqual(self.get(b"/p").body, b"<p>page-config site</p>")
+
+
+    def test_cachingSiteTraversesWhenContextRemembered(self):
+        """
+        L{CachingSite} never answers before traversal for a page whose
+        traversal remembered something: the traversal may remember
+        something else next time.
+        """
+        from nevowcache import CachingSite
+
+        class IUser(inevow.IData):
+            pass
+        traversals = []
+
+        def parent(page):
+            class Parent(rend.Page):
+                def locateChild(self, ctx, segments):
+                    traversals.append(1)
+                    ctx.remember("alice" if len(traversals) < 4 else "bob", IUser)
+                    return page, segments[1:]
+            return Parent()
+
+        def make(base):
+            class Page(base):
+                docFactory = loaders.stan(tags.p(render=tags.directive("user")))
+
+                def render_user(self, ctx, data):
+                    return ctx.tag[IUser(ctx)]
+            return Page
+        self.twins(make, parent=parent)
+        self.site = CachingSite(self.site.resource, reactor=self.clock)
+        bodies = [self.get(b"/p/p").body for _ in range(5)]
+        self.assertEqual(bodies, [b"<p>alice</p>"] * 3 + [b"<p>bob</p>"] * 2)
+        self.assertEqual(len(traversals), 5)
 
 
 
