@@ -285,18 +285,21 @@ class NevowExampleTests(TestCase):
             self.i18nSteps)
 
 
-    def buildI18nBehind(self, serving, cache, **attributes):
+    def buildI18nBehind(self, serving, cache, asShipped=False, **attributes):
         i18n = freshImport(self.example(), "i18n.i18n")
         if serving != UNCACHED:
             # The mixin added to the base class, behind the application's
-            # renderHTTP, which a user then writes with super().
+            # renderHTTP, which a user then writes with super(), or leaves
+            # as shipped, calling rend.Page.renderHTTP itself.
             def renderHTTP(self, ctx):
                 lang = ctx.arg("lang")
                 if lang is not None:
                     ctx.remember([lang], inevow.ILanguages)
                 return super(i18n.Common, self).renderHTTP(ctx)
-            namespace = dict(vars(i18n.Common), renderHTTP=renderHTTP,
-                             cacheTimeout=30, pageCache=cache, **attributes)
+            namespace = dict(vars(i18n.Common), cacheTimeout=30, pageCache=cache,
+                             **attributes)
+            if not asShipped:
+                namespace["renderHTTP"] = renderHTTP
             for name in ("__dict__", "__weakref__"):
                 namespace.pop(name, None)
             i18n.Common = type("Common", (CachedPageMixin, rend.Page), namespace)
@@ -316,6 +319,18 @@ class NevowExampleTests(TestCase):
         return self.compare(
             lambda serving, cache: self.buildI18nBehind(
                 serving, cache, cacheVary=("accept-language",)),
+            self.i18nSteps)
+
+
+    def pending_i18nBehindAsShipped(self):
+        """
+        Nevow's C{i18n} example with the mixin behind its C{renderHTTP} as
+        shipped, which calls C{rend.Page.renderHTTP(self, ctx)} itself,
+        past the mixin's C{renderHTTP}: cached all the same.
+        """
+        return self.compare(
+            lambda serving, cache: self.buildI18nBehind(
+                serving, cache, asShipped=True, cacheVary=("accept-language",)),
             self.i18nSteps)
 
 
