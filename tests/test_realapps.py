@@ -310,7 +310,7 @@ class NevowExampleTests(TestCase):
         return self.site(serving, i18n.createResource(), cache)
 
 
-    def pending_i18nBehind(self):
+    def test_i18nBehind(self):
         """
         Nevow's C{i18n} example with the mixin behind its C{renderHTTP},
         which remembers the language on the context before the cache
@@ -322,7 +322,7 @@ class NevowExampleTests(TestCase):
             self.i18nSteps)
 
 
-    def pending_i18nBehindAsShipped(self):
+    def test_i18nBehindAsShipped(self):
         """
         Nevow's C{i18n} example with the mixin behind its C{renderHTTP} as
         shipped, which calls C{rend.Page.renderHTTP(self, ctx)} itself,
