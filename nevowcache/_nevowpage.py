@@ -29,9 +29,9 @@ from nevow.flat import ten
 
 from nevowcache._compat import remember, textType
 from nevowcache._engine import CachePolicy, refreshHeaders
-from nevowcache._key import CacheKey
-from nevowcache._nevowcontext import Outside, captureContext, learn, learned
+from nevowcache._nevowcontext import Outside, captureContext
 from nevowcache._page import CacheSettings, pageName
+from nevowcache._remembered import keyWith, learn, learned
 from nevowcache._response import (
     CAPTURED, KEYED, OFFERED, UNSUPPORTED, CaptureRequest)
 from nevowcache._turns import Slicer, callAfterOutput
@@ -242,10 +242,8 @@ class CachedPageMixin(CacheSettings):
             whose value it cannot hold (then the request bypasses), or
             L{None}.
         """
-        key = cache.pageKey(request, pageName(self), policy, extra)
         part, keyed, unkeyable = outside.keyPart(learned(type(self)))
-        if part is not None:
-            key = CacheKey(key.url, key.variant + (part,))
+        key = keyWith(cache.pageKey(request, pageName(self), policy, extra), part)
         return key, keyed, unkeyable
 
 

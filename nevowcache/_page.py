@@ -19,7 +19,9 @@ def pageName(page):
     @return: The name of C{page}'s class, as keys hold it.
     @rtype: L{str}
     """
-    cls = type(page)
+    # Not type(): on Python 2 every old-style instance's is "instance"
+    # (twisted.web's Resource is old-style on Twisted 20.3).
+    cls = page.__class__
     name = _names.get(cls)
     if name is None:
         # Bounded: classes may be made at run time, without end.

@@ -30,6 +30,8 @@ from twisted.web.template import flattenString
 from nevowcache._compat import intToBytes
 from nevowcache._engine import CachePolicy, refreshHeaders
 from nevowcache._page import CacheSettings, pageName
+from nevowcache._remembered import (
+    NOTHING, Lookups, Remembered, Watched, keyWith, learn, learned)
 from nevowcache._response import CaptureRequest, RenderAborted
 
 __all__ = ["CachedResource", "ElementResource", "cached", "renderElementCached"]
@@ -98,8 +100,28 @@ class _CacheFront(CacheSettings):
         return pageName(self)
 
 
-    def _cacheKeyFor(self, cache, request, policy):
-        return cache.pageKey(request, self._cachedName(), policy, self.cacheKey(request))
+    def _rememberedClass(self):
+        """
+        @return: The class whose renders' lookups of remembered values are
+            learnt together (L{nevowcache._remembered.learned}).
+        """
+        return type(self)
+
+
+    def _cacheKeyFor(self, cache, request, policy, remembered):
+        """
+        The key of this request: the engine's, with what the application
+        set on the request as components before the render
+        (L{nevowcache._remembered}).
+
+        @param remembered: The request's L{Remembered} (L{_componentsOf}).
+        @return: C{(key, keyed, unkeyable)}: the L{CacheKey}; the names of
+            the components whose values it holds; the name of one whose
+            value it cannot hold (then the request bypasses), or L{None}.
+        """
+        part, keyed, unkeyable = remembered.keyPart(learned(self._rememberedClass()))
+        key = cache.pageKey(request, self._cachedName(), policy, self.cacheKey(request))
+        return keyWith(key, part), keyed, unkeyable
 
 
     def _renderCached(self, request, caller=None):
@@ -120,7 +142,11 @@ class _CacheFront(CacheSettings):
             request.setHeader(b"cache-status", cache.bypassed(reason, request))
             return self._renderUncached(request)
         policy = CachePolicy.fromPage(self, request)
-        key = self._cacheKeyFor(cache, request, policy)
+        remembered = _componentsOf(request)
+        key, keyed, unkeyable = self._cacheKeyFor(cache, request, policy, remembered)
+        if unkeyable is not None:
+            request.setHeader(b"cache-status", cache.bypassed(b"context", request))
+            return self._renderUncached(request)
         makeRefresher = lambda: _Refresher(self, cache, request, key, policy)
         answer = None
         if not getattr(request, "_disconnected", False):
@@ -136,23 +162,41 @@ class _CacheFront(CacheSettings):
             self._nevowcacheNegotiated = True
         live = _LiveRequest(request)
         d = cache.serve(
-            request, key, policy, lambda: self._captureRender(request), makeRefresher)
+            request, key, policy,
+            lambda: self._captureRender(request, remembered, keyed), makeRefresher)
         d.addCallbacks(live.answer, live.failed)
         d.addErrback(live.broken)
         return NOT_DONE_YET
 
 
-    def _captureRender(self, underlying):
+    def _captureRender(self, underlying, remembered, keyed):
         """
         Render into a capture of C{underlying}, whether the render returns
         its body or C{NOT_DONE_YET} and writes it later.
 
+        @param remembered: The components C{underlying} had before the
+            render (L{_componentsOf}).
+        @param keyed: The names of those whose values the key holds: a
+            render looking up any other is not stored.
         @return: A L{Deferred} firing with the finished L{CaptureRequest},
             or failing with the render's failure.
         """
         if getattr(self, "_nevowcacheNegotiated", False):
             underlying.nevowcacheNegotiated = _ENCODING_NEGOTIATED
         capture = CaptureRequest(underlying)
+        lookups = Lookups()
+        if remembered.values:
+            # The capture's table of components, as it would copy it from
+            # the request, with the render's lookups of those noted.
+            capture.__dict__["_components"] = Watched.of(
+                remembered.values.items(), remembered.values, lookups)
+
+        def judged(_):
+            refusal, names = lookups.verdict(remembered, keyed)
+            learn(self._rememberedClass(), names)
+            if refusal is not None:
+                capture.refuse(refusal)
+            return capture
         finished = capture.notifyFinish()
         try:
             body = self._renderUncached(capture)
@@ -166,7 +210,19 @@ class _CacheFront(CacheSettings):
             # Whatever failure the capture got too is this one.
             finished.addErrback(lambda failure: None)
             raise
-        return finished.addCallback(lambda _: capture)
+        return finished.addCallback(judged)
+
+
+
+def _componentsOf(request):
+    """
+    @return: The components the application set on C{request} (or that
+        adapters made from it) before the render, as a L{Remembered}.
+    """
+    table = getattr(request, "_adapterCache", None)
+    if not table:
+        return NOTHING
+    return Remembered(dict(table))
 
 
 
@@ -263,6 +319,11 @@ class _CachedWrapper(_CacheFront, proxyForInterface(IResource, "_wrapped")):
 
     def _cachedName(self):
         return pageName(self._wrapped)
+
+
+    def _rememberedClass(self):
+        # Not type(): on Python 2 an old-style resource's is "instance".
+        return self._wrapped.__class__
 
 
 
@@ -490,6 +551,8 @@ class _SnapshotRequest(server.Request):
         # Called, not copied: a virtual host may have replaced the method.
         self._forceSSL = bool(request.isSecure())
         self.content = BytesIO()
+        # What the render would find set on the request, and the key holds.
+        self._adapterCache = dict(getattr(request, "_adapterCache", None) or {})
 
 
     def getSession(self, *args, **kwargs):
@@ -518,6 +581,9 @@ class _Refresher(object):
             refreshed (a C{cacheKey} that read what the snapshot lacks).
         """
         front, request = self._front, self._request
-        if front._cacheKeyFor(self._cache, request, self._policy) != self._key:
+        remembered = _componentsOf(request)
+        key, keyed, unkeyable = front._cacheKeyFor(
+            self._cache, request, self._policy, remembered)
+        if key != self._key or unkeyable is not None:
             raise RuntimeError("background refresh of %r found another key" % (self._key,))
-        return front._captureRender(request)
+        return front._captureRender(request, remembered, keyed)

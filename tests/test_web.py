@@ -18,7 +18,7 @@ from twisted.web.http_headers import Headers
 from twisted.web.resource import EncodingResourceWrapper, IResource
 from twisted.web.server import GzipEncoderFactory
 from twisted.web.template import Element, XMLString, renderer, tags
-from zope.interface import implementer
+from zope.interface import Interface, implementer
 from zope.interface.verify import verifyObject
 
 import nevowcache
@@ -985,6 +985,113 @@ class SnapshotTests(WebTestsBase):
         self.clock.advance(0)
         self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
         self.assertEqual(self.cache.stats()["refreshFailures"], 1)
+
+
+
+class IUserName(Interface):
+    """
+    What a parent resource sets on the request for its children.
+    """
+
+
+
+class ComponentTests(WebTestsBase):
+    """
+    What a parent's C{getChild} set on the request as a component (the
+    twisted.web analog of Nevow's C{ctx.remember}) may come from a cookie:
+    a render that looks it up is stored only under a key holding its value
+    (L{nevowcache._remembered}), the render sees it as uncached, and a
+    background refresh renders with it again.
+    """
+
+    def setUp(self):
+        WebTestsBase.setUp(self)
+        self.renders = []
+        test = self
+
+        class Personal(resource.Resource):
+            isLeaf = True
+
+            def render_GET(self, request):
+                test.renders.append(1)
+                name = request.getComponent(IUserName)
+                if request.args.get(b"object"):
+                    name = name.name
+                return b"hello " + (name or b"stranger") + b" #%d" % (len(test.renders),)
+
+        class Parent(resource.Resource):
+            def getChild(self, name, request):
+                user = request.getCookie(b"user")
+                if user is not None:
+                    if request.args.get(b"object"):
+                        user = type("User", (object,), {"name": user})()
+                    request.setComponent(IUserName, user)
+                return test.page
+        self.page = web.cached(Personal(), cacheTimeout=60, pageCache=self.cache)
+        self.root.putChild(b"u", Parent())
+
+
+    def test_keyedByValue(self):
+        """
+        Each user gets their own page, never another's nor the anonymous
+        one; the first render that looks the name up is not stored.
+        """
+        alice, bob = [b"Cookie: user=alice"], [b"Cookie: user=bob"]
+        response = self.get(b"/u/p")
+        self.assertEqual((response.body, response.cacheStatus),
+                         (b"hello stranger #1", b"nevowcache; fwd=uri-miss; ttl=60; stored"))
+        response = self.get(b"/u/p", headers=alice)
+        self.assertEqual((response.body, response.cacheStatus),
+                         (b"hello alice #2", b"nevowcache; fwd=uri-miss; detail=context"))
+        self.assertEqual(self.get(b"/u/p", headers=alice).body, b"hello alice #3")
+        self.assertEqual(self.get(b"/u/p", headers=bob).body, b"hello bob #4")
+        for _ in range(2):
+            self.assertEqual(self.get(b"/u/p", headers=alice).body, b"hello alice #3")
+            self.assertEqual(self.get(b"/u/p", headers=bob).body, b"hello bob #4")
+            self.assertEqual(self.get(b"/u/p").body, b"hello stranger #1")
+
+
+    def test_refreshRendersWithTheValue(self):
+        """
+        A background refresh renders with the component the request that
+        found the entry stale had, as its key holds it.
+        """
+        alice = [b"Cookie: user=alice"]
+        self.get(b"/u/p", headers=alice)
+        self.assertEqual(self.get(b"/u/p", headers=alice).body, b"hello alice #2")
+        self.clock.advance(61)
+        self.assertEqual(self.get(b"/u/p", headers=alice).body, b"hello alice #2")
+        self.clock.advance(0)
+        self.assertEqual(self.cache.stats()["refreshFailures"], 0)
+        response = self.get(b"/u/p", headers=alice)
+        self.assertEqual((response.body, response.cacheStatus),
+                         (b"hello alice #3", b"nevowcache; hit; ttl=60"))
+
+
+    def test_pageNameOfOldStyleResources(self):
+        """
+        Keys name the class of a wrapped resource, also of an old-style one
+        (twisted.web's C{Resource} on Python 2), whose C{type} is
+        C{instance}.
+        """
+        from nevowcache._page import pageName
+        self.assertEqual(pageName(Counting()), "tests.test_web.Counting")
+        self.assertEqual(pageName(self.page._wrapped),
+                         "tests.test_web.Personal")
+
+
+    def test_objectsRefused(self):
+        """
+        A component that is not plain data cannot be keyed: not stored, and
+        such requests then bypass the cache.
+        """
+        alice = [b"Cookie: user=alice"]
+        self.assertEqual(self.get(b"/u/p?object=1", headers=alice).cacheStatus,
+                         b"nevowcache; fwd=uri-miss; detail=context")
+        response = self.get(b"/u/p?object=1", headers=alice)
+        self.assertEqual((response.body, response.cacheStatus),
+                         (b"hello alice #2", b"nevowcache; fwd=bypass; detail=context"))
+        self.assertEqual(self.cache.stats()["entries"], 0)
 
 
 
