@@ -24,7 +24,7 @@ from nevowcache._compat import (
 from nevowcache._compat import wallClock as _wallClock
 from nevowcache._interfaces import ILeaseStore, StoreUnavailable
 from nevowcache._key import (
-    CacheKey, encodeKey, isPath, pathScopeFromString, prefixScopeFromString,
+    CacheKey, encodeKey, isPath, keyParts, pathScopeFromString, prefixScopeFromString,
     requestUrlIdentity, tagScope, urlIdentity, urlIdentityFromString, urlScopes,
     validHost, varyValues)
 from nevowcache._memory import MemoryStore
@@ -548,8 +548,9 @@ class PageCache(object):
             of bytes, text, integers and L{None}.
         @rtype: L{CacheKey}
         """
-        return CacheKey(urlIdentity(request),
-                        (pageName, varyValues(request.requestHeaders, vary), extra))
+        url, spelling = keyParts(request)
+        return CacheKey(url, (pageName, varyValues(request.requestHeaders, vary), extra,
+                              spelling))
 
 
     def pageKey(self, request, pageName, policy, extra=None):
@@ -1043,7 +1044,12 @@ class PageCache(object):
         # records outlive the entries the store evicts.  One variant (the
         # common case) is one integer; more, a tuple of them.
         url = self._fingerprint(encodeKey(key.url))
-        variant = self._fingerprint(encodeKey(key.variant))
+        # Not the spelling (variant[3], after the page, the cacheVary values
+        # and the cacheKey additions; the Nevow adapter may add more):
+        # spellings of a URL are entries of their own, as other URLs are,
+        # bounded by the store alone; else a few odd spellings would use up
+        # a URL's variants.
+        variant = self._fingerprint(encodeKey(key.variant[:3] + key.variant[4:]))
         known = self._variants.get(url)
         if known is None:
             variants = ()

@@ -7,9 +7,15 @@ A key has two halves.  The I{URL identity} is what the request names:
 scheme, host (lower-cased, without port), the port of the listening socket,
 the path segments and the parsed query arguments in canonical order.  The
 I{variant} is what else the render depends on: the page class, the values of
-the request headers the page declared in C{cacheVary}, and whatever the
-page's own C{cacheKey} hook adds.  L{PageCache.invalidate} works on URL
-identities, so it reaches every variant of a URL.
+the request headers the page declared in C{cacheVary}, whatever the page's
+own C{cacheKey} hook adds, and the request's I{spelling}: its request target
+exactly as sent, and its host name in the case it was sent.  A render sees those as they were sent
+(C{request.uri}, C{request.path}, the host in C{prePathURL} and Nevow's
+C{url.here}), so two spellings of one URL (C{/a%62c} and C{/abc},
+C{?b=2&a=1} and C{?a=1&b=2}, C{EXAMPLE.com} and C{example.com}) are two
+entries: what one reflects is never served for the other.
+L{PageCache.invalidate} works on URL identities, so it reaches every variant
+and every spelling of a URL.
 """
 
 from __future__ import absolute_import, division
@@ -29,7 +35,7 @@ else:
     from urllib.parse import unquote_to_bytes as _unquote
     from urllib.parse import urlsplit as _urlsplit
 
-__all__ = ["CacheKey", "urlIdentity", "urlIdentityFromString", "encodeKey",
+__all__ = ["CacheKey", "urlIdentity", "keyParts", "urlIdentityFromString", "encodeKey",
            "varyValue", "varyValues", "validHost", "hostKey", "prefixScopes",
            "prefixScopeFromString", "urlScopes", "isPath", "pathScopeFromString",
            "pathScopes", "tagScope"]
@@ -310,6 +316,28 @@ def _unparsed(uri):
 
 
 
+def keyParts(request):
+    """
+    The URL identity of a request (L{urlIdentity}) and its spelling: its
+    request target exactly as sent, and the host name of its C{Host} in the
+    case it was sent, which a render sees as they are (C{request.uri},
+    C{getRequestHostname}, the host of C{prePathURL}).
+
+    @return: C{(identity, (uri, host))}; C{host} is L{None} without a
+        C{Host} header.
+    """
+    hosts = headerValues(request.requestHeaders, b"host")
+    host = hosts[-1] if hosts else None
+    identity = _identity(request, host, None)
+    if host is not None:
+        # As getRequestHostname gives it: case kept, without the port (the
+        # render sees the socket's port; reading the Host header itself is
+        # recorded, see refusalOf).
+        host = host[:len(identity[1])]
+    return identity, (request.uri, host)
+
+
+
 def urlIdentity(request, segments=None):
     """
     The URL identity of a request, from exactly what a render can observe.
@@ -321,7 +349,11 @@ def urlIdentity(request, segments=None):
     @return: C{(scheme, host, port, segments, args, unparsed)}.
     """
     hosts = headerValues(request.requestHeaders, b"host")
-    host = hosts[-1] if hosts else None
+    return _identity(request, hosts[-1] if hosts else None, segments)
+
+
+
+def _identity(request, host, segments):
     address = request.getHost()
     if host is None:
         host = getattr(address, "host", "")

@@ -182,7 +182,8 @@ class _CachingRequest(appserver.NevowRequest):
         if cache.bypassReason(self) is not None:
             return False
         if policy.vary:
-            key = CacheKey(key.url, (key.variant[0], varyValues(headers, policy.vary), None))
+            key = CacheKey(key.url, (key.variant[0], varyValues(headers, policy.vary), None)
+                           + key.variant[3:])
         answer = cache.answerAtOnce(key, policy)
         if answer is None:
             return False

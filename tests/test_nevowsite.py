@@ -198,18 +198,22 @@ class CachingSiteTests(SynchronousTestCase):
         self.assertEqual(log.count("traverse"), 5)
 
 
-    def test_hostCaseAndPortShareEntry(self):
+    def test_hostPortSharesEntry(self):
         """
-        C{Host} values that make the same key (another case, an explicit
-        port) share its entry, whether answered early or not.
+        C{Host} values that make the same key (an explicit port) share its
+        entry, whether answered early or not; another case is another entry
+        (the render sees the case).
         """
         site, clock, cache, log = self.makeSite(CachingSite)
         self._get(site, b"/p")
-        for host in [b"EXAMPLE.com", b"example.com:8080", b"EXAMPLE.com", b"example.com"]:
+        for host in [b"example.com:8080", b"example.com:8080", b"example.com"]:
             self.assertIn(b"hit", self._get(site, b"/p", host=host).cacheStatus)
         self.assertEqual(log.count("render"), 1)
         # The first of each new request line traversed; repeats did not.
-        self.assertEqual(log.count("traverse"), 3)
+        self.assertEqual(log.count("traverse"), 2)
+        self.assertIn(b"uri-miss", self._get(site, b"/p", host=b"EXAMPLE.com").cacheStatus)
+        self.assertIn(b"hit", self._get(site, b"/p", host=b"EXAMPLE.com").cacheStatus)
+        self.assertEqual(log.count("render"), 2)
 
 
     def test_duplicateHostNeverEarly(self):
