@@ -149,9 +149,12 @@ def captureContext(ctx, capture, request):
 
     The copies hold the same remembrances and slots, so the render finds
     what it would find uncached; the C{RequestContext} is a new one on the
-    capture whose factories (C{ISession}, C{ILanguages}, ...) read the
-    capture, except what Nevow and the application remembered on the
-    request's own.  Nothing the render remembers reaches the originals.
+    capture, holding what the request's own held except the values of the
+    interfaces its factories answer (C{ISession}, C{ILanguages}, ...):
+    those are made again, from the capture, so that the cache sees what
+    they read.  (A value the application remembered there itself for such
+    an interface is made again too.)  Nothing the render remembers reaches
+    the originals.
 
     @param ctx: The page's context.
     @param capture: The capture the render writes to.
