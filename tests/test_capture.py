@@ -616,6 +616,28 @@ class EscapeTests(SynchronousTestCase):
         self.assertEqual(second.cacheStatus, b"nevowcache; hit; ttl=60")
 
 
+    def test_conditionalMissOfStaticFile(self):
+        """
+        A conditional request that misses: C{static.File} would answer it
+        C{304} with no body (its C{setLastModified} says C{http.CACHED});
+        on the capture it renders the whole file, which is stored, and the
+        client gets its C{304} from the entry.  The next request gets the
+        whole file.
+        """
+        path = self.mktemp()
+        with open(path, "wb") as f:
+            f.write(b"file body")
+        self.root.putChild(b"p", web.cached(_Fresh(static.File(path)),
+                                            pageCache=self.cache))
+        ex = Exchange(self.site, path=b"/p",
+                      headers=[b"If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT"])
+        self.assertTrue(ex.done())
+        self.assertEqual((ex.response().code, ex.response().body), (304, b""))
+        whole = self.get()
+        self.assertEqual((whole.code, whole.body), (200, b"file body"))
+        self.assertEqual(whole.cacheStatus, b"nevowcache; hit; ttl=60")
+
+
     def test_renderOfMethodNotAllowed(self):
         """
         C{request.render} of a resource without the method answers as
