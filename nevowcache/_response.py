@@ -26,8 +26,8 @@ from zope.interface import providedBy
 from twisted.web.http import NOT_MODIFIED, OK, HTTPChannel, datetimeToString
 
 from nevowcache._compat import (
-    NAME_FORMS, hasAnyHeader, headerTable, intToBytes, nameForms, oneLine, remember,
-    textType, wireName)
+    NAME_FORMS, hasAnyHeader, headerTable, headerValues, intToBytes, nameForms,
+    oneLine, remember, textType, wireName)
 from nevowcache._footprint import footprint
 from nevowcache._key import hostKey
 from nevowcache._validators import (
@@ -1001,7 +1001,7 @@ def _dateOf(headers):
     """
     The seconds of the C{Date} a response has been given so far, or of now.
     """
-    values = headers.getRawHeaders(b"date")
+    values = headerValues(headers, b"date")
     when = dateSeconds(values[-1]) if values else None
     if when is None:
         when = int(_time())
@@ -1015,7 +1015,7 @@ def _mergedVary(headers, values):
     request was given before the page rendered (by a parent, say), without
     repeats.
     """
-    before = headers.getRawHeaders(b"vary")
+    before = headerValues(headers, b"vary")
     if not before:
         return list(values)
     names, seen = [], set()
@@ -1097,8 +1097,10 @@ def replay(request, response, cacheStatus, age=None, cacheControl=None):
     for name, values in response.replayHeaders():
         if name == b"vary":
             values = _mergedVary(headers, values)
-        elif name == b"last-modified" and response.lastModified > _dateOf(headers):
-            values = [http.datetimeToString(_dateOf(headers))]
+        elif name == b"last-modified":
+            date = _dateOf(headers)
+            if response.lastModified > date:
+                values = [http.datetimeToString(date)]
         elif name == b"etag":
             values = [etag]
         headers.setRawHeaders(name, values)
