@@ -22,6 +22,23 @@ _moveToEnd = getattr(OrderedDict, "move_to_end", None)
 # large), when measuring the record.
 _SIZE = 2 ** 40
 
+# How many keys' judged generations peek remembers (the hot ones).
+_MAX_JUDGED = 1024
+
+
+
+class _Judged(Generation):
+    """
+    A L{Generation} that knows its verdict on one stamp: what L{peek}
+    hands out for an entry looked up again while no record changed, so
+    that a hit judges its entry's scopes once, not on every request.
+    """
+
+    def judge(self, stamp):
+        if stamp is self.stamp_ or stamp == self.stamp_:
+            return self.verdict
+        return Generation.judge(self, stamp)
+
 
 
 def _recordSize(name, generation, floor):
@@ -86,6 +103,10 @@ class MemoryStore(object):
         # was forgotten.
         self._lastGeneration = 0
         self._plain = self._plainFor = None
+        # Keys to (stamp, scopes, the generation judged for them) looked up
+        # with scopes since the records last changed (forgotten whenever
+        # they do; the most recent _MAX_JUDGED keys).
+        self._judged = {}
 
 
     def _generation(self, url, scopes=()):
@@ -133,17 +154,43 @@ class MemoryStore(object):
         """
         entries = self._entries
         entry = entries.get(key)
+        if entry is not None and scopes and self._scopes:
+            # The entry's scopes are judged once while no record changes:
+            # a scope record (any POST makes one) would otherwise make
+            # every hit read a dozen records.
+            stamp = entry.generation
+            judged = self._judged.get(key)
+            if judged is None or judged[0] != stamp or judged[1] != scopes:
+                generation = self._generation(key.url, scopes)
+                judged = tuple.__new__(_Judged, generation)
+                judged.stamp_ = stamp
+                judged.verdict = Generation.judge(generation, stamp)
+                if len(self._judged) >= _MAX_JUDGED:
+                    self._judged.clear()
+                self._judged[key] = judged = (stamp, scopes, judged)
+            self._touch(entry)
+            return entry, judged[2]
         if entry is not None:
             # To the most recently used end.  Every entry is in the table
             # under its own key object (L{store}): by that object, found
             # by identity, not compared again.
-            stored = entry.key
-            if _moveToEnd is not None:
-                _moveToEnd(entries, stored)
-            else:
-                del entries[stored]
-                entries[stored] = entry
+            self._touch(entry)
         return entry, self._generation(key.url, scopes)
+
+
+    def _touch(self, entry):
+        """
+        Move an entry to the most recently used end.
+        """
+        # Every entry is in the table under its own key object (L{store}):
+        # by that object, found by identity, not compared again.
+        entries = self._entries
+        stored = entry.key
+        if _moveToEnd is not None:
+            _moveToEnd(entries, stored)
+        else:
+            del entries[stored]
+            entries[stored] = entry
 
 
     def store(self, key, entry):
@@ -249,6 +296,7 @@ class MemoryStore(object):
         @param used: The bytes C{records} take now, without their table.
         @return: The bytes they take afterwards.
         """
+        self._judged.clear()
         _, floor, size = records.pop(name, (0, 0, 0))
         used -= size
         self._lastGeneration += 1
@@ -265,6 +313,7 @@ class MemoryStore(object):
 
 
     def clear(self, hard):
+        self._judged.clear()
         self._lastGeneration += 1
         generation = self._lastGeneration
         self._clear = (generation, generation if hard else self._clear[1])

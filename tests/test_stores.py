@@ -478,6 +478,35 @@ class MemoryStoreTests(StoreTestsMixin, TestCase):
         self.assertIs(found, entry)
 
 
+    def test_judgedScopesForgottenWhenRecordsChange(self):
+        """
+        A hit's entry is judged once while no record changes (its verdict
+        remembered), and again after any invalidation or clear: none is
+        missed.
+        """
+        key = makePathKey(b"blog", b"x")
+        self.resultOf(self.store.invalidateScope(tagScope(u"other"), False))
+        _, generation = self.successResultOf(self.store.lookup(key, scopesOf(key)))
+        self.storeNow(key, makeEntry(key, generation=generation.stamp()))
+        for invalidate, verdict in [
+                (lambda: None, "valid"),
+                (lambda: self.store.invalidateScope(pathScopeFromString(u"/blog/x"), False),
+                 "stale"),
+                (lambda: self.store.invalidate(key.url, True), "gone"),
+                (lambda: self.store.clear(False), "gone")]:
+            invalidate()
+            for _ in range(2):
+                entry, generation = self.store.peek(key, scopesOf(key))
+                self.assertEqual(generation.judge(entry.generation), verdict)
+        _, generation = self.successResultOf(self.store.lookup(key, scopesOf(key)))
+        self.storeNow(key, makeEntry(key, generation=generation.stamp()))
+        entry, generation = self.store.peek(key, scopesOf(key))
+        self.assertEqual(generation.judge(entry.generation), "valid")
+        self.resultOf(self.store.clear(False))
+        entry, generation = self.store.peek(key, scopesOf(key))
+        self.assertEqual(generation.judge(entry.generation), "stale")
+
+
     def test_noScopeRecordsPlainStamps(self):
         """
         While no scope was ever invalidated, a lookup with scopes reads no
