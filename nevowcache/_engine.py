@@ -24,9 +24,9 @@ from nevowcache._compat import (
 from nevowcache._compat import wallClock as _wallClock
 from nevowcache._interfaces import ILeaseStore, StoreUnavailable
 from nevowcache._key import (
-    CacheKey, encodeKey, isPath, keyParts, pathScopeFromString, prefixScopeFromString,
-    requestUrlIdentity, tagScope, urlIdentity, urlIdentityFromString, urlScopes,
-    validHost, varyValues)
+    CacheKey, encodeKey, isPath, keyParts, pathScopeFromString, pathScopes,
+    prefixScopeFromString, requestUrlIdentity, tagScope, unsafeTargets, urlIdentity,
+    urlIdentityFromString, urlScopes, validHost, varyValues)
 from nevowcache._memory import MemoryStore
 from nevowcache._records import Fingerprints, Records
 from nevowcache._response import HOP_BY_HOP, CacheEntry, refusalOf, replay, writeDirect
@@ -93,7 +93,8 @@ _POLICIES = {}
 _MAX_POLICIES = 1000
 
 _SAFE_METHODS = (b"GET", b"HEAD")
-_UNSAFE_METHODS = (b"POST", b"PUT", b"DELETE", b"PATCH")
+# The methods RFC 9110 defines as safe: any other invalidates (RFC 9111 4.4).
+_KNOWN_SAFE = frozenset([b"GET", b"HEAD", b"OPTIONS", b"TRACE"])
 
 # Request headers that ask a server to treat a GET as another method.
 _OVERRIDE_HEADERS = (b"x-http-method-override", b"x-http-method",
@@ -417,19 +418,42 @@ def _allHeaders(capture):
 
 
 
+# The stamp of a flight whose render has not started yet.
+_PENDING = object()
+
+
+
 class _Flight(object):
     """
-    One render in progress for a key: its waiters get the stored entry, or
-    L{None} to render on their own.
-    """
-    __slots__ = ("waiters", "refresh", "superseded")
+    One render in progress for a key: its waiters get the entry it made
+    (stored or not), or L{None} to render on their own.
 
-    def __init__(self, refresh=False):
+    @ivar stamp: The invalidation state its render started under (a
+        L{Generation} stamp); L{_PENDING} until it starts; L{None} if
+        unknown (the lookup failed).
+    """
+    __slots__ = ("waiters", "refresh", "superseded", "stamp")
+
+    def __init__(self, refresh=False, stamp=_PENDING):
         self.waiters = []
         self.refresh = refresh
         # Given up on at renderTimeout, and a newer flight of the key began:
         # if this render ends after all, it must not replace that one's entry.
         self.superseded = False
+        self.stamp = stamp
+
+
+    def current(self, generation):
+        """
+        Whether a request that read C{generation} may share this render:
+        unless the render started before an invalidation of its key that
+        the request came after (it may show what an unsafe request the
+        client made since has changed).
+        """
+        stamp = self.stamp
+        if stamp is _PENDING or stamp is None or generation is None:
+            return True
+        return generation.judge(stamp) == "valid"
 
 
 
@@ -450,8 +474,9 @@ class PageCache(object):
     @ivar maxVariants: The most variants (other C{cacheVary} values, other
         pages, other C{cacheKey} additions) stored for one URL; more are
         served uncached, counted in C{stats()["varyOverflows"]} and logged.
-    @ivar invalidateOnUnsafe: Whether a successful POST, PUT, DELETE or
-        PATCH to a cached page softly invalidates its URL (default true).
+    @ivar invalidateOnUnsafe: Whether a successful POST, PUT, DELETE,
+        PATCH (any method not known to be safe) invalidates what it may have
+        changed (L{invalidateAfter}; default true).
     @ivar leaseTimeout: With a store shared by processes (an
         L{ILeaseStore}): seconds a process may hold the lease of a key it
         renders before the lease lapses and another may render it.
@@ -602,29 +627,75 @@ class PageCache(object):
         """
         Count a request that did not use the cache.
 
-        A successful unsafe request (POST, PUT, DELETE, PATCH: RFC 9111
-        section 4.4) softly invalidates its URL once it is answered, unless
-        C{invalidateOnUnsafe} is false.
+        An unsafe request (see L{invalidateAfter}) invalidates what it may
+        have changed once it is answered successfully.
 
         @param request: The request, for unsafe-method invalidation.
         @return: The C{Cache-Status} value for it.
         """
         self._stats["bypasses"] += 1
-        if (request is not None and self.invalidateOnUnsafe
-                and request.method in _UNSAFE_METHODS):
-            identity = requestUrlIdentity(request)
-
-            def answered(_):
-                if 200 <= request.code < 400:
-                    self._stats["unsafeInvalidations"] += 1
-                    return self._callStore(
-                        self.store.invalidate, identity, False
-                    ).addErrback(self._storeFailed, u"invalidate", None)
-            request.notifyFinish().addCallbacks(answered, lambda _: None)
+        if request is not None:
+            self.invalidateAfter(request)
         if reason == b"method":
             # RFC 9211 has a word for it: never looked up for its method.
             return b"nevowcache; fwd=method"
         return withDetail(b"nevowcache; fwd=bypass", reason)
+
+
+    def invalidateAfter(self, request):
+        """
+        Invalidate what an unsafe request may have changed once it is
+        answered (RFC 9111 section 4.4): if its method is not known to be
+        safe (C{GET}, C{HEAD}, C{OPTIONS}, C{TRACE}) and its response is a
+        success (C{2xx} or C{3xx}), its target path and the same-origin
+        paths of its response's C{Location} and C{Content-Location} are
+        invalidated hard, on every scheme, host and port (L{invalidate}
+        given a path), so that the request following a form post's
+        redirect renders anew (and never shares a render that began before
+        the post ended).  Unless C{invalidateOnUnsafe} is false.
+
+        Adapters call this for every request that reaches a cached page or
+        passes through one (a Nevow page's C{locateChild}, a twisted.web
+        cached resource's C{getChildWithDefault}); sites call it for every
+        request (L{nevowcache.CachingSite},
+        L{nevowcache.web.InvalidatingSite}).  Calling it more than once
+        for one request invalidates once.
+
+        The request's own C{Host} does not choose what is invalidated: a
+        request with any C{Host} invalidates the same paths (and only
+        invalidates: nothing is stored from it).
+
+        @param request: The live request (a L{twisted.web.server.Request}).
+        """
+        if request.method in _KNOWN_SAFE or not self.invalidateOnUnsafe:
+            return
+        watching = getattr(request, "_nevowcacheUnsafe", None)
+        if watching is None:
+            watching = request._nevowcacheUnsafe = []
+        elif self in watching:
+            return
+        watching.append(self)
+        request.notifyFinish().addBoth(self._unsafeAnswered, request)
+
+
+    def _unsafeAnswered(self, ignored, request):
+        """
+        An unsafe request was answered (or its client went away, after
+        which what it did may still have been done): invalidate.
+        """
+        if not 200 <= request.code < 400:
+            return
+        self._stats["unsafeInvalidations"] += 1
+        paths = unsafeTargets(request)
+        if getattr(self.store, "invalidateScope", None) is None:
+            # A store without scopes: the target URL on its own host only.
+            calls = [(self.store.invalidate, requestUrlIdentity(request))]
+        else:
+            calls = [(self.store.invalidateScope, pathScopes(segments))
+                     for segments in paths]
+        for method, name in calls:
+            self._callStore(method, name, True).addErrback(
+                self._storeFailed, u"invalidate", None)
 
 
     # Serving
@@ -726,7 +797,12 @@ class PageCache(object):
                                      + b"; detail=head")
         flight = self._flights.get(key)
         if flight is not None:
-            return self._wait(flight, render, policy)
+            if flight.current(generation):
+                return self._wait(flight, render, policy)
+            # Rendering since before an invalidation this request came
+            # after: render again, once that render is over (one render of
+            # a key at a time, however many invalidations).
+            return self._queue(key, policy, render, missKind, previous, flight)
         return self._lead(key, policy, render, generation, missKind, previous)
 
 
@@ -827,8 +903,46 @@ class PageCache(object):
         return self._render(render).addCallback(done)
 
 
-    def _lead(self, key, policy, render, generation, missKind, previous):
+    def _queue(self, key, policy, render, missKind, previous, after):
+        """
+        Render C{key} once the outdated flight C{after} has landed, for this
+        request and for every request arriving meanwhile (they join this
+        flight, which has not started, whatever is invalidated before it
+        does).
+        """
         flight = self._startFlight(key, _Flight())
+        gate = defer.Deferred()
+        after.waiters.append(gate)
+
+        def start(ignored):
+            d = self._callStore(self.store.lookup, *self._lookupArgs(key, policy))
+            d.addErrback(self._storeFailed, u"lookup")
+            return d.addCallback(looked)
+
+        def looked(found):
+            entry, generation = found
+            if self._fresh(key, entry, generation, policy):
+                # Another process rendered it meanwhile.
+                self._land(key, flight, entry)
+                age = max(0, self._clock.seconds() - entry.created)
+                return Answer(entry, status=b"nevowcache; fwd=" + missKind + b"; collapsed",
+                              age=age, cacheControl=policy.downstream(age, False))
+            return self._lead(key, policy, render, generation, missKind, previous,
+                              flight)
+        return gate.addCallback(start)
+
+
+    def _lead(self, key, policy, render, generation, missKind, previous, flight=None):
+        """
+        Render C{key} for this request and the requests that join its
+        flight, and store it.
+
+        @param flight: The flight to render for, already the key's (queued
+            by L{_queue}); L{None} for a new one.
+        """
+        if flight is None:
+            flight = self._startFlight(key, _Flight())
+        flight.stamp = generation.stamp() if generation is not None else None
         deadline = self.reactor.callLater(self.renderTimeout, self._abandon, key, flight)
         status = b"nevowcache; fwd=" + missKind
 
@@ -871,7 +985,10 @@ class PageCache(object):
             d = self._store(key, entry)
 
             def stored(ok):
-                self._land(key, flight, entry if ok else None)
+                # Shared with the waiters even if not stored (an
+                # invalidation since it began fenced it): they joined
+                # while no invalidation since its start had happened.
+                self._land(key, flight, entry)
                 return Answer(entry, status=_stored(status, policy) if ok else status, age=0,
                               cacheControl=policy.downstream(0, False) if ok else None)
             return d.addCallback(stored)
@@ -1147,7 +1264,8 @@ class PageCache(object):
             self._stats["refreshesSkipped"] += 1
             return
         refresher = makeRefresher()
-        flight = self._startFlight(key, _Flight(refresh=True))
+        flight = self._startFlight(key, _Flight(
+            refresh=True, stamp=generation.stamp() if generation is not None else None))
         self._refreshing += 1
         # Run once the stale response has been sent, not before: written,
         # it waits in the transport for the reactor's next turn.

@@ -121,6 +121,11 @@ def _isLivePage(page):
 
 
 
+# Methods that never invalidate; the engine decides for the others.
+_SAFE = (b"GET", b"HEAD")
+
+
+
 class CachedPageMixin(CacheSettings):
     """
     Put a cache in front of a C{nevow.rend.Page}: mix in before it, as in
@@ -247,6 +252,19 @@ class CachedPageMixin(CacheSettings):
         return key, keyed, unkeyable
 
 
+    def locateChild(self, ctx, segments):
+        """
+        Look children up as the page does; an unsafe request for one (a
+        form's C{freeform_post!!...}) invalidates, once answered, what it
+        may have changed (L{PageCache.invalidateAfter}, in this page's
+        cache): the page it redirects to, typically this one.
+        """
+        request = inevow.IRequest(ctx)
+        if request.method not in _SAFE:
+            self._cache().invalidateAfter(request)
+        return super(CachedPageMixin, self).locateChild(ctx, segments)
+
+
     def renderHTTP(self, ctx):
         """
         Answer from the cache, or render into a capture (see the class
@@ -286,6 +304,7 @@ class CachedPageMixin(CacheSettings):
         if refresh is not None:
             return refresh.reached(self, ctx, entry)
         if self.cacheTimeout is None:
+            self._cache().invalidateAfter(request)
             return self._passOn(ctx, request, entry)
         cache = self._cache()
         reason = cache.bypassReason(request) or self._nevowBypassReason(request, entry)

@@ -34,6 +34,7 @@ from twisted.web.http import NOT_MODIFIED, datetimeToString
 from twisted.web.server import version as _SERVER
 
 from nevowcache._compat import hasAnyHeader, headerValues
+from nevowcache._engine import defaultPageCache
 from nevowcache._key import CacheKey, requestUrlIdentity, varyValues
 
 try:
@@ -62,6 +63,9 @@ def _dateHeaders():
 
 # Requests with it are never answered before traversal.
 _COOKIE = (b"cookie",)
+
+# The methods answered before traversal.
+_EARLY_METHODS = (b"GET", b"HEAD")
 
 # What NevowRequest.process gives a response without its own.
 _HTML = b"text/html; charset=UTF-8"
@@ -161,13 +165,17 @@ class _CachingRequest(appserver.NevowRequest):
 
 
     def process(self):
+        if self.method not in _EARLY_METHODS:
+            # Unsafe: invalidates what it changed once answered, wherever
+            # in the tree it goes.
+            for cache in self.channel.site.pageCaches:
+                cache.invalidateAfter(self)
+            return appserver.NevowRequest.process(self)
         if not self._answerEarly():
             return appserver.NevowRequest.process(self)
 
 
     def _answerEarly(self):
-        if self.method not in (b"GET", b"HEAD"):
-            return False
         headers = self.requestHeaders
         if hasAnyHeader(headers, _COOKIE):
             # Traversal may read it (nevow.guard).  Credentials are
@@ -214,15 +222,28 @@ class CachingSite(appserver.NevowSite):
     A drop-in for C{nevow.appserver.NevowSite} whose requests look in the
     cache before traversal; see the module documentation for when.
 
+    Every unsafe request (a C{POST}, C{PUT}, C{DELETE}, C{PATCH}, any
+    method not known to be safe), wherever it goes in the tree, invalidates
+    in C{pageCaches}, once answered successfully, its target path and the
+    paths it redirects to, on every host (L{PageCache.invalidateAfter}).
+
     @ivar nevowcacheRoutes: What the site learnt about its URLs.
+    @ivar pageCaches: The L{PageCache}s unsafe requests invalidate.
     """
     requestFactory = _CachingRequest
 
     def __init__(self, *args, **kwargs):
         """
         Take C{NevowSite}'s arguments, and C{maxRoutes} (default 100,000):
-        the most URLs remembered, least recently learnt forgotten first.
+        the most URLs remembered, least recently learnt forgotten first;
+        and C{pageCaches}: the L{PageCache}s that unsafe requests
+        invalidate (by default L{nevowcache.defaultPageCache} alone; name
+        every cache the site's pages use).
         """
         maxRoutes = kwargs.pop("maxRoutes", 100000)
+        pageCaches = kwargs.pop("pageCaches", None)
         appserver.NevowSite.__init__(self, *args, **kwargs)
         self.nevowcacheRoutes = _Routes(maxRoutes)
+        if pageCaches is None:
+            pageCaches = (defaultPageCache,)
+        self.pageCaches = tuple(pageCaches)

@@ -135,6 +135,7 @@ class _CacheFront(CacheSettings):
             the request does not use the cache.
         """
         if self.cacheTimeout is None:
+            _watchUnsafe(self, request)
             return self._renderUncached(request)
         cache = self._cache()
         reason = cache.bypassReason(request)
@@ -278,6 +279,16 @@ class CachedResource(_CacheFront, Resource):
         return Resource.render(self, request)
 
 
+    def getChildWithDefault(self, name, request):
+        """
+        Look a child up as L{Resource} does; an unsafe request for one
+        invalidates what it may have changed once answered
+        (L{PageCache.invalidateAfter}, in this resource's cache).
+        """
+        _watchUnsafe(self, request)
+        return Resource.getChildWithDefault(self, name, request)
+
+
 
 class _CachedWrapper(_CacheFront, proxyForInterface(IResource, "_wrapped")):
     """
@@ -317,6 +328,16 @@ class _CachedWrapper(_CacheFront, proxyForInterface(IResource, "_wrapped")):
         return self._wrapped.render(request)
 
 
+    def getChildWithDefault(self, name, request):
+        """
+        Look a child up on the wrapped resource; an unsafe request for one
+        invalidates what it may have changed once answered
+        (L{PageCache.invalidateAfter}, in this wrapper's cache).
+        """
+        _watchUnsafe(self, request)
+        return self._wrapped.getChildWithDefault(name, request)
+
+
     def _cachedName(self):
         return pageName(self._wrapped)
 
@@ -324,6 +345,16 @@ class _CachedWrapper(_CacheFront, proxyForInterface(IResource, "_wrapped")):
     def _rememberedClass(self):
         # Not type(): on Python 2 an old-style resource's is "instance".
         return self._wrapped.__class__
+
+
+
+def _watchUnsafe(front, request):
+    """
+    Have an unsafe request passing through a cached resource invalidate in
+    its cache once answered.
+    """
+    if request.method not in (b"GET", b"HEAD"):
+        front._cache().invalidateAfter(request)
 
 
 

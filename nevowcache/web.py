@@ -13,7 +13,7 @@ Python 2.7 (Twisted 20.3) and Python 3.
         def render_GET(self, request):   # bytes, or NOT_DONE_YET
             ...
 
-    site = Site(cached(legacyResource, cacheTimeout=30))
+    site = InvalidatingSite(cached(legacyResource, cacheTimeout=30))
 
 Template pages go through L{renderElementCached} (or L{ElementResource}),
 which answers a rendering error with a C{500} that is never stored, where
@@ -24,5 +24,7 @@ from __future__ import absolute_import, division
 
 from nevowcache._webresource import (CachedResource, ElementResource, cached,
                                      renderElementCached)
+from nevowcache._website import InvalidatingRequest, InvalidatingSite
 
-__all__ = ["CachedResource", "ElementResource", "cached", "renderElementCached"]
+__all__ = ["CachedResource", "ElementResource", "cached", "renderElementCached",
+           "InvalidatingSite", "InvalidatingRequest"]

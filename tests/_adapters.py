@@ -36,9 +36,11 @@ class PageSpec(object):
     """
 
     def __init__(self, behave, cacheTimeout=60, cacheGrace=None, cacheVary=(),
-                 cacheControl=None, leaf=False, cacheTags=()):
+                 cacheControl=None, leaf=False, cacheTags=(), children=None):
         self.behave = behave
         self.leaf = leaf
+        # Uncached children: names (bytes) to behaviours answering any method.
+        self.children = children or {}
         self.cacheTimeout = cacheTimeout
         self.cacheGrace = cacheGrace
         self.cacheVary = cacheVary
@@ -75,6 +77,8 @@ class NevowAdapter(object):
             def __init__(self, spec):
                 rend.Page.__init__(self)
                 self.spec = spec
+                for name, behave in spec.children.items():
+                    self.putChild(name, PlainPage(behave))
                 self.pageCache = cache
                 self.cacheTimeout = spec.cacheTimeout
                 self.cacheGrace = spec.cacheGrace
@@ -94,12 +98,42 @@ class NevowAdapter(object):
                 d = self.spec.render(inevow.IRequest(ctx))
                 return d.addCallback(tags.xml)
 
+        class PlainPage(rend.Page):
+            """
+            An uncached page answering every method with its behaviour.
+            """
+            def __init__(self, behave):
+                rend.Page.__init__(self)
+                self.behave = behave
+
+            def renderHTTP(self, ctx):
+                return defer.maybeDeferred(self.behave, inevow.IRequest(ctx))
+
         root = rend.Page()
         for name, spec in pages.items():
-            root.putChild(name, TestPage(spec))
+            if isinstance(spec, PageSpec):
+                root.putChild(name, TestPage(spec))
+            else:
+                root.putChild(name, PlainPage(spec))
         site = appserver.NevowSite(root, reactor=clock)
         site.sessionFactory = lambda site, uid: server.Session(site, uid, reactor=clock)
         return site
+
+
+
+class PlainResource(resource.Resource):
+    """
+    An uncached resource answering every method with a behaviour (returning
+    bytes at once).
+    """
+    isLeaf = True
+
+    def __init__(self, behave):
+        resource.Resource.__init__(self)
+        self.behave = behave
+
+    def render(self, request):
+        return self.behave(request)
 
 
 
@@ -117,7 +151,8 @@ class WebAdapter(object):
 
     def makeSite(self, clock, cache, pages):
         """
-        @param pages: Maps child names (L{bytes}) to L{PageSpec}s.
+        @param pages: Maps child names (L{bytes}) to L{PageSpec}s, or to
+            behaviours of uncached pages.
         @return: A site serving them at C{/name}.
         """
         class TestResource(CachedResource):
@@ -157,7 +192,12 @@ class WebAdapter(object):
 
         root = resource.Resource()
         for name, spec in pages.items():
-            root.putChild(name, TestResource(spec))
+            if isinstance(spec, PageSpec):
+                root.putChild(name, TestResource(spec))
+                for child, behave in spec.children.items():
+                    root.children[name].putChild(child, PlainResource(behave))
+            else:
+                root.putChild(name, PlainResource(spec))
         site = server.Site(root, reactor=clock)
         site.sessionFactory = lambda site, uid: server.Session(site, uid, reactor=clock)
         return site

@@ -1309,8 +1309,9 @@ class BehaviourTestsMixin(object):
 
     def test_unsafeMethodInvalidates(self):
         """
-        A successful POST to a cached URL makes its entries stale; a failed
-        one leaves them fresh.
+        A successful POST to a cached URL drops its entries: the next
+        request renders (it may show what the POST changed); a failed one
+        leaves them fresh.
         """
         def behave(request):
             if request.method == b"POST" and request.args.get(b"fail"):
@@ -1321,9 +1322,150 @@ class BehaviourTestsMixin(object):
         self.get(b"/p?a=1&fail=1", method=b"POST")
         self.assertEqual(self.get(b"/p?a=1").cacheStatus, b"nevowcache; hit; ttl=60")
         self.get(b"/p?a=1", method=b"POST")
-        self.assertEqual(self.get(b"/p?a=1").cacheStatus,
-                         b"nevowcache; hit; ttl=-1; detail=invalidated")
+        after = self.get(b"/p?a=1")
+        self.assertEqual(after.cacheStatus, b"nevowcache; fwd=uri-miss; ttl=60; stored")
+        self.assertEqual(after.body, b"#4")
         self.assertEqual(self.cache.stats()["unsafeInvalidations"], 1)
+
+
+    def redirector(self, location=b"/p", code=303, header=b"location"):
+        """
+        @return: The behaviour of an uncached form handler: it answers
+            every method with C{code} and C{Location: location}.
+        """
+        def behave(request):
+            request.setResponseCode(code)
+            request.setHeader(header, location)
+            return b"moved"
+        return behave
+
+
+    def test_postToChildInvalidatesRedirectTarget(self):
+        """
+        A successful POST to a child of a cached page (a form's
+        C{freeform_post!!...}) that redirects back to the page drops the
+        page's entries on every host: the page after the redirect renders
+        anew.  Same-origin C{Location}s count, relative or absolute, and
+        C{Content-Location}s; other origins' do not, nor failures.
+        """
+        cases = [
+            (b"/p", 303, b"location", True),
+            (b"http://example.com:8080/p?x=1", 302, b"location", True),
+            (b"../p", 303, b"location", True),
+            (b"/p", 201, b"content-location", True),
+            (b"http://other.example:8080/p", 303, b"location", False),
+            (b"https://example.com:8080/p", 303, b"location", False),
+            (b"/p", 403, b"location", False),
+        ]
+        for location, code, header, invalidates in cases:
+            self.setUp()
+            spec = self.page(b"p", children={
+                b"post": self.redirector(location, code, header)})
+            self.get(b"/p")
+            self.get(b"/p", host=b"localhost")
+            answer = self.get(b"/p/post", method=b"POST")
+            self.assertEqual(answer.code, code)
+            for host in (b"example.com", b"localhost"):
+                status = self.get(b"/p", host=host).cacheStatus
+                self.assertEqual(status, b"nevowcache; fwd=uri-miss; ttl=60; stored"
+                                 if invalidates else b"nevowcache; hit; ttl=60",
+                                 (location, code, header, host))
+            self.assertEqual(spec.renders, 4 if invalidates else 2)
+
+
+    def test_putAndDeleteAndOthersInvalidate(self):
+        """
+        Any method not known to be safe invalidates (PUT, DELETE, PATCH,
+        and methods nobody here knows); OPTIONS does not.
+        """
+        spec = self.page(b"p", children={b"post": self.redirector()})
+        self.get(b"/p")
+        for method in (b"PUT", b"DELETE", b"PATCH", b"FROBNICATE"):
+            self.get(b"/p/post", method=method)
+            self.assertEqual(self.get(b"/p").cacheStatus,
+                             b"nevowcache; fwd=uri-miss; ttl=60; stored", method)
+        self.get(b"/p/post", method=b"OPTIONS")
+        self.assertEqual(self.get(b"/p").cacheStatus, b"nevowcache; hit; ttl=60")
+        self.assertEqual(spec.renders, 5)
+
+
+    def pendingPage(self, name=b"p", **kwargs):
+        """
+        A page whose every render waits for a L{Deferred} of its body.
+
+        @return: The L{PageSpec}, and the list of pending L{Deferred}s.
+        """
+        pending = []
+
+        def behave(request):
+            d = defer.Deferred()
+            pending.append(d)
+            return d
+        return self.page(name, behave, **kwargs), pending
+
+
+    def test_getAfterPostNeverSharesEarlierRender(self):
+        """
+        A request arriving after a successful POST never shares a render
+        that began before the POST ended: it waits for a new render, which
+        begins once that one is over, and which the requests arriving after
+        the POST share.
+        """
+        spec, pending = self.pendingPage(children={b"post": self.redirector()})
+        before = self.exchange(b"/p")
+        self.assertEqual(spec.renders, 1)
+        self.assertEqual(self.get(b"/p/post", method=b"POST").code, 303)
+        after = [self.exchange(b"/p"), self.exchange(b"/p")]
+        # One render of the URL at a time.
+        self.assertEqual(spec.renders, 1)
+        pending[0].callback(b"before the post")
+        self.assertEqual(before.response().body, b"before the post")
+        self.assertEqual(spec.renders, 2)
+        self.assertFalse(after[0].done())
+        pending[1].callback(b"after the post")
+        self.assertEqual([ex.response().body for ex in after], [b"after the post"] * 2)
+        self.assertEqual([ex.response().cacheStatus for ex in after],
+                         [b"nevowcache; fwd=uri-miss; ttl=60; stored",
+                          b"nevowcache; fwd=uri-miss; collapsed"])
+        self.assertEqual(self.get(b"/p").body, b"after the post")
+        self.assertEqual(spec.renders, 2)
+
+
+    def test_postFloodRendersOneAtATime(self):
+        """
+        Under a flood of POSTs, a URL is rendered once at a time: the
+        requests arriving while a render that began before the last POST
+        runs share one next render, whatever number of POSTs arrive before
+        it begins; the requests that arrived before a POST still get the
+        render they joined, stored or not.
+        """
+        spec, pending = self.pendingPage(children={b"post": self.redirector()})
+        first = self.exchange(b"/p")
+        waiting = []
+        for i in range(5):
+            self.get(b"/p/post", method=b"POST")
+            waiting.append(self.exchange(b"/p"))
+        self.assertEqual(spec.renders, 1)
+        pending[0].callback(b"render 1")
+        self.assertEqual(first.response().body, b"render 1")
+        self.assertEqual(spec.renders, 2)
+        # The second render runs; a POST now, and the requests after it
+        # wait for a third, which begins when the second is over.
+        joined = self.exchange(b"/p")
+        self.get(b"/p/post", method=b"POST")
+        later = [self.exchange(b"/p") for _ in range(3)]
+        self.assertEqual(spec.renders, 2)
+        pending[1].callback(b"render 2")
+        for ex in waiting + [joined]:
+            self.assertEqual(ex.response().body, b"render 2")
+        self.assertEqual(spec.renders, 3)
+        self.assertFalse(later[0].done())
+        pending[2].callback(b"render 3")
+        for ex in later:
+            self.assertEqual(ex.response().body, b"render 3")
+        self.assertEqual(self.get(b"/p").cacheStatus, b"nevowcache; hit; ttl=60")
+        self.assertEqual(spec.renders, 3)
+        self.assertEqual(self.cache.stats()["unsafeInvalidations"], 6)
 
 
     def test_unsafeInvalidationCanBeTurnedOff(self):

@@ -107,7 +107,11 @@ class _RecordingStore(MemoryStore):
     """
 
     def __init__(self, model):
-        MemoryStore.__init__(self, maxBytes=MAX_BYTES, maxEntries=2)
+        # Room for the invalidation records of every URL and scope the
+        # model uses: a record forgotten leaves entries stamped before its
+        # first invalidation valid (see MemoryStore.maxUrls).
+        MemoryStore.__init__(self, maxBytes=MAX_BYTES, maxEntries=2,
+                             maxUrlBytes=MAX_BYTES)
         self.model = model
 
 
@@ -122,7 +126,9 @@ class CacheModel(RuleBasedStateMachine):
     The engine against a reference model of what it may serve.
 
     What may be served to a request for key K: a render of K made for this
-    request, whatever it was; or an entry of K that the store accepted,
+    request, whatever it was; a shareable render of K that it joined, stored
+    or not, if nothing was invalidated between the render's reading its
+    generation and the request's arrival; or an entry of K that the store accepted,
     rendered by a leader or refresh that succeeded with a shareable
     response, no older than the page's timeout plus grace, not invalidated
     hard since it read its generation, and served as fresh only if not
@@ -151,6 +157,20 @@ class CacheModel(RuleBasedStateMachine):
         self.storedRenders = set()
         self.serving = None
         self.violations = []
+        # Renders the engine starts for a flight it leads, on a later turn
+        # than the request (a request queued behind a render that began
+        # before an invalidation it came after) are leaders too, and read
+        # their generation when they start.
+        self.leading = 0
+        leadRender = self.cache._leadRender
+
+        def leading(*args, **kwargs):
+            self.leading += 1
+            try:
+                return leadRender(*args, **kwargs)
+            finally:
+                self.leading -= 1
+        self.cache._leadRender = leading
 
 
     def tick(self):
@@ -193,11 +213,15 @@ class CacheModel(RuleBasedStateMachine):
 
     def renderFor(self, request):
         def render():
+            readSeq = request.seq
             if self.serving is request and request.method == b"GET":
                 kind = "leader"
+            elif self.leading and request.method == b"GET":
+                kind = "leader"
+                readSeq = self.seq
             else:
                 kind = "alone"
-            return self.startRender(request.key, kind, request, request.seq)
+            return self.startRender(request.key, kind, request, readSeq)
         return render
 
 
@@ -392,6 +416,18 @@ class CacheModel(RuleBasedStateMachine):
             return
         assert answer.entry is not None, "request %d passed render %d of request %r" % (
             request.number, render.number, render.request and render.request.number)
+        if b"collapsed" in answer.status and render.number not in self.storedRenders:
+            # A render is shared with the requests that joined it, stored
+            # or not (an invalidation after they came fenced it, or the
+            # store dropped it), if it is shareable, and no invalidation
+            # happened between its reading its generation and their coming.
+            assert render.kind == "leader" and render.outcome == "ok", \
+                "request %d shared render %d (%s, %s)" % (
+                    request.number, render.number, render.kind, render.outcome)
+            assert not self.invalidatedSince(request.key, render.readSeq, request.seq), \
+                "request %d shared render %d begun before an invalidation it came after" % (
+                    request.number, render.number)
+            return
         assert render.number in self.storedRenders, \
             "render %d served from the cache, never stored" % (render.number,)
         assert not self.invalidatedSince(request.key, render.readSeq, self.seq, hardOnly=True), \

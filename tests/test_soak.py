@@ -39,8 +39,11 @@ class MemoryTestsMixin(object):
         self.clock = Clock()
         self.store = MemoryStore(maxBytes=self.maxBytes, maxEntries=1000)
         self.cache = PageCache(self.store, reactor=self.clock)
-        self.spec = PageSpec(lambda request: b"<p>" + request.uri[:100] + b"</p>")
-        self.site = self.adapter.makeSite(self.clock, self.cache, {b"p": self.spec})
+        self.spec = PageSpec(lambda request: b"<p>" + request.uri[:100] + b"</p>",
+                             leaf=True)
+        self.hot = PageSpec(lambda request: b"<p>hot</p>")
+        self.site = self.adapter.makeSite(self.clock, self.cache,
+                                          {b"p": self.spec, b"hot": self.hot})
 
 
     def tearDown(self):
@@ -62,13 +65,20 @@ class MemoryTestsMixin(object):
         samples = []
         for n in range(1, requests + 1):
             if n % 10 == 0:
-                response = fetch(self.site, b"/p?hot=1").answer
+                response = fetch(self.site, b"/hot?hot=1").answer
                 if n > 10:
                     self.assertEqual(response.cacheStatus[:15], b"nevowcache; hit", n)
+            elif method == b"POST":
+                # Distinct paths: a POST invalidates its path, whatever the
+                # query.
+                path = b"/p/" + str(n).encode("ascii")
+                if n % 3 == 0:
+                    path += b"/" + b"x" * (8000 + n % 5000)
             else:
                 path = b"/p?r=" + str(n).encode("ascii")
                 if n % 3 == 0:
                     path += b"&pad=" + b"x" * (8000 + n % 5000)
+            if n % 10:
                 kwargs = {"body": b"x=1"} if method == b"POST" else {}
                 response = fetch(self.site, path, method=method, **kwargs).answer
                 self.assertEqual(response.code, 200)
@@ -106,12 +116,13 @@ class MemoryTestsMixin(object):
 
     def test_floodOfPosts(self):
         """
-        A flood of successful POSTs to distinct long URLs, each invalidating
-        its URL, keeps the store's invalidation records within their byte
+        A flood of successful POSTs to distinct long paths, each invalidating
+        its path, keeps the store's invalidation records within their byte
         bound, and memory plateaus.
         """
         def check(n):
             self.assertTrue(self.store._urlBytes <= self.store.maxUrlBytes)
+            self.assertTrue(self.store._scopeBytes <= self.store.maxUrlBytes)
         samples = self.flood(1200, method=b"POST", check=check)
         self.assertGreater(self.cache.stats()["unsafeInvalidations"], 1000)
         self.assertPlateau(samples)

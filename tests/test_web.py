@@ -22,7 +22,7 @@ from zope.interface import Interface, implementer
 from zope.interface.verify import verifyObject
 
 import nevowcache
-from nevowcache import MemoryStore, PageCache, _webresource, web
+from nevowcache import MemoryStore, PageCache, _webresource, _website, web
 from nevowcache._response import CaptureRequest
 
 from tests._http import Exchange
@@ -102,9 +102,11 @@ class ExportTests(SynchronousTestCase):
         L{nevowcache.web} exports the adapter's objects, and nothing else.
         """
         self.assertEqual(sorted(web.__all__), ["CachedResource", "ElementResource",
+                                               "InvalidatingRequest", "InvalidatingSite",
                                                "cached", "renderElementCached"])
         for name in web.__all__:
-            self.assertIs(getattr(web, name), getattr(_webresource, name))
+            self.assertIs(getattr(web, name), getattr(
+                _website if name.startswith("Invalidating") else _webresource, name))
 
 
     def test_isResource(self):
