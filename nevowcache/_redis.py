@@ -52,7 +52,8 @@ end
 return 1
 """
 
-# KEYS: record, counter.  ARGV: hard ("1" or "0"), tag, counter seed.
+# KEYS: record, counter.  ARGV: hard ("1" or "0"), tag, counter seed,
+# expiry seconds ("0": none).
 _BUMP_SCRIPT = b"""
 if redis.call('EXISTS', KEYS[2]) == 0 then
   redis.call('SET', KEYS[2], ARGV[3])
@@ -64,7 +65,12 @@ if old then
   floor = string.match(old, '^%d+ (%d+) ') or generation
 end
 if ARGV[1] == '1' then floor = generation end
-redis.call('SET', KEYS[1], generation .. ' ' .. floor .. ' ' .. ARGV[2])
+local record = generation .. ' ' .. floor .. ' ' .. ARGV[2]
+if ARGV[4] ~= '0' then
+  redis.call('SET', KEYS[1], record, 'EX', ARGV[4])
+else
+  redis.call('SET', KEYS[1], record)
+end
 return generation
 """
 
@@ -274,8 +280,26 @@ class RedisStore(SharedStore):
 
     def _bump(self, protocol, name, tag, hard):
         d = protocol.eval(_BUMP_SCRIPT, [name, self._counterName],
-                          [b"1" if hard else b"0", tag, b"%d" % (generationSeed(),)])
+                          [b"1" if hard else b"0", tag, b"%d" % (generationSeed(),),
+                           b"0" if name == self._clearName
+                           else b"%d" % (self._recordTimeout(),)])
         return d.addCallback(_answer)
+
+
+    def _recordTimeout(self):
+        """
+        Seconds a URL or scope record is kept after its last bump (the
+        clear record is kept, as the counter): when
+        entries expire (C{entryTimeout}), a little longer than they live,
+        so that every entry a record judges is gone before it (a record
+        forgotten leaves the entries stamped under it stale, never fresh,
+        and a hard invalidation stays hard: every entry stored before it
+        has expired); else forever.  A flood of POSTs to distinct paths
+        then keeps at most C{entryTimeout} seconds' worth of records.
+        """
+        if not self.entryTimeout:
+            return 0
+        return int(math.ceil(self.entryTimeout)) + 60
 
 
     def _addLease(self, protocol, name, token, ttl):

@@ -31,6 +31,7 @@ from nevowcache._footprint import orderedDictBytes
 from nevowcache._interfaces import Generation, ILeaseStore
 from nevowcache._key import (
     pathScopeFromString, prefixScopeFromString, tagScope, urlScopes)
+from nevowcache._shared import urlTag
 from nevowcache._validators import bodyETag
 from nevowcache._wire import encodeEntry
 
@@ -1156,6 +1157,25 @@ class RedisStoreTests(StoreTestsMixin, LeaseStoreTestsMixin,
     def rawSet(self, name, value):
         return self.store._call(
             lambda protocol: protocol.execute_command(b"SET", name, value))
+
+
+    @inlineCallbacks
+    def test_recordsExpireAfterEntries(self):
+        """
+        With C{entryTimeout}, invalidation records are kept a little longer
+        than entries live, then forgotten (a flood of POSTs to distinct
+        paths is bounded); without it, they are kept.
+        """
+        def ttl(store, name):
+            return store._call(lambda protocol: protocol.execute_command(b"TTL", name))
+        for entryTimeout, low, high in [(30, 60, 90), (0, -1, -1)]:
+            store = self.makeStore(entryTimeout=entryTimeout)
+            scope = pathScopeFromString(u"/post/1")
+            yield store.invalidateScope(scope, True)
+            yield store.invalidate(makeKey().url, False)
+            for name in (store._scopeName(urlTag(scope)), store._urlName(urlTag(makeKey().url))):
+                left = yield ttl(store, name)
+                self.assertTrue(low <= left <= high, (entryTimeout, left))
 
 
     @inlineCallbacks
