@@ -35,6 +35,9 @@ setup(
                   "six==1.17.0; python_version < '3'",
                   "typing==3.10.0.0; python_version < '3'",
                   "zope.interface==5.5.2; python_version < '3'"],
+        # nevowcache.metrics.PageCacheCollector.
+        "prometheus": ["prometheus_client<0.13; python_version < '3'",
+                       "prometheus_client; python_version >= '3'"],
         "redis": ["txredisapi<=1.4.7; python_version < '3'",
                   "txredisapi; python_version >= '3'"],
     },

@@ -44,7 +44,8 @@ def _layout(title, *body):
                T.p[T.a(href="/")["home"], " | ", T.a(href="/slow")["slow"], " | ",
                    T.a(href="/slow-uncached")["slow, uncached"], " | ",
                    T.a(href="/session")["session"], " | ",
-                   T.a(href="/status")["status"]]]]
+                   T.a(href="/status")["status"], " | ",
+                   T.a(href="/_cache/")["cache admin"]]]]
 
 
 class Home(CachedPage):
@@ -165,4 +166,7 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    main(sys.argv)
+    # Run as demo.site, not __main__: the page classes' names (the cache's
+    # page classes on /_cache/) are then demo.site.Home and so on.
+    from demo import site as _demo
+    _demo.main(sys.argv)

@@ -13,7 +13,10 @@ Pages:
   - C{/slow}: a page whose render costs about 100 ms of CPU, cached;
     C{/slow-uncached}: the same page without the cache;
   - C{/session}: a page that uses the session: never cached;
-  - C{/status}: the cache's statistics (C{/status.json} for JSON).
+  - C{/status}: the cache's statistics (C{/status.json} for JSON);
+  - C{/_cache/}: the operator's resource: the status page, C{stats.json},
+    C{metrics} and purging
+    (C{curl -X PURGE 'http://127.0.0.1:8081/_cache/purge?url=http://127.0.0.1:8081/'}).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -29,6 +32,7 @@ from twisted.web.template import Element, TagLoader, renderer, tags as T
 
 from demo._common import STYLE, burn
 from nevowcache import MemoryStore, PageCache
+from nevowcache.admin import AdminResource
 from nevowcache.web import ElementResource, renderElementCached
 
 cache = PageCache(MemoryStore(maxBytes=16 * 1024 * 1024, maxEntries=5000))
@@ -47,7 +51,8 @@ def _layout(title, *body):
                T.p(T.a(href="/")("home"), " | ", T.a(href="/slow")("slow"), " | ",
                    T.a(href="/slow-uncached")("slow, uncached"), " | ",
                    T.a(href="/session")("session"), " | ",
-                   T.a(href="/status")("status")),
+                   T.a(href="/status")("status"), " | ",
+                   T.a(href="/_cache/")("cache admin")),
                T.p(T.small("twisted.web adapter, Python %s, Twisted %s"
                            % (platform.python_version(), twisted.__version__)))))
 
@@ -207,6 +212,9 @@ class Root(Home):
             self.putChild(name, child)
         self.putChild(b"status", Status(pageCache))
         self.putChild(b"status.json", StatusJSON(pageCache))
+        # Statistics, metrics and purging, from loopback only (or give a
+        # token).
+        self.putChild(b"_cache", AdminResource(pageCache))
 
 
 
@@ -239,4 +247,7 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    main(sys.argv)
+    # Run as demo.site3, not __main__: the page classes' names (the cache's
+    # page classes on /_cache/) are then demo.site3.Home and so on.
+    from demo import site3 as _demo
+    _demo.main(sys.argv)

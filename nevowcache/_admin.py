@@ -17,7 +17,10 @@ from twisted.logger import Logger
 from twisted.web import http
 from twisted.web.resource import Resource
 
+from nevowcache._adminpage import messagePage, statusPage
 from nevowcache._compat import textType
+from nevowcache._metrics import CONTENT_TYPE, prometheusText
+from nevowcache._report import report
 
 __all__ = ["AdminResource"]
 
@@ -52,13 +55,7 @@ CSP = (b"default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
        b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 _ALLOWED = {b"": b"GET, HEAD", b"stats.json": b"GET, HEAD",
-            b"purge": b"POST, PURGE, BAN"}
-
-
-
-def _escape(text):
-    return (text.replace(u"&", u"&amp;").replace(u"<", u"&lt;")
-            .replace(u">", u"&gt;").replace(u'"', u"&quot;"))
+            b"metrics": b"GET, HEAD", b"purge": b"POST, PURGE, BAN"}
 
 
 
@@ -214,8 +211,12 @@ class AdminResource(Resource):
     """
     Statistics and purging for one L{PageCache}.
 
-      - C{GET /}: the statistics as HTML, with purge forms;
-      - C{GET /stats.json}: the statistics as JSON;
+      - C{GET /}: the status page: the figures of L{nevowcache._report.report}
+        as HTML, a chart of the last hour, purge forms, the counters
+        explained;
+      - C{GET /stats.json}: the same figures as JSON;
+      - C{GET /metrics}: the metrics in the Prometheus text format
+        (L{nevowcache._metrics});
       - C{POST /purge} (or method C{PURGE}) with C{url=ABSOLUTE-URL}, and
         C{hard=1} to drop rather than mark stale: invalidates that URL;
         with C{prefix=ABSOLUTE-URL} instead, every URL under that path
@@ -321,6 +322,11 @@ class AdminResource(Resource):
             request.setResponseCode(http.FORBIDDEN)
             request.setHeader(b"content-type", b"text/plain; charset=utf-8")
             return (u"Forbidden: %s.\n" % (reason,)).encode("utf-8")
+        if not request.postpath and request.prepath:
+            # /_cache: the pages' relative links need /_cache/.
+            request.setResponseCode(http.MOVED_PERMANENTLY)
+            request.setHeader(b"location", request.prepath[-1] + b"/")
+            return b""
         name = request.postpath[0] if len(request.postpath) == 1 else None
         allowed = _ALLOWED.get(name)
         if allowed is None:
@@ -336,60 +342,70 @@ class AdminResource(Resource):
             return self._purge(request)
         if name == b"stats.json":
             request.setHeader(b"content-type", b"application/json")
-            return json.dumps(self.cache.stats(), sort_keys=True).encode("ascii")
+            return json.dumps(report(self.cache), sort_keys=True).encode("ascii")
+        if name == b"metrics":
+            request.setHeader(b"content-type", CONTENT_TYPE)
+            return prometheusText(self.cache)
         request.setHeader(b"content-type", b"text/html; charset=utf-8")
         return self._page(request)
 
 
     def _purge(self, request):
-        request.setHeader(b"content-type", b"application/json")
+        accept = request.getHeader(b"accept") or b""
+        html = b"text/html" in accept.lower()
+
+        def answer(code, title, message, fields):
+            request.setResponseCode(code)
+            if html:
+                request.setHeader(b"content-type", b"text/html; charset=utf-8")
+                return messagePage(title, message, u"./", code == http.OK)
+            request.setHeader(b"content-type", b"application/json")
+            return json.dumps(fields, sort_keys=True).encode("ascii")
         given = [(kind, request.args[name][0])
                  for kind, name in [("url", b"url"), ("prefix", b"prefix"),
                                     ("tag", b"tag")]
                  if request.args.get(name)]
         hard = (request.args.get(b"hard") or [b"0"])[0] in (b"1", b"true", b"yes")
         if len(given) != 1 or request.method == b"BAN" and given[0][0] == "tag":
-            request.setResponseCode(http.BAD_REQUEST)
-            return (b'{"error": "give one of url=ABSOLUTE-URL, prefix=ABSOLUTE-URL'
-                    b' or tag=TAG"}')
+            error = u"give one of url=ABSOLUTE-URL, prefix=ABSOLUTE-URL or tag=TAG"
+            return answer(http.BAD_REQUEST, u"Nothing purged", u"Nothing purged: "
+                          + error + u".", {"error": error})
         kind, value = given[0]
         if request.method == b"BAN":
             kind = "prefix"
         invalidate = {"url": self.cache.invalidate,
                       "prefix": self.cache.invalidatePrefix,
                       "tag": self.cache.invalidateTag}[kind]
+        text = value.decode("utf-8", "replace")
         try:
             d = invalidate(value, hard=hard)
         except (ValueError, UnicodeDecodeError) as e:
-            request.setResponseCode(http.BAD_REQUEST)
-            return json.dumps({"error": str(e)}).encode("ascii")
+            error = u"%s" % (e,)
+            return answer(http.BAD_REQUEST, u"Nothing purged",
+                          u"Nothing purged: %s" % (error,), {"error": error})
         if d is not None and hasattr(d, "addErrback"):
             d.addErrback(lambda failure: self._log.failure(
                 u"Purging {kind} {value!r} failed", failure, kind=kind, value=value))
         self._log.info(u"Purged {kind} {value!r} (hard={hard}) for {client}",
                        kind=kind, value=value, hard=hard,
                        client=request.getClientAddress())
-        return json.dumps({"invalidated": value.decode("utf-8", "replace"),
-                           "kind": kind, "hard": hard}).encode("ascii")
+        what = {"url": u"every page and variant stored for the URL %s",
+                "prefix": u"every page stored under the path prefix %s",
+                "tag": u"every page tagged %s"}[kind] % (text,)
+        effect = (u"They are gone: the next request for each renders it."
+                  if hard else u"They are stale: each is served within its grace "
+                  u"while one background render refreshes it.")
+        return answer(http.OK, u"Purged" + (u" (hard)" if hard else u""),
+                      u"Purged %s. %s" % (what, effect),
+                      {"invalidated": text, "kind": kind, "hard": hard})
 
 
     def _page(self, request):
-        stats = self.cache.stats()
-        rows = u"".join(u"<tr><th>%s</th><td>%s</td></tr>" % (_escape(name), stats[name])
-                        for name in sorted(stats))
-        base = _escape(request.prePathURL().decode("utf-8", "replace").rstrip(u"/"))
         origin = ownOrigin(request)
-        csrf = (u'<input type="hidden" name="csrf" value="%s">'
-                % (self.csrf.issue(origin).decode("ascii"),) if origin else u"")
-        form = (u'<form method="post" action="%s/purge"><p>Purge %s '
-                u'<input name="%s" size="60"> <label><input type="checkbox" name="hard" '
-                u'value="1"> hard</label> ' + csrf + u'<button>purge</button></p></form>')
-        return (u"<!DOCTYPE html><html><head><title>nevowcache</title></head><body>"
-                u"<h1>nevowcache</h1><table>%s</table>"
-                u'<p><a href="%s/stats.json">as JSON</a></p>' % (rows, base)
-                + form % (base, u"URL", u"url") + form % (base, u"prefix", u"prefix")
-                + form % (base, u"tag", u"tag")
-                + u"</body></html>").encode("utf-8")
+        csrf = self.csrf.issue(origin).decode("ascii") if origin else None
+        # Links relative to the page: nothing the request says (its Host)
+        # is written into them.
+        return statusPage(report(self.cache), u".", csrf)
 
 
 

@@ -30,6 +30,7 @@ from nevowcache._key import (
 from nevowcache._memory import MemoryStore
 from nevowcache._records import Fingerprints, Records
 from nevowcache._response import HOP_BY_HOP, CacheEntry, refusalOf, replay, writeDirect
+from nevowcache._stats import CacheStatistics
 from nevowcache._turns import callAfterOutput
 from nevowcache._validators import bodyETag, hasExplicitFreshness
 
@@ -549,6 +550,8 @@ class PageCache(object):
         self._late = {}
         self._refreshing = 0
         self._stats = dict.fromkeys(_STATS, 0)
+        # Per page class, per minute, top pages, refresh failures.
+        self.statistics = CacheStatistics(self._clock, self._stats)
 
 
     @property
@@ -789,16 +792,18 @@ class PageCache(object):
             if answer is not None:
                 return answer
             missKind = b"stale"
+        self.statistics.miss(key)
         self._stats["misses"] += 1
         if head:
             # HEAD never populates the cache: Nevow's unbuffered pages leak
             # bodies on HEAD, and a HEAD render may differ.
+            self.statistics.uncacheable(key)
             return self._renderAlone(render, policy, b"nevowcache; fwd=" + missKind
-                                     + b"; detail=head")
+                                     + b"; detail=head", key, False)
         flight = self._flights.get(key)
         if flight is not None:
             if flight.current(generation):
-                return self._wait(flight, render, policy)
+                return self._wait(flight, render, policy, key)
             # Rendering since before an invalidation this request came
             # after: render again, once that render is over (one render of
             # a key at a time, however many invalidations).
@@ -818,13 +823,16 @@ class PageCache(object):
             entries only.
         @return: An L{Answer}, or L{None} if the entry cannot be served.
         """
-        age = max(0, self._clock.seconds() - entry.created)
+        now = self._clock.seconds()
+        age = max(0, now - entry.created)
         timeout = policy.timeout
         if verdict == "valid" and (timeout == 0 or age < timeout):
+            self.statistics.hit(entry.key, now)
             return self._hit(entry, age, policy)
         if makeRefresher is None or not (
                 policy.grace is None or age < timeout + policy.grace):
             return None
+        self.statistics.staleHit(entry.key, now)
         self._stats["staleHits"] += 1
         self._scheduleRefresh(key, policy, makeRefresher, generation, entry)
         staleFor = int(age - timeout) if timeout and age > timeout else 0
@@ -880,10 +888,16 @@ class PageCache(object):
         return self._answerEntry(entry, verdict, key, policy, generation, makeRefresher)
 
 
-    def _render(self, render):
+    def _render(self, render, key=None):
         self._stats["renders"] += 1
+        started = self._clock.seconds()
+
+        def rendered(capture):
+            if key is not None:
+                self.statistics.rendered(key, self._clock.seconds() - started)
+            return capture
         d = defer.maybeDeferred(render)
-        d.addErrback(self._renderFailed)
+        d.addCallbacks(rendered, self._renderFailed)
         return d
 
 
@@ -892,15 +906,21 @@ class PageCache(object):
         return failure
 
 
-    def _renderAlone(self, render, policy, status):
+    def _renderAlone(self, render, policy, status, key=None, countRefusal=True):
         """
         Render for one request only, never storing the result.
+
+        @param key: The key rendered, for the statistics.
+        @param countRefusal: Whether a response the storage rules refuse
+            counts as uncacheable (a HEAD miss was counted already).
         """
         def done(capture):
             reason = refusalOf(capture, policy.vary)
+            if reason is not None and countRefusal and key is not None:
+                self.statistics.uncacheable(key)
             return Answer(capture=capture, status=status if reason is None
                           else withDetail(status, reason))
-        return self._render(render).addCallback(done)
+        return self._render(render, key).addCallback(done)
 
 
     def _queue(self, key, policy, render, missKind, previous, after):
@@ -977,6 +997,8 @@ class PageCache(object):
             reason = reason or self._admitVariant(key)
             if reason is not None:
                 self._stats["refusals"] += 1
+                if reason != b"superseded":
+                    self.statistics.uncacheable(key)
                 self._log.debug(u"Not storing {key!r}: {reason}", key=key,
                                 reason=reason)
                 self._land(key, flight, None)
@@ -997,7 +1019,7 @@ class PageCache(object):
             self._land(key, flight, None)
             return failure
         started = self._wallClock.seconds()
-        d = self._render(render).addCallbacks(rendered, failed)
+        d = self._render(render, key).addCallbacks(rendered, failed)
         if token is not None:
             d.addBoth(self._releaseLease, key, token)
         return d
@@ -1079,7 +1101,8 @@ class PageCache(object):
                           cacheControl=policy.downstream(age, False))
         if kind == "timeout":
             self._land(key, flight, None)
-            return self._renderAlone(render, policy, status + b"; detail=lease-timeout")
+            return self._renderAlone(render, policy, status + b"; detail=lease-timeout",
+                                     key)
         return self._leadRender(key, policy, render, generation, previous, flight,
                                 status, value)
 
@@ -1227,7 +1250,7 @@ class PageCache(object):
         return flight
 
 
-    def _wait(self, flight, render, policy):
+    def _wait(self, flight, render, policy, key=None):
         self._stats["collapsed"] += 1
         waiter = defer.Deferred()
         flight.waiters.append(waiter)
@@ -1248,7 +1271,7 @@ class PageCache(object):
                               age=age, cacheControl=policy.downstream(age, False))
             detail = b"leader-timeout" if entry == b"timeout" else b"leader-not-stored"
             return self._renderAlone(render, policy,
-                                     b"nevowcache; fwd=uri-miss; detail=" + detail)
+                                     b"nevowcache; fwd=uri-miss; detail=" + detail, key)
         return waiter.addCallback(landed)
 
 
@@ -1308,6 +1331,8 @@ class PageCache(object):
                 return _BUSY
             self._stats["refreshes"] += 1
             started.append(self._wallClock.seconds())
+            # Not timed for the statistics: a refresh gives way to requests,
+            # so its time is not what a reader would have waited.
             d = self._render(refresher).addCallback(rendered)
             if token is not None:
                 d.addBoth(self._releaseLease, key, token)
@@ -1327,6 +1352,7 @@ class PageCache(object):
 
         def failed(failure):
             self._stats["refreshFailures"] += 1
+            self.statistics.refreshFailed(key, failure)
             count = (self._backOffOf(key) or (0, 0))[0] + 1
             delay = min(self.maxRefreshBackoff, self.refreshBackoff * 2 ** (count - 1))
             self._backOff(key, count, delay)
@@ -1464,6 +1490,7 @@ class PageCache(object):
         result = dict(self._stats)
         result.update(self.store.stats())
         result["inFlight"] = len(self._flights)
+        result["refreshesRunning"] = self._refreshing
         return result
 
 

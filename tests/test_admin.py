@@ -318,3 +318,131 @@ class AdminResourceTests(SynchronousTestCase):
             csp = response.header(b"content-security-policy")
             self.assertIn(b"frame-ancestors 'none'", csp)
             self.assertIn(b"default-src 'none'", csp)
+
+
+
+class StatusPageTests(SynchronousTestCase):
+    """
+    The status page, its forms' answers, and C{stats.json}, on a cache
+    that served pages.
+    """
+
+    def setUp(self):
+        from tests.test_stats import Page, Personal
+        self.clock = Clock()
+        self.cache = PageCache(MemoryStore(maxBytes=8 * 1024 * 1024), reactor=self.clock)
+        self.root = resource.Resource()
+        self.site = server.Site(self.root, reactor=self.clock)
+        self.site.sessionFactory = lambda site, uid: server.Session(
+            site, uid, reactor=self.clock)
+        self.page = Page(self.clock, body=b"x" * 3000)
+        for name, page in [(b"p", self.page), (b"personal", Personal(self.clock))]:
+            page.pageCache = self.cache
+            self.root.putChild(name, page)
+        self.root.putChild(b"_cache", AdminResource(self.cache))
+
+
+    def get(self, path, method=b"GET", headers=(), body=b""):
+        ex = Exchange(self.site, method=method, path=path, headers=headers, body=body)
+        self.assertTrue(ex.done())
+        return ex.response()
+
+
+    def test_figures(self):
+        """
+        The page shows the hit ratio, the rates, memory against the bound
+        in people's units, the per page class table, the most hit pages,
+        refresh failures, the store, uptime and version, a chart of the
+        last hour, and each counter with what it means.
+        """
+        for _ in range(4):
+            self.get(b"/p?q=<i>")
+        self.get(b"/personal")
+        self.page.fail = True
+        self.clock.advance(11)
+        self.get(b"/p?q=<i>")
+        self.clock.advance(0)
+        self.flushLoggedErrors(RuntimeError)
+        body = self.get(b"/_cache/").body.decode("utf-8")
+        self.assertIn(u"<h2>Hit ratio</h2><div class=\"big\">80.0%</div>", body)
+        self.assertIn(u"8.0 MiB", body)
+        self.assertIn(u"<h2>Memory</h2>", body)
+        self.assertIn(u"tests.test_stats.Page", body)
+        self.assertIn(u"tests.test_stats.Personal", body)
+        self.assertIn(u"http://example.com:8080/p?q=%3Ci%3E", body)
+        self.assertIn(u"RuntimeError: refresh &lt;broken&gt; &amp; failed", body)
+        self.assertNotIn(u"<broken>", body)
+        self.assertIn(u"version 0.1.0", body)
+        self.assertIn(u"<svg", body)
+        self.assertIn(u"<rect", body)
+        self.assertIn(u"<th>uncacheable</th><td>1</td><td>Of the misses, those", body)
+        self.assertIn(u"<th>hits</th><td>3</td>", body)
+        self.assertIn(u'name="csrf"', body)
+
+
+    def test_selfContained(self):
+        """
+        The page loads nothing, runs no script, and links only to the
+        admin's own pages.
+        """
+        self.get(b"/p")
+        body = self.get(b"/_cache/").body.decode("utf-8")
+        self.assertNotIn(u"<script", body.lower())
+        self.assertNotIn(u"src=", body.lower())
+        self.assertNotIn(u"@import", body)
+        self.assertNotIn(u"url(", body)
+        links = re.findall(u'(?:href|action)="([^"]*)"', body)
+        self.assertTrue(links)
+        for link in links:
+            self.assertIn(link, [u"./stats.json", u"./metrics", u"./purge"])
+        # The links are relative to /_cache/: /_cache is sent there.
+        response = self.get(b"/_cache")
+        self.assertEqual((response.code, response.header(b"location")), (301, b"_cache/"))
+
+
+    def test_purgeFormAnswersPage(self):
+        """
+        A purge from the page's form is answered with a page saying what
+        was purged, linking back to the status page; a bad one says why.
+        """
+        page = self.get(b"/_cache/").body.decode("utf-8")
+        token = re.search(u'name="csrf" value="([^"]+)"', page).group(1).encode("ascii")
+        form = [b"Content-Type: application/x-www-form-urlencoded",
+                b"Origin: http://example.com", b"Accept: text/html,*/*;q=0.8"]
+        self.get(b"/p")
+        response = self.get(b"/_cache/purge", b"POST", form,
+                            b"url=http%3A%2F%2Fexample.com%3A8080%2Fp&hard=1&csrf=" + token)
+        self.assertEqual(response.code, 200)
+        self.assertEqual(response.header(b"content-type"), b"text/html; charset=utf-8")
+        self.assertIn(b"Purged (hard)", response.body)
+        self.assertIn(b"every page and variant stored for the URL "
+                      b"http://example.com:8080/p", response.body)
+        self.assertIn(b'<a href="./">', response.body)
+        self.assertEqual(self.get(b"/p").cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+        response = self.get(b"/_cache/purge", b"POST", form,
+                            b"prefix=%3Cb%3Erelative&csrf=" + token)
+        self.assertEqual(response.code, 400)
+        self.assertIn(b"Nothing purged", response.body)
+        self.assertNotIn(b"<b>relative", response.body)
+        self.assertIn(b'<a href="./">', response.body)
+        response = self.get(b"/_cache/purge", b"POST", form,
+                            b"tag=news&csrf=" + token)
+        self.assertIn(b"every page tagged news", response.body)
+        # Scripts still get JSON.
+        response = self.get(b"/_cache/purge?tag=news", b"PURGE")
+        self.assertEqual(json.loads(response.body.decode("ascii")),
+                         {"invalidated": "news", "kind": "tag", "hard": False})
+
+
+    def test_statsJSON(self):
+        """
+        C{stats.json} has the page's figures.
+        """
+        self.get(b"/p")
+        self.get(b"/p")
+        stats = json.loads(self.get(b"/_cache/stats.json").body.decode("ascii"))
+        self.assertEqual((stats["hits"], stats["misses"], stats["hitRatio"]), (1, 1, 0.5))
+        self.assertEqual(stats["pages"][0]["name"], u"tests.test_stats.Page")
+        self.assertEqual(stats["top"][0]["url"], u"http://example.com:8080/p")
+        self.assertEqual(stats["maxBytes"], 8 * 1024 * 1024)
+        self.assertEqual(stats["history"][-1]["minutesAgo"], 0)

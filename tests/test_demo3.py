@@ -86,3 +86,46 @@ class DemoTests(SynchronousTestCase):
         stats = json.loads(self.get(b"/status.json").body.decode("ascii"))
         self.assertEqual(stats["hits"], 1)
         self.assertEqual(stats["misses"], 1)
+
+
+    def test_operatorResource(self):
+        """
+        The operator's resource is at C{/_cache/}: the status page,
+        C{stats.json}, C{metrics}, and the README's purge walkthrough.
+        """
+        walkthrough(self, self.get, self.site)
+
+
+
+def walkthrough(case, get, site):
+    """
+    The README's walkthrough against a demo site: a miss, a hit, a 304 for
+    the entry's ETag, a hard purge through C{/_cache/purge}, then a fresh
+    render; and the operator's pages.
+    """
+    from tests._http import Exchange
+
+    def send(path, method=b"GET", headers=()):
+        ex = Exchange(site, method=method, path=path, headers=headers, host=b"127.0.0.1")
+        case.assertTrue(ex.done(), ex.transport.value())
+        return ex.response()
+    case.assertEqual(send(b"/").cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+    hit = send(b"/")
+    case.assertTrue(hit.cacheStatus.startswith(b"nevowcache; hit"), hit.cacheStatus)
+    etag = hit.header(b"etag")
+    case.assertEqual(send(b"/", headers=[b"If-None-Match: " + etag]).code, 304)
+    purge = send(b"/_cache/purge?url=http://127.0.0.1:8080/&hard=1", b"PURGE")
+    case.assertEqual(purge.code, 200, purge.body)
+    case.assertEqual(json.loads(purge.body.decode("ascii"))["invalidated"],
+                     u"http://127.0.0.1:8080/")
+    case.assertEqual(send(b"/").cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+    page = send(b"/_cache/")
+    case.assertEqual(page.code, 200)
+    case.assertIn(b"<h2>Hit ratio</h2>", page.body)
+    case.assertIn(b"<svg", page.body)
+    stats = json.loads(send(b"/_cache/stats.json").body.decode("ascii"))
+    case.assertEqual((stats["hits"], stats["misses"]), (2, 2))
+    metrics = send(b"/_cache/metrics")
+    case.assertIn(b"nevowcache_hits_total{", metrics.body)
+    # From elsewhere, or through a proxy: nothing.
+    case.assertEqual(send(b"/_cache/", headers=[b"X-Forwarded-For: 1.2.3.4"]).code, 403)
