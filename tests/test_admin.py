@@ -15,6 +15,8 @@ from nevowcache import MemoryStore, PageCache
 from nevowcache.admin import AdminResource
 
 from tests._http import Exchange
+from tests.test_demo3 import assertStored
+from tests.test_stats import Page, Personal
 
 
 class AdminResourceTests(SynchronousTestCase):
@@ -328,7 +330,6 @@ class StatusPageTests(SynchronousTestCase):
     """
 
     def setUp(self):
-        from tests.test_stats import Page, Personal
         self.clock = Clock()
         self.cache = PageCache(MemoryStore(maxBytes=8 * 1024 * 1024), reactor=self.clock)
         self.root = resource.Resource()
@@ -418,7 +419,7 @@ class StatusPageTests(SynchronousTestCase):
         self.assertIn(b"every page and variant stored for the URL "
                       b"http://example.com:8080/p", response.body)
         self.assertIn(b'<a href="./">', response.body)
-        self.assertEqual(self.get(b"/p").cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+        assertStored(self, self.get(b"/p").cacheStatus)
         response = self.get(b"/_cache/purge", b"POST", form,
                             b"prefix=%3Cb%3Erelative&csrf=" + token)
         self.assertEqual(response.code, 400)
