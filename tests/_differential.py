@@ -33,7 +33,8 @@ class Step(object):
     @ivar path: The path and query (text), or L{FOLLOW} to GET the
         C{Location} of the previous response.
     @ivar headers: C{(name, value)} text pairs; C{{base}} in a value is
-        replaced by the server's base URL (as in a browser's C{Referer}).
+        replaced by the server's base URL (as in a browser's C{Referer}),
+        C{{port}} by its port.
     @ivar form: For a POST, the form fields (a list of pairs), sent
         C{application/x-www-form-urlencoded}.
     """
@@ -136,8 +137,8 @@ class Browser(object):
         url = urljoin(self.base + "/", path)
         headers = Headers()
         for name, value in step.headers:
-            headers.addRawHeader(name.encode("ascii"),
-                                 value.replace("{base}", self.base).encode("utf-8"))
+            value = value.replace("{base}", self.base).replace("{port}", str(self.port))
+            headers.addRawHeader(name.encode("ascii"), value.encode("utf-8"))
         if self._cookies:
             headers.setRawHeaders(b"cookie", [b"; ".join(
                 b"=".join(pair) for pair in sorted(self._cookies.items()))])
@@ -162,6 +163,7 @@ class Browser(object):
             # The port in absolute URLs (Location, links): each serving
             # listens on its own free port.
             value = value.replace(self.base.encode("ascii"), b"http://127.0.0.1:PORT")
+            value = value.replace(b"//localhost:%d" % (self.port,), b"//localhost:PORT")
             return self._normalise(value)
         compared = (
             response.code,

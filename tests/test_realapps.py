@@ -240,6 +240,10 @@ class NevowExampleTests(TestCase):
                  get("/"),
                  post("/freeform_post!original!bar", [("baz", "3"), ("slam", "2"), ("ham", "efgh"),
                                               ("radio", "Tyme"), ("custom", "1")], referer),
+                 follow(), get("/"),
+                 # Through another name of the same server.
+                 post("/freeform_post!original!foo", [("foo", "9")],
+                      ("Host", "localhost:{port}"), ("Referer", "http://localhost:{port}/")),
                  follow(), get("/")]
         # Formless carries a post's result or errors to the page it
         # redirects to in a query argument whose value is the time, the
@@ -812,7 +816,11 @@ class KleinTests(TestCase):
             post("/post/1/comment", [("text", "second")]), follow(), get("/post/1"),
             get("/recent"), get("/recent"),
             post("/post/2/comment", [("text", "a comment")]), follow(),
-            get("/post/2"), get("/post/2"), get("/recent"), get("/recent")])
+            get("/post/2"), get("/post/2"), get("/recent"), get("/recent"),
+            # Through another name of the same server.
+            post("/post/2/comment", [("text", "via localhost")],
+                 ("Host", "localhost:{port}")),
+            get("/post/2"), get("/recent")])
 
 
     def test_resource(self):
