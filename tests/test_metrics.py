@@ -176,3 +176,50 @@ class MetricsTests(SynchronousTestCase):
                 self.assertAlmostEqual(collected[name][1][key], value, msg=repr(key))
         self.assertEqual(
             set(collected) - set(["nevowcache_render_seconds_created"]), set(served))
+
+
+    def test_sharedStoreHealth(self):
+        """
+        A shared store's health (its circuit breaker's state, its calls and
+        failures) is on the status page and in the metrics.
+        """
+        stats = self.cache.store.stats
+        self.patch(self.cache.store, "stats", lambda: dict(
+            stats(), circuit="open", storeCalls=10, storeFailures=4, storeTimeouts=1,
+            shortCircuits=3, connects=2))
+        families = parse(prometheusText(self.cache))
+        self.assertEqual(families["nevowcache_store_circuit"][1], {
+            ("nevowcache_store_circuit", (("state", "closed"),)): 0,
+            ("nevowcache_store_circuit", (("state", "open"),)): 1,
+            ("nevowcache_store_circuit", (("state", "half-open"),)): 0})
+        self.assertEqual(families["nevowcache_store_failures"][1],
+                         {("nevowcache_store_failures_total", ()): 4})
+        self.assertEqual(families["nevowcache_store_short_circuits"][1],
+                         {("nevowcache_store_short_circuits_total", ()): 3})
+        page = self.get(b"/_cache/").body
+        self.assertIn(b'<td>circuit</td><td class="n"><span class="bad">open</span></td>',
+                      page)
+        self.assertIn(b'<td>storeFailures</td><td class="n">4</td>', page)
+
+
+    def test_networkStores(self):
+        """
+        With memcached or Redis, whose server alone knows the entries and
+        bytes, the page, C{stats.json} and the metrics still answer, with
+        the store's circuit.
+        """
+        from nevowcache import MemcachedStore, RedisStore
+        from nevowcache._adminpage import statusPage
+        from nevowcache._report import report
+        for storeClass in (MemcachedStore, RedisStore):
+            cache = PageCache(storeClass("127.0.0.1", 1, reactor=self.clock),
+                              reactor=self.clock)
+            figures = report(cache)
+            self.assertEqual((figures["entries"], figures["circuit"]), (None, "closed"))
+            page = statusPage(figures, u".", u"token")
+            self.assertIn(b"<h2>Entries</h2>", page)
+            self.assertIn(b'<span class="ok">closed</span>', page)
+            families = parse(prometheusText(cache))
+            self.assertNotIn("nevowcache_entries", families)
+            self.assertEqual(families["nevowcache_info"][1][
+                ("nevowcache_info", (("store", storeClass.name), ("version", "0.1.0")))], 1)
