@@ -10,7 +10,7 @@ import os
 import re
 import sys
 
-from twisted.internet import defer, reactor
+from twisted.internet import defer, reactor, task
 from twisted.web.client import (Agent, FileBodyProducer, HTTPConnectionPool,
                                 readBody)
 from twisted.web.http_headers import Headers
@@ -88,6 +88,40 @@ class Burst(Step):
 
 def burst(path, count=8):
     return Burst(path, count)
+
+
+
+class Stale(object):
+    """
+    Not a request: a cached serving's clock moves on C{seconds}, so that
+    its entries are stale (no effect on an uncached serving).
+    """
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+
+
+    def __repr__(self):
+        return "<%d seconds later>" % (self.seconds,)
+
+
+
+class Settle(object):
+    """
+    Not a request: wait until a cached serving has no render or background
+    refresh running (no effect on an uncached serving).
+    """
+
+    def __repr__(self):
+        return "<refreshes done>"
+
+
+def stale(seconds=31):
+    return Stale(seconds)
+
+
+def settle():
+    return Settle()
 
 
 
@@ -203,18 +237,30 @@ def substitutions(*pairs):
 
 
 @defer.inlineCallbacks
-def play(site, steps, normalise=noNormalising):
+def play(site, steps, normalise=noNormalising, cache=None, clock=None):
     """
     Serve C{site} on a free loopback port, send it C{steps} in order, and
     stop serving it.
 
-    @return: A L{Deferred} firing with a list of L{Observation}s.
+    @param cache: The serving's L{PageCache}, for L{Settle} steps.
+    @param clock: What ages its entries, for L{Stale} steps.
+
+    @return: A L{Deferred} firing with a list of L{Observation}s, one for
+        each step that is a request.
     """
     port = reactor.listenTCP(0, site, interface="127.0.0.1")
     browser = Browser(port.getHost().port, normalise)
     observations = []
     try:
         for step in steps:
+            if isinstance(step, Stale):
+                if clock is not None:
+                    clock.advance(step.seconds)
+                continue
+            if isinstance(step, Settle):
+                if cache is not None:
+                    yield _settle(cache)
+                continue
             if isinstance(step, Burst):
                 observation = yield _burst(port.getHost().port, normalise, step)
             else:
@@ -229,6 +275,20 @@ def play(site, steps, normalise=noNormalising):
         yield browser.close()
         yield port.stopListening()
     defer.returnValue(observations)
+
+
+
+@defer.inlineCallbacks
+def _settle(cache, timeout=20.0):
+    """
+    Let the reactor run until C{cache} has no render or refresh running.
+    """
+    for _ in range(int(timeout / 0.01)):
+        stats = cache.stats()
+        if not stats["inFlight"] and not stats["refreshesRunning"]:
+            return
+        yield task.deferLater(reactor, 0.01, lambda: None)
+    raise AssertionError("renders still running after %s s: %r" % (timeout, cache.stats()))
 
 
 

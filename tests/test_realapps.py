@@ -22,12 +22,13 @@ import sys
 import tempfile
 
 from twisted.internet import defer, reactor
+from twisted.internet.task import Clock
 from twisted.trial.unittest import TestCase
 
 from nevowcache import MemoryStore, PageCache
 
-from tests._differential import (Step, burst, differences, follow, get, play, post,
-                                 substitutions)
+from tests._differential import (Stale, Step, burst, differences, follow, get, play,
+                                 post, settle, stale, substitutions)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(ROOT, ".venv", "nevow-examples", "examples")
@@ -104,6 +105,21 @@ def makeCached(module, names, cache, **attributes):
 
 
 
+def refreshProblems(steps, cache):
+    """
+    @return: Why a sequence that made entries stale did not check the
+        background refreshes (none ran, or some failed), as text lines.
+    """
+    if not any(isinstance(step, Stale) for step in steps):
+        return []
+    stats = cache.stats()
+    if not stats["refreshes"] or stats["refreshFailures"]:
+        return ["stale entries, but %d background refreshes and %d failed"
+                % (stats["refreshes"], stats["refreshFailures"])]
+    return []
+
+
+
 # Servings: each plays a sequence against a fresh instance of the example.
 UNCACHED = "uncached"
 MIXIN = "CachedPageMixin under NevowSite"
@@ -156,9 +172,11 @@ class NevowExampleTests(TestCase):
             self.fail("the oracle: two uncached servings disagree:\n" + "\n".join(lines))
         failures = []
         for serving in servings:
-            cache = PageCache(MemoryStore(), reactor=reactor)
-            observed = yield play(build(serving, cache), steps, **kwargs)
-            lines = differences(reference, observed)
+            clock = Clock()
+            cache = PageCache(MemoryStore(), reactor=reactor, clock=clock)
+            observed = yield play(build(serving, cache), steps, cache=cache, clock=clock,
+                                  **kwargs)
+            lines = differences(reference, observed) + refreshProblems(steps, cache)
             if lines:
                 failures.append("%s:\n%s" % (serving, "\n".join(lines)))
             statuses = [o.cacheStatus or b"" for o in observed]
@@ -201,7 +219,8 @@ class NevowExampleTests(TestCase):
     def test_children(self):
         """
         Nevow's C{children} example: every way of locating a child, the
-        C{addSlash} redirect, HEAD, concurrent requests.
+        C{addSlash} redirect, HEAD, concurrent requests, background
+        refreshes.
         """
         steps = [get("/children"), follow(), get("/children/"),
                  Step("HEAD", "/children/"), burst("/children/1"),
@@ -213,7 +232,12 @@ class NevowExampleTests(TestCase):
                  get("/children/4"), burst("/children/6/7"), get("/children/6/7"),
                  get("/children/6/7/childOfChild"), Step("HEAD", "/children/6/7"),
                  get("/children/foo/"), get("/children/x/y/z"), get("/children/"),
-                 get("/children?a=1"), follow()]
+                 get("/children?a=1"), follow(),
+                 # Stale: served at once, refreshed by traversing again.
+                 stale(), get("/children/"), get("/children/6/7"),
+                 get("/children/foo/childOfChild"), get("/children/bar"), settle(),
+                 get("/children/"), get("/children/6/7"),
+                 get("/children/foo/childOfChild"), get("/children/bar")]
         return self.compare(self.buildChildren, steps)
 
 
@@ -277,6 +301,21 @@ class NevowExampleTests(TestCase):
         not stored.
         """
         return self.compare(self.buildI18n, self.i18nSteps)
+
+
+    def test_i18nRefresh(self):
+        """
+        Nevow's C{i18n} example with C{cacheVary = ("accept-language",)},
+        its entries stale: the background refreshes (a traversal again from
+        the root) render what the pages render uncached.
+        """
+        steps = [get("/?lang=it"), get("/", ("Accept-Language", "de")), get("/"),
+                 stale(), get("/?lang=it"), get("/", ("Accept-Language", "de")), get("/"),
+                 settle(), get("/?lang=it"), get("/", ("Accept-Language", "de")), get("/"),
+                 stale(), get("/?lang=it"), settle(), get("/?lang=it")]
+        return self.compare(
+            lambda serving, cache: self.buildI18n(
+                serving, cache, cacheVary=("accept-language",)), steps)
 
 
     def test_i18nVary(self):
@@ -397,7 +436,9 @@ class NevowExampleTests(TestCase):
                  follow(), get("/1"), get("/1/0"), get("/1/1"), get("/"),
                  post("/freeform_post!!addPasting",
                       [("author", "carol"), ("text", "")], referer),
-                 follow(), get("/"), get("/1"), get("/2"), get("/")]
+                 follow(), get("/"), get("/1"), get("/2"), get("/"),
+                 stale(), get("/"), get("/1"), get("/1/0"), settle(),
+                 get("/"), get("/1"), get("/1/0")]
         # The time of each pasting (the serving's own clock, to the second,
         # in its time zone) is shown next to it.
         return self.compare(self.buildPastebin, steps, substitutions(
@@ -777,9 +818,11 @@ class KleinTests(TestCase):
         lines = differences(reference, again)
         if lines:
             self.fail("the oracle: two uncached servings disagree:\n" + "\n".join(lines))
-        cache = PageCache(MemoryStore(), reactor=reactor)
-        observed = yield play(self.build("cached", cache), steps, **kwargs)
-        lines = differences(reference, observed)
+        clock = Clock()
+        cache = PageCache(MemoryStore(), reactor=reactor, clock=clock)
+        observed = yield play(self.build("cached", cache), steps, cache=cache, clock=clock,
+                              **kwargs)
+        lines = differences(reference, observed) + refreshProblems(steps, cache)
         statuses = [o.cacheStatus or b"" for o in observed]
         if not any(b"; hit" in s for s in statuses):
             lines.append("no hits: %r" % (statuses,))
@@ -789,12 +832,16 @@ class KleinTests(TestCase):
 
     def test_routes(self):
         """
-        String and bytes routes, an C{Element}, a route variable, a 404.
+        String and bytes routes, an C{Element}, a route variable, a 404,
+        background refreshes.
         """
         return self.compare([
             get("/"), get("/"), get("/bytes"), get("/bytes"),
             get("/post/1"), get("/post/1"), get("/post/2"), get("/post/2"),
-            get("/post/3"), get("/post/3"), get("/nowhere"), get("/nowhere")])
+            get("/post/3"), get("/post/3"), get("/nowhere"), get("/nowhere"),
+            # Stale: served at once, refreshed from a snapshot of the request.
+            stale(), get("/"), get("/bytes"), get("/post/1"), settle(),
+            get("/"), get("/bytes"), get("/post/1")])
 
 
     def test_session(self):
