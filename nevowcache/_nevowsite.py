@@ -48,6 +48,9 @@ __all__ = ["CachingSite"]
 
 _stamp = [None, None]
 
+# The Server line of every response, as NevowRequest.process sets it.
+_SERVER_LINE = b"Server: " + _SERVER + b"\r\n"
+
 def _dateHeaders():
     """
     The C{Date} value for now, and the C{Server} and C{Date} header lines
@@ -200,8 +203,10 @@ class _CachingRequest(appserver.NevowRequest):
         self.prepath = []
         self.postpath = list(key.url[3])
         # With the headers NevowRequest.process gives every response.
-        date, lines = _dateHeaders()
-        if not answer.writeDirect(self, lines, _HTML, _stamp[0]):
+        # The Date is the entry's (when it was generated): writeDirect and
+        # replay send it.
+        if not answer.writeDirect(self, _SERVER_LINE, _HTML):
+            date = _dateHeaders()[0]
             # Before the replay, which compares Last-Modified with the Date.
             self.setHeader(b"server", _SERVER)
             self.setHeader(b"date", date)

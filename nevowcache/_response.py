@@ -1029,6 +1029,41 @@ def _mergedVary(headers, values):
 
 
 
+# Date values by their seconds: the few seconds entries were generated in
+# lately.
+_DATES = {}
+
+
+
+def generatedDate(age):
+    """
+    The C{Date} of a response from an entry C{age} seconds old: when it was
+    generated (RFC 9110 section 6.6.1), as a cache sends a stored response's
+    C{Date} with its C{Age} (RFC 9111 section 5.1), so that C{Date} plus
+    C{Age} is now.
+
+    @return: C{(seconds, value)}: an L{int} and the header value, L{bytes}.
+    """
+    seconds = int(_time()) - int(age)
+    value = _DATES.get(seconds)
+    if value is None:
+        value = remember(_DATES, seconds, datetimeToString(seconds), 64)
+    return seconds, value
+
+
+
+def _setAge(headers, age):
+    """
+    Set C{Age}, and the C{Date} of when the entry was generated
+    (L{generatedDate}), after it: some readers (REDbot's httplint) take a
+    C{Date} read before the C{Age} for the time of sending.
+    """
+    headers.setRawHeaders(b"age", [intToBytes(int(age))])
+    headers.removeHeader(b"date")
+    headers.setRawHeaders(b"date", [generatedDate(age)[1]])
+
+
+
 def replay(request, response, cacheStatus, age=None, cacheControl=None):
     """
     Put a stored (or captured) response on a live request.
@@ -1068,7 +1103,7 @@ def replay(request, response, cacheStatus, age=None, cacheControl=None):
             cacheStatus += b"; fwd-status=" + intToBytes(response.code)
         headers.setRawHeaders(b"cache-status", [cacheStatus])
         if age is not None:
-            headers.setRawHeaders(b"age", [intToBytes(int(age))])
+            _setAge(headers, age)
         request.setResponseCode(NOT_MODIFIED)
         for name, values in response.headers:
             if name in NOT_MODIFIED_HEADERS:
@@ -1092,7 +1127,7 @@ def replay(request, response, cacheStatus, age=None, cacheControl=None):
         return b""
     headers.setRawHeaders(b"cache-status", [cacheStatus])
     if age is not None:
-        headers.setRawHeaders(b"age", [intToBytes(int(age))])
+        _setAge(headers, age)
     request.setResponseCode(response.code, response.message)
     for name, values in response.replayHeaders():
         if name == b"vary":
@@ -1215,15 +1250,24 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
         lines.extend((b"Cache-Control: ", cacheControl, b"\r\n"))
     typed = b"content-type" in names
     lastModified = entry.lastModified
+    generated = None
+    if age is not None:
+        # When the entry was generated, not the request's own (see replay).
+        date, generated = generatedDate(age)
+        lines.extend((b"Date: ", generated, b"\r\n"))
     if date is not None and lastModified is not None and lastModified > date:
+        # Sent as the Date by replay.
         return False
     for name, values in _rawTable(request.responseHeaders).items():
         wire, lower = NAME_FORMS.get(name) or nameForms(name)
-        if lower == b"date" and lastModified is not None:
-            when = dateSeconds(values[-1])
-            if when is None or lastModified > when:
-                # Sent as the Date by replay.
-                return False
+        if lower == b"date":
+            if generated is not None:
+                continue
+            if lastModified is not None:
+                when = dateSeconds(values[-1])
+                if when is None or lastModified > when:
+                    # Sent as the Date by replay.
+                    return False
         if lower in names:
             if lower == b"vary":
                 # Given before the render: replay merges it.

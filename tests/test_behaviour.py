@@ -1055,6 +1055,26 @@ class BehaviourTestsMixin(object):
         self.assertEqual(since.code, 200)
 
 
+    def test_dateIsWhenGenerated(self):
+        """
+        A response from an entry is dated when the entry was generated, as
+        a cache sends a stored response's C{Date} with its C{Age} (RFC 9111
+        section 5.1): C{Date} plus C{Age} is now, whichever way the hit is
+        written (HEAD and conditional requests are replayed).
+        """
+        self.page(b"p")
+        self.get()
+        self.clock.advance(42)
+        for response in (self.get(), self.get(method=b"HEAD"),
+                         self.get(headers=[b"If-None-Match: *"])):
+            self.assertEqual(response.header(b"age"), b"42")
+            self.assertEqual(len(response.headers.getRawHeaders(b"date")), 1)
+            date = http.stringToDatetime(response.header(b"date"))
+            self.assertTrue(abs(date + 42 - time.time()) <= 2,
+                            (response.header(b"date"), response.code))
+            self.assertNotAfterDate(response) if response.code == 200 else None
+
+
     def test_lastModifiedIsWhenTheRenderStarted(self):
         """
         A new body's C{Last-Modified} is the second its render started, not

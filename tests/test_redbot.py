@@ -40,8 +40,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The warnings that stay, by note, with the pages they may come from (None:
 # any); docs/http.md says why for each.
 ALLOWED_WARNINGS = {
-    # Age with a Date of now, on hits older than REDbot's 5 s of clock skew.
-    "AGE_PENALTY": None,
     # cacheControl = "public" says public.
     "STORE_PUBLIC_UNNECESSARY": ("public",),
 }
