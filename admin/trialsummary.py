@@ -1,9 +1,10 @@
 """
 Turn trial's closing line into counts, and counts into one summary line.
 
-C{trialsummary.py ENV RC < trial-output} prints C{ENV passed failed skipped};
-C{trialsummary.py --total < those-lines} prints the per-environment counts and
-the closing line C{N passed, N failed, N skipped}.
+C{trialsummary.py ENV RC [TEST-SECONDS BUILD-SECONDS] < trial-output} prints
+C{ENV passed failed skipped [test-seconds build-seconds]};
+C{trialsummary.py --total < those-lines} prints the per-environment counts
+(and times) and the closing line C{N passed, N failed, N skipped}.
 """
 
 from __future__ import print_function
@@ -38,14 +39,21 @@ def main(argv):
     if argv[1:] == ["--total"]:
         total = [0, 0, 0]
         for line in sys.stdin:
-            env, p, f, s = line.split()
-            print("%s: %s passed, %s failed, %s skipped" % (env, p, f, s))
-            for i, n in enumerate((p, f, s)):
+            fields = line.split()
+            env, counts, times = fields[0], fields[1:4], fields[4:]
+            timing = ""
+            if len(times) == 2:
+                timing = " (tests %ss; virtualenv %s)" % (
+                    times[0],
+                    "built in %ss" % (times[1],) if float(times[1]) else "up to date")
+            print("%s: %s passed, %s failed, %s skipped%s" % (
+                (env,) + tuple(counts) + (timing,)))
+            for i, n in enumerate(counts):
                 total[i] += int(n)
         print("%d passed, %d failed, %d skipped" % tuple(total))
         return 1 if total[1] else 0
     env, rc = argv[1], int(argv[2])
-    print(env, *parse(sys.stdin.read(), rc))
+    print(env, *(parse(sys.stdin.read(), rc) + tuple(argv[3:5])))
     return 0
 
 

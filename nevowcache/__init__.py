@@ -1,6 +1,6 @@
 # -*- test-case-name: tests.test_exports -*-
 """
-nevowcache: page-output caching for Nevow and twisted.web.
+nevowcache: page-output caching for Nevow and twisted.web::
 
     from nevowcache import CachedPage
 

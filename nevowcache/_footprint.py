@@ -124,7 +124,7 @@ def footprint(*objects, **kwargs):
     other things (a page name, a header value) are charged all the same:
     the result is an upper bound.
 
-    @param seen: (keyword) A L{set} of the C{id}s already counted, updated.
+    @keyword seen: A L{set} of the C{id}s already counted, updated.
     @rtype: L{int}
     """
     seen = kwargs.get("seen")

@@ -123,7 +123,7 @@ class _MemcacheClient(MemCacheProtocol):
 class MemcachedStore(SharedStore):
     """
     Keep entries in memcached, shared by every process that uses the same
-    server and namespace.
+    server and namespace::
 
         from nevowcache import MemcachedStore, PageCache
         cache = PageCache(MemcachedStore("127.0.0.1", 11211))

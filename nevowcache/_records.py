@@ -32,7 +32,7 @@ class Fingerprints(object):
 
     def __call__(self, data):
         """
-        @param data: L{bytes}, as L{encodeKey} makes them.
+        @param data: C{bytes}, as L{encodeKey} makes them.
         @rtype: L{int}
         """
         return int(hashlib.sha256(self._salt + data).hexdigest()[:15], 16)

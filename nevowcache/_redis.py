@@ -221,7 +221,7 @@ def _answer(value):
 class RedisStore(SharedStore):
     """
     Keep entries in Redis, shared by every process that uses the same
-    server, database and namespace.
+    server, database and namespace::
 
         from nevowcache import PageCache, RedisStore
         cache = PageCache(RedisStore("127.0.0.1", 6379))

@@ -1,7 +1,7 @@
 # -*- test-case-name: tests.test_admin -*-
 """
 The operator's resource for a L{nevowcache.PageCache}: statistics and
-purging.  Works under twisted.web and Nevow alike.
+purging.  Works under twisted.web and Nevow alike::
 
     root.putChild(b"_cache", AdminResource(cache, token=os.environ["CACHE_TOKEN"]))
 """

@@ -2,7 +2,7 @@
 """
 The twisted.web adapter: the same page cache for
 L{twisted.web.resource.Resource} and L{twisted.web.template} pages, on
-Python 2.7 (Twisted 20.3) and Python 3.
+Python 2.7 (Twisted 20.3) and Python 3::
 
     from nevowcache.web import CachedResource, cached
 
