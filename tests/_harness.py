@@ -11,12 +11,12 @@ import gc
 import os
 import re
 
-from twisted.internet import defer, task
+from twisted.internet import task
 from twisted.internet.error import ConnectionDone
 from twisted.python.failure import Failure
-from zope.interface import implementer
 
-from nevowcache import IPageStore, MemoryStore, PageCache
+from nevowcache import MemoryStore, PageCache
+from nevowcache.testing import FailingStore, StoreFailure
 
 from tests._adapters import PageSpec
 from tests._http import Exchange
@@ -89,84 +89,48 @@ def provenanceOf(body):
 
 
 
-class StoreDown(Exception):
+# The store failure of nevowcache.testing, under the name these tests knew.
+StoreDown = StoreFailure
+
+
+
+class FaultyStore(FailingStore):
     """
-    A L{FaultyStore} was told to fail.
-    """
+    L{nevowcache.testing.FailingStore}, with two more ways to go wrong.
 
-
-
-@implementer(IPageStore)
-class FaultyStore(object):
-    """
-    A L{MemoryStore} behind a switch.
-
-    @ivar inner: The L{MemoryStore} (or other store) behind the switch.
-    @ivar mode: C{"ok"}; C{"fail"} (calls return failed L{Deferred}s);
-        C{"raise"} (calls raise); C{"hang"} (calls return L{Deferred}s that
-        never fire); C{"slow"} (calls answer after C{delay} seconds on
-        C{clock}); C{"confused"} (a lookup answers with the last entry
+    @ivar mode: Also C{"slow"} (calls answer after C{delay} seconds on
+        C{clock}) and C{"confused"} (a lookup answers with the last entry
         stored under another key).
-    @ivar calls: How many calls were made.
-    @ivar hung: The L{Deferred}s handed out in C{"hang"} mode.
     """
     name = "faulty"
 
     def __init__(self, store=None, clock=None, delay=0):
-        self.inner = MemoryStore() if store is None else store
+        FailingStore.__init__(self, store)
         self.clock = clock
         self.delay = delay
-        self.mode = "ok"
-        self.calls = 0
-        self.hung = []
         self._last = None
 
 
-    def _call(self, name, *args):
-        self.calls += 1
-        if self.mode == "raise":
-            raise StoreDown(name)
-        if self.mode == "fail":
-            return defer.fail(StoreDown(name))
-        if self.mode == "hang":
-            d = defer.Deferred()
-            self.hung.append(d)
-            return d
-        result = getattr(self.inner, name)(*args)
+    def call(self, name, *args, **kwargs):
+        result = FailingStore.call(self, name, *args, **kwargs)
         if self.mode == "slow":
             return task.deferLater(self.clock, self.delay, lambda: result)
         return result
 
 
-    def lookup(self, key):
+    def lookup(self, key, scopes=()):
         if self.mode == "confused" and self._last is not None:
             other = self._last
             if other.key != key:
-                return self.inner.lookup(key).addCallback(
+                return self.inner.lookup(key, scopes).addCallback(
                     lambda found: (other, found[1]))
-        return self._call("lookup", key)
+        return FailingStore.lookup(self, key, scopes)
 
 
     def store(self, key, entry):
         if self.mode in ("ok", "confused"):
             self._last = entry
-        return self._call("store", key, entry)
-
-
-    def delete(self, key):
-        return self._call("delete", key)
-
-
-    def invalidate(self, url, hard):
-        return self._call("invalidate", url, hard)
-
-
-    def clear(self, hard):
-        return self._call("clear", hard)
-
-
-    def stats(self):
-        return self.inner.stats()
+        return FailingStore.store(self, key, entry)
 
 
 
