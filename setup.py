@@ -13,6 +13,10 @@ setup(
     long_description_content_type="text/markdown",
     license="MIT",
     packages=find_packages(exclude=["tests", "tests.*", "demo", "bench"]),
+    # Type information (PEP 561): stubs beside the Python 2.7-compatible
+    # source.
+    package_data={"nevowcache": ["py.typed", "*.pyi"]},
+    zip_safe=False,
     python_requires=">=2.7, !=3.0.*, !=3.1.*, !=3.2.*, !=3.3.*, !=3.4.*, !=3.5.*",
     install_requires=[
         "Twisted>=20.3.0",

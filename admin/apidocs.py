@@ -44,6 +44,7 @@ ALIASES = {
     "IStreamClientEndpoint": "twisted.internet.interfaces.IStreamClientEndpoint",
     "IRenderable": "twisted.web.iweb.IRenderable",
     "OrderedDict": "collections.OrderedDict",
+    "Componentized": "twisted.python.components.Componentized",
     "task": "twisted.internet.task",
 }
 

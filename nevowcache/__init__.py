@@ -56,6 +56,9 @@ def _nevowMissing(name):
 try:
     import nevow  # noqa: F401
 except ImportError:
+    # "from nevowcache import *" imports what there is.
+    __all__ = [name for name in __all__ if name not in _NEVOW_NAMES]
+
     def __getattr__(name):
         # Python 3.7+: a clear error instead of a bare AttributeError.
         if name in _NEVOW_NAMES:

@@ -45,6 +45,23 @@ class ExportTests(SynchronousTestCase):
             self.assertTrue(hasattr(nevowcache, name), name)
 
 
+    def test_starImport(self):
+        """
+        C{from nevowcache import *} imports every public name there is: the
+        Nevow ones only where Nevow is (without it, C{__all__} does not list
+        them, which would make the import fail).
+        """
+        namespace = {}
+        exec("from nevowcache import *", namespace)
+        self.assertIn("PageCache", namespace)
+        try:
+            import nevow  # noqa: F401
+        except ImportError:
+            self.assertNotIn("CachedPage", namespace)
+        else:
+            self.assertIn("CachedPage", namespace)
+
+
     def test_nevowNamesWithoutNevow(self):
         """
         Without Nevow, C{CachedPage} is an C{ImportError} that says what to

@@ -181,25 +181,33 @@ class PackagingTests(TestCase):
         self.assertRuns([python, "-c", (
             "import os, nevowcache, nevowcache.web, nevowcache.admin\n"
             "assert nevowcache.__file__.startswith(%r), nevowcache.__file__\n"
+            "here = os.path.dirname(nevowcache.__file__)\n"
+            "for name in ('py.typed', '__init__.pyi', 'web.pyi', 'admin.pyi',\n"
+            "             'testing.pyi'):\n"
+            "    assert os.path.exists(os.path.join(here, name)), name\n"
             % (os.path.dirname(bin),))])
         self.assertRuns([os.path.join(bin, "twistd"), "--version"])
 
 
     def test_wheelContents(self):
         """
-        The wheel holds the package and no tests, demo or benchmarks; the sdist also holds C{NEWS}, the
+        The wheel holds the package with its type information (stubs,
+        C{py.typed}) and no tests, demo or benchmarks; the sdist also holds C{NEWS}, the
         tests and the requirements.
         """
         with zipfile.ZipFile(self.wheel) as wheel:
             names = wheel.namelist()
         self.assertIn("nevowcache/__init__.py", names)
         self.assertIn("nevowcache/_engine.py", names)
+        for name in ("py.typed", "__init__.pyi", "web.pyi", "admin.pyi", "testing.pyi"):
+            self.assertIn("nevowcache/" + name, names)
         self.assertEqual([n for n in names if n.split("/")[0] in
                           ("tests", "demo", "bench", "admin")], [])
         with tarfile.open(self.sdist) as sdist:
             names = [n.split("/", 1)[1] for n in sdist.getnames() if "/" in n]
-        for name in ("NEWS", "README.md", "LICENSE", "setup.py",
-                     "tests/test_behaviour.py"):
+        for name in ("NEWS", "README.md", "LICENSE", "setup.py", "requirements/py27.txt",
+                     "nevowcache/py.typed", "nevowcache/__init__.pyi",
+                     "tests/test_behaviour.py", "tests/typecheck.ini"):
             self.assertIn(name, names)
 
 
@@ -220,7 +228,7 @@ class PackagingTests(TestCase):
 
     def test_wheelPython3(self):
         """
-        The wheel installs on Python 3.
+        The wheel installs on Python 3, with its type information.
         """
         self.checkPython3(self.wheel)
 

@@ -1,0 +1,40 @@
+# Type information for nevowcache.web (see nevowcache/__init__.pyi).
+from typing import Any, Callable, Optional, Sequence, Tuple, Union
+
+from twisted.web.iweb import IRenderable, IRequest
+from twisted.web.resource import IResource, Resource
+
+from nevowcache import CacheKey, PageCache
+
+__all__ = ["CachedResource", "ElementResource", "cached", "renderElementCached"]
+
+_KeyPart = Union[bytes, str, int, None, Tuple[Any, ...]]
+
+
+class CachedResource(Resource):
+    pageCache: Optional[PageCache]
+    cacheTimeout: Optional[float]
+    cacheGrace: Optional[float]
+    cacheVary: Sequence[Union[bytes, str]]
+    cacheControl: Optional[str]
+    cacheTags: Any
+    def __init__(self) -> None: ...
+    def cacheKey(self, request: IRequest) -> Union[_KeyPart, CacheKey]: ...
+    def render(self, request: IRequest) -> Union[bytes, int]: ...
+
+
+class ElementResource(CachedResource):
+    doctype: Optional[bytes]
+    def element(self, request: IRequest) -> IRenderable: ...
+    def render_GET(self, request: IRequest) -> int: ...
+
+
+def cached(resource: IResource, cacheTimeout: Optional[float] = ...,
+           cacheGrace: Optional[float] = ..., cacheVary: Sequence[Union[bytes, str]] = ...,
+           cacheControl: Optional[str] = ..., pageCache: Optional[PageCache] = ...,
+           cacheKey: Optional[Callable[[IRequest], Union[_KeyPart, CacheKey]]] = ...,
+           ) -> IResource: ...
+
+
+def renderElementCached(request: IRequest, element: IRenderable,
+                        doctype: Optional[bytes] = ...) -> int: ...
