@@ -21,7 +21,7 @@ store that fails on demand (L{FailingStore})::
             client = MemoryClient(root, clock)
 
             first = client.get(b"/articles")
-            self.assertEqual(first.cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+            self.assertEqual(first.cacheStatus, b"nevowcache; fwd=uri-miss; ttl=60; stored")
             clock.advance(5)
             second = client.get(b"/articles")
             self.assertEqual(second.cacheStatus, b"nevowcache; hit; ttl=55")

@@ -60,7 +60,7 @@ class ExampleTests(SynchronousTestCase):
         client = MemoryClient(root, clock)
 
         first = client.get(b"/articles")
-        self.assertEqual(first.cacheStatus, b"nevowcache; fwd=uri-miss; stored")
+        self.assertEqual(first.cacheStatus, b"nevowcache; fwd=uri-miss; ttl=60; stored")
         clock.advance(5)
         second = client.get(b"/articles")
         self.assertEqual(second.cacheStatus, b"nevowcache; hit; ttl=55")
@@ -241,7 +241,7 @@ class MemoryClientTests(SynchronousTestCase):
         client = MemoryClient(root, self.clock)
         self.assertIsInstance(client.site, appserver.NevowSite)
         self.assertEqual(client.get(b"/home").cacheStatus,
-                         b"nevowcache; fwd=uri-miss; stored")
+                         b"nevowcache; fwd=uri-miss; ttl=60; stored")
         self.clock.advance(2)
         hit = client.get(b"/home")
         self.assertEqual((hit.body, hit.age), (b"<p>hello</p>", 2))
