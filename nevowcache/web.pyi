@@ -1,12 +1,14 @@
 # Type information for nevowcache.web (see nevowcache/__init__.pyi).
-from typing import Any, Callable, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Iterable, Optional, Sequence, Tuple, Union
 
 from twisted.web.iweb import IRenderable, IRequest
 from twisted.web.resource import IResource, Resource
+from twisted.web.server import Request, Site
 
 from nevowcache import CacheKey, PageCache
 
-__all__ = ["CachedResource", "ElementResource", "cached", "renderElementCached"]
+__all__ = ["CachedResource", "ElementResource", "cached", "renderElementCached",
+           "InvalidatingSite", "InvalidatingRequest"]
 
 _KeyPart = Union[bytes, str, int, None, Tuple[Any, ...]]
 
@@ -20,6 +22,7 @@ class CachedResource(Resource):
     cacheTags: Any
     def __init__(self) -> None: ...
     def cacheKey(self, request: IRequest) -> Union[_KeyPart, CacheKey]: ...
+    def getChildWithDefault(self, name: bytes, request: IRequest) -> IResource: ...
     def render(self, request: IRequest) -> Union[bytes, int]: ...
 
 
@@ -38,3 +41,14 @@ def cached(resource: IResource, cacheTimeout: Optional[float] = ...,
 
 def renderElementCached(request: IRequest, element: IRenderable,
                         doctype: Optional[bytes] = ...) -> int: ...
+
+
+class InvalidatingRequest(Request):
+    def process(self) -> None: ...
+
+
+class InvalidatingSite(Site):
+    requestFactory: type[InvalidatingRequest]
+    pageCaches: Tuple[PageCache, ...]
+    def __init__(self, resource: IResource, *args: Any,
+                 pageCaches: Optional[Iterable[PageCache]] = ..., **kwargs: Any) -> None: ...

@@ -14,7 +14,8 @@ from nevowcache import CacheKey, MemoryStore, PageCache, defaultPageCache
 from nevowcache.admin import AdminResource
 from nevowcache.testing import (FailingStore, MemoryClient, MemoryResponse,
                                 NotAnswered, StoreFailure, cacheOnClock)
-from nevowcache.web import CachedResource, ElementResource, cached, renderElementCached
+from nevowcache.web import (CachedResource, ElementResource, InvalidatingSite, cached,
+                            renderElementCached)
 
 pages: PageCache = PageCache(MemoryStore(maxBytes=1024 * 1024, maxEntries=100),
                              waitTimeout=5.0, renderTimeout=10.0)
@@ -73,7 +74,7 @@ def site() -> Site:
                                cacheKey=lambda request: (b"x",))
     root.putChild(b"legacy", legacy)
     root.putChild(b"_cache", AdminResource(pages, token="secret"))
-    return Site(root)
+    return InvalidatingSite(root, pageCaches=[pages])
 
 
 def purge(url: bytes) -> "Deferred[None]":
