@@ -12,6 +12,7 @@ from twisted.web.template import Element, XMLString, renderer, Tag
 
 from nevowcache import CacheKey, MemoryStore, PageCache, defaultPageCache
 from nevowcache.admin import AdminResource
+from nevowcache.metrics import CONTENT_TYPE, PageCacheCollector, prometheusText
 from nevowcache.testing import (FailingStore, MemoryClient, MemoryResponse,
                                 NotAnswered, StoreFailure, cacheOnClock)
 from nevowcache.web import (CachedResource, ElementResource, InvalidatingSite, cached,
@@ -88,6 +89,11 @@ def counters() -> Dict[str, object]:
 
 def keyText(key: CacheKey) -> bytes:
     return key.digest()
+
+
+def metrics() -> bytes:
+    PageCacheCollector(pages, namespace="app").describe()
+    return CONTENT_TYPE + b"\n" + prometheusText(pages)
 
 
 def testHome() -> List[Optional[bytes]]:

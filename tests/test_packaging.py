@@ -199,7 +199,8 @@ class PackagingTests(TestCase):
             names = wheel.namelist()
         self.assertIn("nevowcache/__init__.py", names)
         self.assertIn("nevowcache/_engine.py", names)
-        for name in ("py.typed", "__init__.pyi", "web.pyi", "admin.pyi", "testing.pyi"):
+        for name in ("py.typed", "__init__.pyi", "web.pyi", "admin.pyi", "testing.pyi",
+                     "metrics.pyi"):
             self.assertIn("nevowcache/" + name, names)
         self.assertEqual([n for n in names if n.split("/")[0] in
                           ("tests", "demo", "bench", "admin")], [])
