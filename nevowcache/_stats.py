@@ -3,8 +3,8 @@
 What the engine saw, kept for the operator: per page class counts, render
 times, a minute-by-minute history of the last hour, the most hit pages,
 recent refresh failures.  L{PageCache} calls a L{CacheStatistics} from its
-decisions; L{CacheStatistics.snapshot} hands everything to the admin pages
-and the metrics.
+decisions; the admin pages and the metrics read everything through
+L{nevowcache._report.report}.
 
 Everything is bounded: at most C{maxPages} page classes (the rest are
 counted together as C{(other)}), 61 minutes of history, C{topSize} pages in
