@@ -20,7 +20,8 @@ from twisted.python import runtime
 from twisted.python.failure import Failure
 
 from nevowcache._compat import (
-    hasAnyHeader, headerValues, intToBytes, monotonicClock, remember, textType)
+    hasAnyHeader, headerValues, intToBytes, monotonicClock, remember, textType,
+    workClock)
 from nevowcache._compat import wallClock as _wallClock
 from nevowcache._interfaces import ILeaseStore, StoreUnavailable
 from nevowcache._key import (
@@ -489,13 +490,16 @@ class PageCache(object):
         made): a store that never answers must not hang the site.  A
         backstop for stores without deadlines of their own; L{None} for
         none.
+    @ivar sliceClock: What measures, with its C{seconds()}, the work of a
+        background refresh cut into slices (see C{__init__}).
     """
     _log = Logger()
 
     def __init__(self, store=None, reactor=None, clock=None, waitTimeout=30.0,
                  renderTimeout=60.0, refreshBackoff=1.0, maxRefreshBackoff=300.0,
                  maxRefreshes=4, wallClock=None, maxVariants=32,
-                 leaseTimeout=None, leasePoll=0.05, storeTimeout=5.0):
+                 leaseTimeout=None, leasePoll=0.05, storeTimeout=5.0,
+                 sliceClock=None):
         """
         @param store: An L{IPageStore}; by default a L{MemoryStore}.
         @param reactor: An L{IReactorTime} for scheduling; by default the
@@ -509,13 +513,21 @@ class PageCache(object):
             its entries too.
         @param wallClock: What C{seconds()} dates C{Last-Modified}: by
             default the C{reactor} when one is given, else C{time.time}.
+        @param sliceClock: What C{seconds()} measures the work of a
+            background refresh cut into slices (the Nevow adapter's
+            C{cacheRefreshSlice}).  By default the C{reactor} when one is
+            given and is not a real reactor (a L{task.Clock} in tests: no
+            work takes time, the slices end where the test says, not where
+            the machine's load puts them), else a real clock
+            (L{timeit.default_timer}).
         """
         if store is None:
             store = MemoryStore()
+        # A real reactor's seconds() is the time of day.
+        fakeReactor = (reactor is not None
+                       and getattr(reactor, "seconds", None) is not runtime.seconds)
         if clock is None:
-            # A real reactor's seconds() is the time of day.
-            realTime = getattr(reactor, "seconds", None) is runtime.seconds
-            if reactor is not None and not realTime:
+            if fakeReactor:
                 clock = reactor
             elif getattr(store, "shared", False):
                 clock = _wallClock()
@@ -523,10 +535,13 @@ class PageCache(object):
                 clock = monotonicClock()
         if wallClock is None:
             wallClock = reactor if reactor is not None else _wallClock()
+        if sliceClock is None:
+            sliceClock = reactor if fakeReactor else workClock()
         self.store = store
         self._wallClock = wallClock
         self._reactor = reactor
         self._clock = clock
+        self.sliceClock = sliceClock
         self.waitTimeout = waitTimeout
         self.renderTimeout = renderTimeout
         self.refreshBackoff = refreshBackoff

@@ -200,8 +200,9 @@ class CachedPageMixin(CacheSettings):
         """
         if not self._slicing(ctx):
             return super(CachedPageMixin, self).flattenFactory(stan, ctx, writer, finisher)
-        return _sliceFlatten(stan, ctx, writer, self._cache().reactor,
-                             self.cacheRefreshSlice).addCallback(finisher)
+        cache = self._cache()
+        return _sliceFlatten(stan, ctx, writer, cache.reactor, self.cacheRefreshSlice,
+                             clock=cache.sliceClock).addCallback(finisher)
 
 
     def _slicing(self, ctx):
@@ -524,7 +525,8 @@ def _slicedIterflatten(stan, ctx, writer, pause):
 
 
 
-def _sliceFlatten(stan, ctx, writer, reactor, seconds, checkEvery=1, rest=1.0):
+def _sliceFlatten(stan, ctx, writer, reactor, seconds, checkEvery=1, rest=1.0,
+                  clock=None):
     """
     Nevow's C{deferflatten}, cooperative, for background renders: a
     L{Slicer} decides where the work stops and when it goes on.
@@ -554,12 +556,14 @@ def _sliceFlatten(stan, ctx, writer, reactor, seconds, checkEvery=1, rest=1.0):
         clock and at the input.
     @param rest: How long each pause is, as a multiple of the slice before
         it.
+    @param clock: What measures the work (its C{seconds()}); by default a
+        real clock.
 
     @return: A L{Deferred} firing with C{""} when done, or failing with
         what the flattening raised.
     """
     finished = defer.Deferred()
-    slicer = Slicer(reactor, seconds, rest=rest, checkEvery=checkEvery)
+    slicer = Slicer(reactor, seconds, rest=rest, checkEvery=checkEvery, clock=clock)
     iterable = _slicedIterflatten(stan, ctx, writer, slicer.over)
 
     def drive():

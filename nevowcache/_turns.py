@@ -26,9 +26,10 @@ nothing waiting, ever.
 from __future__ import absolute_import, division
 
 import select
-from timeit import default_timer as _timer
 
 from twisted.internet.interfaces import IReactorFDSet
+
+from nevowcache._compat import workClock
 
 __all__ = ["callAfterOutput", "inputProbe", "Slicer"]
 
@@ -172,7 +173,8 @@ class Slicer(object):
     @ivar worked: Seconds of work done in slices so far.
     """
 
-    def __init__(self, reactor, seconds, rest=1.0, minShare=0.1, checkEvery=1):
+    def __init__(self, reactor, seconds, rest=1.0, minShare=0.1, checkEvery=1,
+                 clock=None):
         """
         @param reactor: Provides L{IReactorTime}; and L{IReactorFDSet}, for
             the output and input it waits for.
@@ -185,8 +187,13 @@ class Slicer(object):
         @param checkEvery: How many cut points to pass between two looks at
             the clock and at the input: cheap, next to the work between two
             cut points, but not free.
+        @param clock: What measures the work, with its C{seconds()}: by
+            default a real clock (L{nevowcache._compat.workClock}).  The
+            Nevow adapter gives its L{nevowcache.PageCache}'s
+            C{sliceClock}.
         """
         self._reactor = reactor
+        self._now = (workClock() if clock is None else clock).seconds
         self._seconds = seconds
         self._rest = rest
         self._minShare = minShare
@@ -220,7 +227,7 @@ class Slicer(object):
         its share.
         """
         callAfterOutput(self._reactor, delay, lambda: self._slice(work),
-                        urgent=lambda: self._behind(_timer(), 0.0))
+                        urgent=lambda: self._behind(self._now(), 0.0))
 
 
     def wait(self):
@@ -240,7 +247,7 @@ class Slicer(object):
 
 
     def _slice(self, work):
-        self._sliceStart = now = _timer()
+        self._sliceStart = now = self._now()
         if self._began is None:
             self._began = now
         work()
@@ -250,7 +257,7 @@ class Slicer(object):
         """
         @return: How long the slice that ends took.
         """
-        elapsed = max(_timer() - self._sliceStart, 0.0)
+        elapsed = max(self._now() - self._sliceStart, 0.0)
         self.worked += elapsed
         return elapsed
 
@@ -262,7 +269,7 @@ class Slicer(object):
         self._checks += 1
         if self._checks % self._checkEvery:
             return False
-        now = _timer()
+        now = self._now()
         elapsed = now - self._sliceStart
         if elapsed >= self._seconds:
             return True

@@ -6,13 +6,14 @@ C{beforeRender}, re-traversal for refreshes, and a real TCP round trip.
 
 from __future__ import absolute_import, division
 
+import time
 import types
 
 from twisted.internet import defer
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
-from nevowcache import MemoryStore, PageCache, _turns
+from nevowcache import MemoryStore, PageCache
 from nevowcache.admin import AdminResource
 
 from tests._http import Exchange
@@ -32,7 +33,7 @@ else:
 
 class _Work(object):
     """
-    A fake time source for the sliced flattener (C{_turns._timer}): the
+    A fake clock for the sliced flattener (a L{PageCache}'s C{sliceClock}): the
     reactor's L{Clock}, plus the CPU time that the render functions say they
     spent, which the L{Clock} does not see.
 
@@ -44,7 +45,7 @@ class _Work(object):
         self.spent = 0.0
 
 
-    def __call__(self):
+    def seconds(self):
         return self.clock.seconds() + self.spent
 
 
@@ -325,7 +326,7 @@ class NevowAdapterTests(NevowTestsBase):
         produces the same body as a render in one go.
         """
         work = _Work(self.clock)
-        self.patch(_turns, "_timer", work)
+        self.patch(self.cache, "sliceClock", work)
 
         def data_rows(self, ctx, data):
             return range(200)
@@ -371,6 +372,35 @@ class NevowAdapterTests(NevowTestsBase):
         fresh = self.get()
         self.assertEqual(fresh.body, first)
         self.assertEqual(fresh.cacheStatus, b"nevowcache; hit; ttl=60")
+
+
+    def test_refreshSlicesMeasuredByCacheClock(self):
+        """
+        A background refresh measures its slices by its L{PageCache}'s
+        C{sliceClock}, by default the L{Clock} the cache was given: however
+        long its render really takes (a loaded machine), it flattens within
+        the turn it starts in, as many slices as the test says.
+        """
+        def render_cell(self, ctx, data):
+            # Real time: more than a slice of the real clock, every cell.
+            time.sleep(0.002)
+            return data
+        root = rend.Page()
+        root.putChild("p", self.makePage(
+            data_rows=lambda self, ctx, data: range(5), render_cell=render_cell,
+            docFactory=loaders.stan(tags.ul(data=tags.directive("rows"),
+                                            render=tags.directive("sequence"))[
+                tags.li(pattern="item")[tags.span(render=tags.directive("cell"))]])))
+        self.serve(root)
+        self.assertIs(self.cache.sliceClock, self.clock)
+        first = self.get().body
+        self.clock.advance(61)
+        self.get()
+        self.clock.advance(0)
+        self.assertEqual(self.cache.stats()["refreshes"], 1)
+        self.assertEqual(self.cache.stats()["inFlight"], 0)
+        self.assertEqual(self.get().cacheStatus, b"nevowcache; hit; ttl=60")
+        self.assertEqual(self.get().body, first)
 
 
     def test_refreshSliceNoneFlattensInOneGo(self):
@@ -445,7 +475,6 @@ class SliceFlattenTests(SynchronousTestCase):
     def setUp(self):
         self.clock = Clock()
         self.work = _Work(self.clock)
-        self.patch(_turns, "_timer", self.work)
 
 
     def cells(self, count, cost=0.001):
@@ -492,8 +521,8 @@ class SliceFlattenTests(SynchronousTestCase):
         result = []
         if ctx is None:
             ctx = self.context()
-        _nevowpage._sliceFlatten(stan, ctx, output.append,
-                                 self.clock, seconds, **kwargs).addBoth(result.append)
+        _nevowpage._sliceFlatten(stan, ctx, output.append, self.clock, seconds,
+                                 clock=self.work, **kwargs).addBoth(result.append)
         self.assertEqual((output, result, pauses), ([], [], [(0, 0)]))
         del pauses[:]
         while not result and self.clock.getDelayedCalls():
@@ -531,7 +560,7 @@ class SliceFlattenTests(SynchronousTestCase):
         output = []
         result = []
         _nevowpage._sliceFlatten(stan, self.context(), output.append,
-                                 self.clock, 0.005).addBoth(result.append)
+                                 self.clock, 0.005, clock=self.work).addBoth(result.append)
         self.assertEqual((output, result, self.work.spent), ([], [], 0))
         self.assertEqual([call.getTime() for call in self.clock.getDelayedCalls()], [0])
         self.clock.advance(0)

@@ -72,8 +72,9 @@ class _FDClock(Clock):
 
 class _Work(object):
     """
-    A fake timer (C{_turns._timer}): the clock's time plus the work that
-    the test says was done, which the clock does not see.
+    A fake clock for the work (a L{Slicer}'s C{clock}): the reactor clock's
+    time plus the work that the test says was done, which the reactor clock
+    does not see.
     """
 
     def __init__(self, clock):
@@ -81,7 +82,7 @@ class _Work(object):
         self.spent = 0.0
 
 
-    def __call__(self):
+    def seconds(self):
         return self.clock.seconds() + self.spent
 
 
@@ -387,7 +388,8 @@ class SlicerTests(SynchronousTestCase):
     def setUp(self):
         self.clock = _FDClock()
         self.work = _Work(self.clock)
-        self.patch(_turns, "_timer", self.work)
+        # The clock a Slicer measures work by, by default.
+        self.patch(_turns, "workClock", lambda: self.work)
         self.waiting = [False]
         self.patch(_turns, "inputProbe", lambda reactor: lambda: self.waiting[0])
 
