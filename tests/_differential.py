@@ -2,6 +2,9 @@
 The differential harness of L{tests.test_realapps}: serve an application
 on a free loopback port, send it a sequence of requests over real TCP, and
 compare what two servings of it answered.
+
+C{NEVOWCACHE_REALAPPS_DEBUG=N} in the environment prints each step, its
+answer, its C{Cache-Status} and the last N bytes of its body to stderr.
 """
 
 from __future__ import absolute_import, division
@@ -16,10 +19,10 @@ from twisted.web.client import (Agent, FileBodyProducer, HTTPConnectionPool,
 from twisted.web.http_headers import Headers
 
 try:
-    from urllib.parse import urlencode, urljoin, urlsplit
+    from urllib.parse import urlencode, urljoin
 except ImportError:
     from urllib import urlencode
-    from urlparse import urljoin, urlsplit
+    from urlparse import urljoin
 
 from io import BytesIO
 
