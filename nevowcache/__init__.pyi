@@ -238,13 +238,14 @@ class PageCache(object):
     leasePoll: float
     storeTimeout: float
     invalidateOnUnsafe: bool
+    sliceClock: _Clock
     def __init__(self, store: Optional[_Store] = ..., reactor: Optional[IReactorTime] = ...,
                  clock: Optional[_Clock] = ..., waitTimeout: float = ...,
                  renderTimeout: float = ..., refreshBackoff: float = ...,
                  maxRefreshBackoff: float = ..., maxRefreshes: int = ...,
                  wallClock: Optional[_Clock] = ..., maxVariants: int = ...,
                  leaseTimeout: Optional[float] = ..., leasePoll: float = ...,
-                 storeTimeout: float = ...) -> None: ...
+                 storeTimeout: float = ..., sliceClock: Optional[_Clock] = ...) -> None: ...
     @property
     def reactor(self) -> IReactorTime: ...
     def keyFor(self, request: IRequest, pageName: Union[bytes, str],
