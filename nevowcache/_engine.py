@@ -98,6 +98,21 @@ _SAFE_METHODS = (b"GET", b"HEAD")
 # The methods RFC 9110 defines as safe: any other invalidates (RFC 9111 4.4).
 _KNOWN_SAFE = frozenset([b"GET", b"HEAD", b"OPTIONS", b"TRACE"])
 
+
+
+def actsAnyway(request):
+    """
+    Whether an adapter marked a request as one that acts whatever its
+    method: a C{GET} that writes (formless's C{freeform_post!!...} links,
+    L{nevowcache._formless}).  Such a request is never looked up or stored
+    (L{PageCache.bypassReason}) and invalidates as an unsafe one does
+    (L{PageCache.invalidateAfter}).
+
+    @param request: A request; an adapter marks it by setting its
+        C{nevowcacheActs} to true.
+    """
+    return getattr(request, "nevowcacheActs", False)
+
 # Request headers that ask a server to treat a GET as another method.
 _OVERRIDE_HEADERS = (b"x-http-method-override", b"x-http-method",
                      b"x-method-override")
@@ -617,7 +632,7 @@ class PageCache(object):
 
         @return: L{None} to use the cache, else the reason (L{bytes}).
         """
-        if request.method not in _SAFE_METHODS:
+        if request.method not in _SAFE_METHODS or actsAnyway(request):
             return b"method"
         headers = request.requestHeaders
         if not hasAnyHeader(headers, _BYPASS_HEADERS):
@@ -670,7 +685,9 @@ class PageCache(object):
         invalidated hard, on every scheme, host and port (L{invalidate}
         given a path), so that the request following a form post's
         redirect renders anew (and never shares a render that began before
-        the post ended).  Unless C{invalidateOnUnsafe} is false.
+        the post ended).  Unless C{invalidateOnUnsafe} is false.  A request
+        an adapter marked as acting whatever its method (L{actsAnyway}:
+        formless's C{GET}s of C{freeform_post!!...} URLs) is unsafe too.
 
         Adapters call this for every request that reaches a cached page or
         passes through one (a Nevow page's C{locateChild}, a twisted.web
@@ -685,7 +702,8 @@ class PageCache(object):
 
         @param request: The live request (a L{twisted.web.server.Request}).
         """
-        if request.method in _KNOWN_SAFE or not self.invalidateOnUnsafe:
+        if not self.invalidateOnUnsafe or (
+                request.method in _KNOWN_SAFE and not actsAnyway(request)):
             return
         watching = getattr(request, "_nevowcacheUnsafe", None)
         if watching is None:

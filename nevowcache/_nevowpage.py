@@ -29,6 +29,7 @@ from nevow.flat import ten
 
 from nevowcache._compat import remember, textType
 from nevowcache._engine import CachePolicy, refreshHeaders
+from nevowcache._formless import markAction
 from nevowcache._nevowcontext import Outside, captureContext
 from nevowcache._page import CacheSettings, pageName
 from nevowcache._remembered import keyWith, learn, learned
@@ -256,12 +257,13 @@ class CachedPageMixin(CacheSettings):
     def locateChild(self, ctx, segments):
         """
         Look children up as the page does; an unsafe request for one (a
-        form's C{freeform_post!!...}) invalidates, once answered, what it
-        may have changed (L{PageCache.invalidateAfter}, in this page's
-        cache): the page it redirects to, typically this one.
+        form's C{freeform_post!!...}, and a C{GET} of such a formless
+        action too, L{nevowcache._formless}) invalidates, once answered,
+        what it may have changed (L{PageCache.invalidateAfter}, in this
+        page's cache): the page it redirects to, typically this one.
         """
         request = inevow.IRequest(ctx)
-        if request.method not in _SAFE:
+        if request.method not in _SAFE or markAction(request):
             self._cache().invalidateAfter(request)
         return super(CachedPageMixin, self).locateChild(ctx, segments)
 
@@ -308,6 +310,7 @@ class CachedPageMixin(CacheSettings):
             self._cache().invalidateAfter(request)
             return self._passOn(ctx, request, entry)
         cache = self._cache()
+        markAction(request)
         reason = cache.bypassReason(request) or self._nevowBypassReason(request, entry)
         if reason is None:
             policy = CachePolicy.fromPage(self, ctx)

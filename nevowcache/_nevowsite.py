@@ -35,6 +35,7 @@ from twisted.web.server import version as _SERVER
 
 from nevowcache._compat import hasAnyHeader, headerValues
 from nevowcache._engine import defaultPageCache
+from nevowcache._formless import markAction
 from nevowcache._key import CacheKey, requestUrlIdentity, varyValues
 
 try:
@@ -168,9 +169,10 @@ class _CachingRequest(appserver.NevowRequest):
 
 
     def process(self):
-        if self.method not in _EARLY_METHODS:
-            # Unsafe: invalidates what it changed once answered, wherever
-            # in the tree it goes.
+        if self.method not in _EARLY_METHODS or markAction(self):
+            # Unsafe (or a formless action, whatever its method):
+            # invalidates what it changed once answered, wherever in the
+            # tree it goes.
             for cache in self.channel.site.pageCaches:
                 cache.invalidateAfter(self)
             return appserver.NevowRequest.process(self)
@@ -228,7 +230,9 @@ class CachingSite(appserver.NevowSite):
     cache before traversal; see the module documentation for when.
 
     Every unsafe request (a C{POST}, C{PUT}, C{DELETE}, C{PATCH}, any
-    method not known to be safe), wherever it goes in the tree, invalidates
+    method not known to be safe, and a formless action whatever its method:
+    a C{GET} of a C{freeform_post!!...} URL), wherever it goes in the tree,
+    invalidates
     in C{pageCaches}, once answered successfully, its target path and the
     paths it redirects to, on every host (L{PageCache.invalidateAfter}).
 

@@ -210,3 +210,24 @@ class NevowSiteTests(SiteTestsMixin, SynchronousTestCase):
                            pageCaches=[self.cache] if pageCaches is None else pageCaches)
         site.sessionFactory = plain.sessionFactory
         return site
+
+
+    def test_formlessGetActionInvalidates(self):
+        """
+        A C{GET} of a formless action (a C{freeform_post!!...} or
+        C{freeform-action-post!...} segment, which Nevow acts on whatever
+        the method) outside any cached page invalidates as a POST does:
+        the page it redirects to renders anew.  It is never answered from
+        the cache.
+        """
+        self.pages[b"freeform_post!!go"] = redirectTo(b"/p")
+        site = self.invalidatingSite()
+        self.get(site, b"/p")
+        self.assertEqual(self.get(site, b"/p").cacheStatus, b"nevowcache; hit; ttl=60")
+        for i in range(2):
+            answer = self.get(site, b"/freeform_post!!go?x=1")
+            self.assertEqual(answer.code, 303)
+            self.assertEqual(answer.cacheStatus, None)
+            self.assertEqual(self.get(site, b"/p").cacheStatus,
+                             b"nevowcache; fwd=uri-miss; ttl=60; stored")
+        self.assertEqual(self.spec.renders, 3)
