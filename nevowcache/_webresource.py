@@ -27,7 +27,7 @@ from twisted.web.resource import IResource, Resource
 from twisted.web.resource import _IEncodingResource
 from twisted.web.template import flattenString
 
-from nevowcache._compat import intToBytes
+from nevowcache._compat import intToBytes, textType
 from nevowcache._engine import CachePolicy, refreshHeaders
 from nevowcache._page import CacheSettings, pageName
 from nevowcache._remembered import (
@@ -296,7 +296,7 @@ class _CachedWrapper(_CacheFront, proxyForInterface(IResource, "_wrapped")):
     """
 
     def __init__(self, wrapped, pageCache, cacheTimeout, cacheGrace, cacheVary,
-                 cacheControl, cacheKey):
+                 cacheControl, cacheKey, cacheTags=()):
         super(_CachedWrapper, self).__init__(wrapped)
         self.pageCache = pageCache
         self.cacheTimeout = cacheTimeout
@@ -304,6 +304,9 @@ class _CachedWrapper(_CacheFront, proxyForInterface(IResource, "_wrapped")):
         self.cacheVary = cacheVary
         self.cacheControl = cacheControl
         self._cacheKeyFunction = cacheKey
+        # A sequence, or a callable of the request, as CachedResource's
+        # attribute or method (CachePolicy.fromPage calls it).
+        self.cacheTags = cacheTags
 
 
     def __repr__(self):
@@ -359,7 +362,7 @@ def _watchUnsafe(front, request):
 
 
 def cached(resource, cacheTimeout=60, cacheGrace=None, cacheVary=(),
-           cacheControl=None, pageCache=None, cacheKey=None):
+           cacheControl=None, pageCache=None, cacheKey=None, cacheTags=()):
     """
     Put a cache in front of an existing resource, as in
     C{Site(cached(legacyResource, cacheTimeout=30))}.
@@ -377,14 +380,24 @@ def cached(resource, cacheTimeout=60, cacheGrace=None, cacheVary=(),
         L{nevowcache.defaultPageCache}.
     @param cacheKey: L{None}, or a callable taking the request and returning
         what L{CachedResource.cacheKey} returns.
+    @param cacheTags: As L{CachedResource.cacheTags}: tags (text) for
+        L{PageCache.invalidateTag}, or a callable taking the request and
+        returning them (known before rendering; they must depend only on
+        what the key holds), so that an application wrapped whole (a Klein
+        app's C{app.resource()}) can tag its pages by route.
     @return: An L{IResource} that renders C{resource} through the cache.
     @raise ValueError: If the timeout or grace is negative, or
         C{cacheControl} is not L{None} or C{"public"}.
     """
+    if cacheTags is None:
+        cacheTags = ()
+    elif not callable(cacheTags) and not isinstance(cacheTags, (bytes, textType)):
+        cacheTags = tuple(cacheTags)
     if cacheTimeout is not None:
-        CachePolicy(cacheTimeout, cacheGrace, cacheVary, cacheControl)
+        CachePolicy(cacheTimeout, cacheGrace, cacheVary, cacheControl,
+                    () if callable(cacheTags) else cacheTags)
     return _CachedWrapper(resource, pageCache, cacheTimeout, cacheGrace,
-                          tuple(cacheVary), cacheControl, cacheKey)
+                          tuple(cacheVary), cacheControl, cacheKey, cacheTags)
 
 
 

@@ -36,6 +36,8 @@ def cached(resource: IResource, cacheTimeout: Optional[float] = ...,
            cacheGrace: Optional[float] = ..., cacheVary: Sequence[Union[bytes, str]] = ...,
            cacheControl: Optional[str] = ..., pageCache: Optional[PageCache] = ...,
            cacheKey: Optional[Callable[[IRequest], Union[_KeyPart, CacheKey]]] = ...,
+           cacheTags: Union[None, Union[bytes, str], Sequence[Union[bytes, str]],
+                            Callable[[IRequest], Sequence[Union[bytes, str]]]] = ...,
            ) -> IResource: ...
 
 

@@ -74,6 +74,11 @@ def site() -> Site:
     legacy: IResource = cached(Legacy(), cacheTimeout=30, pageCache=pages,
                                cacheKey=lambda request: (b"x",))
     root.putChild(b"legacy", legacy)
+    tagged: IResource = cached(Legacy(), pageCache=pages, cacheTags=[u"legacy"])
+    root.putChild(b"tagged", tagged)
+    byRoute: IResource = cached(Legacy(), pageCache=pages,
+                                cacheTags=lambda request: (u"route",))
+    root.putChild(b"route", byRoute)
     root.putChild(b"_cache", AdminResource(pages, token="secret"))
     return InvalidatingSite(root, pageCaches=[pages])
 

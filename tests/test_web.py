@@ -171,6 +171,69 @@ class CachedWrapperTests(WebTestsBase):
         self.assertFalse(wrapper.isLeaf)
 
 
+    def test_cacheTags(self):
+        """
+        C{cacheTags} tags the wrapper's entries for
+        L{PageCache.invalidateTag}: a sequence, or a callable of the
+        request (an application wrapped whole, tagged by route).  A soft
+        invalidation makes the tagged entries stale (served at once, then
+        refreshed); a hard one drops them; untagged entries stay fresh.
+        """
+        class App(resource.Resource):
+            isLeaf = True
+
+            def __init__(self):
+                resource.Resource.__init__(self)
+                self.renders = {}
+
+            def render_GET(self, request):
+                count = self.renders[request.path] = self.renders.get(request.path, 0) + 1
+                return request.path + b" #" + str(count).encode("ascii")
+
+        def tagsOf(request):
+            if request.path.startswith(b"/app/post/"):
+                return (u"posts",)
+            return (u"other",)
+        app, front = App(), Counting(b"front")
+        self.root.putChild(b"app", web.cached(app, cacheTimeout=30, pageCache=self.cache,
+                                              cacheTags=tagsOf))
+        self.root.putChild(b"f", web.cached(front, cacheTimeout=30, pageCache=self.cache,
+                                            cacheTags=[u"front", u"posts"]))
+        for path in (b"/app/post/1", b"/app/about", b"/f"):
+            self.get(path)
+
+        self.cache.invalidateTag(u"posts")
+        for path, body in ((b"/app/post/1", b"/app/post/1 #1"), (b"/f", b"front #1")):
+            stale = self.get(path)
+            self.assertEqual(stale.cacheStatus,
+                             b"nevowcache; hit; ttl=-1; detail=invalidated", path)
+            self.assertEqual(stale.body, body)
+        self.assertEqual(self.get(b"/app/about").cacheStatus, b"nevowcache; hit; ttl=30")
+        self.clock.advance(0)
+        self.assertEqual(self.get(b"/app/post/1").body, b"/app/post/1 #2")
+        self.assertEqual(self.get(b"/f").body, b"front #2")
+
+        self.cache.invalidateTag(u"posts", hard=True)
+        fresh = self.get(b"/app/post/1")
+        self.assertEqual(fresh.cacheStatus, b"nevowcache; fwd=uri-miss; ttl=30; stored")
+        self.assertEqual(fresh.body, b"/app/post/1 #3")
+        self.assertEqual(self.get(b"/f").body, b"front #3")
+        about = self.get(b"/app/about")
+        self.assertEqual(about.cacheStatus, b"nevowcache; hit; ttl=30")
+        self.assertEqual(about.body, b"/app/about #1")
+        self.assertEqual(app.renders, {b"/app/post/1": 3, b"/app/about": 1})
+
+
+    def test_cacheTagsChecked(self):
+        """
+        C{cacheTags} given as a sequence is checked at once: a tag that is
+        not text is refused.
+        """
+        error = self.assertRaises(TypeError, web.cached, Counting(),
+                                  cacheTags=[object()])
+        self.assertIn("a cache tag must be text or bytes", str(error))
+
+
     def test_cacheKeyFunction(self):
         """
         C{cacheKey} adds to the key of each request.
