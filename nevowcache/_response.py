@@ -1029,7 +1029,7 @@ def _mergedVary(headers, values):
 
 
 
-# Date values by their seconds: the few seconds entries were generated in
+# Date values by their seconds: the seconds entries were generated in
 # lately.
 _DATES = {}
 
@@ -1045,10 +1045,15 @@ def generatedDate(age):
     @return: C{(seconds, value)}: an L{int} and the header value, L{bytes}.
     """
     seconds = int(_time()) - int(age)
-    value = _DATES.get(seconds)
-    if value is None:
-        value = remember(_DATES, seconds, datetimeToString(seconds), 64)
-    return seconds, value
+    return seconds, _DATES.get(seconds) or _dateValue(seconds)
+
+
+
+def _dateValue(seconds):
+    """
+    @return: The C{Date} value of C{seconds}, kept in L{_DATES}.
+    """
+    return remember(_DATES, seconds, datetimeToString(seconds), 4096)
 
 
 
@@ -1244,17 +1249,18 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
     own = _CACHE_HEADERS if cacheControl is None else _CACHE_CONTROL
     # The status and Cache-Control values are the engine's own: one line.
     lines = [request.clientproto, statusLine, leading, b"Cache-Status: ", status, b"\r\n"]
+    generated = None
     if age is not None:
-        lines.extend((b"Age: ", intToBytes(int(age)), b"\r\n"))
+        # Age, then the Date of when the entry was generated, not the
+        # request's own (see generatedDate and replay).
+        age = int(age)
+        date = int(_time()) - age
+        generated = _DATES.get(date) or _dateValue(date)
+        lines.extend((b"Age: ", intToBytes(age), b"\r\nDate: ", generated, b"\r\n"))
     if cacheControl is not None:
         lines.extend((b"Cache-Control: ", cacheControl, b"\r\n"))
     typed = b"content-type" in names
     lastModified = entry.lastModified
-    generated = None
-    if age is not None:
-        # When the entry was generated, not the request's own (see replay).
-        date, generated = generatedDate(age)
-        lines.extend((b"Date: ", generated, b"\r\n"))
     if date is not None and lastModified is not None and lastModified > date:
         # Sent as the Date by replay.
         return False
