@@ -280,32 +280,34 @@ class CacheStatistics(object):
         """
         A fresh hit on C{key}, at C{now} (the engine's clock).
         """
-        try:
-            page = self._pages[key.variant[0]]
-        except (KeyError, IndexError, TypeError, AttributeError):
-            page = self._page(key)
-        if now >= self._nextTick:
-            self.tick(now)
-        page.hits += 1
-        self._countdown -= 1
-        if not self._countdown:
-            self._sample(key)
+        self._event(key, now).hits += 1
 
 
     def staleHit(self, key, now):
         """
         A stale hit on C{key}, at C{now} (the engine's clock).
         """
+        self._event(key, now).staleHits += 1
+
+
+    def _event(self, key, now):
+        """
+        What a hit and a stale hit share: a new minute's totals taken, the
+        hit counted towards the next sample (and sampled when its turn has
+        come).
+
+        @return: The L{PageStats} of C{key}'s page, to count the hit in.
+        """
         try:
             page = self._pages[key.variant[0]]
         except (KeyError, IndexError, TypeError, AttributeError):
             page = self._page(key)
         if now >= self._nextTick:
             self.tick(now)
-        page.staleHits += 1
         self._countdown -= 1
         if not self._countdown:
             self._sample(key)
+        return page
 
 
     def _sample(self, key):

@@ -9,8 +9,13 @@ import atexit
 import os
 
 from twisted.internet.address import IPv4Address
+from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
-from twisted.web.http import Headers
+from twisted.trial.unittest import SynchronousTestCase
+from twisted.web import resource, server
+
+from nevowcache import MemoryStore, PageCache, web
+from nevowcache.testing import MemoryResponse
 
 
 try:
@@ -90,52 +95,19 @@ def _writeSeen():
 
 
 
-class Response(object):
+class Response(MemoryResponse):
     """
-    A parsed HTTP response.
+    A parsed HTTP response (L{nevowcache.testing.MemoryResponse}), its
+    C{Cache-Status} values checked against RFC 9211 (L{checkCacheStatus}).
 
-    @ivar code: The status code, L{int}.
-    @ivar headers: A L{Headers}.
-    @ivar body: The de-chunked body, L{bytes}.
-    @ivar raw: Everything the server wrote.
+    @ivar statusLine: The first line of the response, L{bytes}.
     """
 
     def __init__(self, raw):
-        self.raw = raw
-        head, _, body = raw.partition(b"\r\n\r\n")
-        lines = head.split(b"\r\n")
-        self.statusLine = lines[0]
-        self.code = int(lines[0].split(b" ")[1])
-        self.headers = Headers()
-        for line in lines[1:]:
-            name, _, value = line.partition(b":")
-            self.headers.addRawHeader(name.strip(), value.strip())
-        if self.header(b"transfer-encoding") == b"chunked":
-            out, rest = [], body
-            while rest:
-                size, _, rest = rest.partition(b"\r\n")
-                n = int(size, 16)
-                if n == 0:
-                    break
-                out.append(rest[:n])
-                rest = rest[n + 2:]
-            body = b"".join(out)
-        self.body = body
+        MemoryResponse.__init__(self, raw)
+        self.statusLine = raw.partition(b"\r\n")[0]
         for value in self.headers.getRawHeaders(b"cache-status", []):
             checkCacheStatus(value)
-
-
-    def header(self, name):
-        """
-        @return: The last value of a header, or L{None}.
-        """
-        values = self.headers.getRawHeaders(name)
-        return values[-1] if values else None
-
-
-    @property
-    def cacheStatus(self):
-        return self.header(b"cache-status")
 
 
     def __repr__(self):
@@ -187,3 +159,43 @@ class Exchange(object):
         from twisted.internet.error import ConnectionLost
         from twisted.python.failure import Failure
         self.protocol.connectionLost(Failure(ConnectionLost()))
+
+
+
+class WebTestsBase(SynchronousTestCase):
+    """
+    A twisted.web site in memory with a cache on a L{Clock}.
+    """
+
+    def setUp(self):
+        self.clock = Clock()
+        self.cache = PageCache(MemoryStore(), reactor=self.clock)
+        self.root = resource.Resource()
+        self.site = server.Site(self.root, reactor=self.clock)
+        self.site.sessionFactory = lambda site, uid: server.Session(
+            site, uid, reactor=self.clock)
+
+
+    def exchange(self, path=b"/p", **kwargs):
+        return Exchange(self.site, path=path, **kwargs)
+
+
+    def get(self, path=b"/p", **kwargs):
+        """
+        Send a request; it must be answered at once.
+        """
+        ex = self.exchange(path, **kwargs)
+        self.assertTrue(ex.done(), ex.transport.value())
+        return ex.response()
+
+
+    def cachedResource(self, render, **attributes):
+        """
+        A L{web.CachedResource} at C{/p} whose C{render_GET} is C{render}.
+        """
+        namespace = dict(pageCache=self.cache, isLeaf=True,
+                         render_GET=lambda self, request: render(request))
+        namespace.update(attributes)
+        page = type("Page", (web.CachedResource,), namespace)()
+        self.root.putChild(b"p", page)
+        return page

@@ -18,11 +18,11 @@ from twisted.web import http, resource, server, static, util
 from twisted.web.template import Element, XMLString, renderElement, renderer
 from zope.interface import Interface, implementer
 
-from nevowcache import MemoryStore, PageCache, web
+from nevowcache import web
 from nevowcache._response import (
     CAPTURED, COPIED, KEYED, OFFERED, UNSUPPORTED, CaptureRequest)
 
-from tests._http import Exchange
+from tests._http import Exchange, WebTestsBase
 
 try:
     from nevow import appserver
@@ -380,7 +380,7 @@ del _name, _kind
 
 
 
-class UsesTests(SynchronousTestCase):
+class UsesTests(WebTestsBase):
     """
     Each name of twisted.web's request, used by a cached render: cached or
     refused as L{USES} says, answered at once, and the live request left
@@ -388,12 +388,7 @@ class UsesTests(SynchronousTestCase):
     """
 
     def setUp(self):
-        self.clock = Clock()
-        self.cache = PageCache(MemoryStore(), reactor=self.clock)
-        self.root = resource.Resource()
-        self.site = server.Site(self.root, reactor=self.clock)
-        self.site.sessionFactory = lambda site, uid: server.Session(
-            site, uid, reactor=self.clock)
+        WebTestsBase.setUp(self)
         self.live = []
 
 
@@ -565,25 +560,12 @@ class _Templated(resource.Resource):
 
 
 
-class EscapeTests(SynchronousTestCase):
+class EscapeTests(WebTestsBase):
     """
     Renders that used to escape the capture onto the live request: its
     answer went out, the capture never finished, and every later request for
     the URL waited C{waitTimeout}.
     """
-
-    def setUp(self):
-        self.clock = Clock()
-        self.cache = PageCache(MemoryStore(), reactor=self.clock)
-        self.root = resource.Resource()
-        self.site = server.Site(self.root, reactor=self.clock)
-
-
-    def get(self, path=b"/p"):
-        ex = Exchange(self.site, path=path)
-        self.assertTrue(ex.done(), ex.transport.value())
-        return ex.response()
-
 
     def test_deferredResource(self):
         """
@@ -678,26 +660,13 @@ class EscapeTests(SynchronousTestCase):
 
 
 
-class ErrorPageTests(SynchronousTestCase):
+class ErrorPageTests(WebTestsBase):
     """
     L{twisted.web.template.renderElement} answers a failed flattening with a
     C{200} and an error C{<div>} (or, with C{displayTracebacks}, Twisted's
     traceback page): through the cache that page is served once, as
     uncached, and never stored.
     """
-
-    def setUp(self):
-        self.clock = Clock()
-        self.cache = PageCache(MemoryStore(), reactor=self.clock)
-        self.root = resource.Resource()
-        self.site = server.Site(self.root, reactor=self.clock)
-
-
-    def get(self, path=b"/p"):
-        ex = Exchange(self.site, path=path)
-        self.assertTrue(ex.done(), ex.transport.value())
-        return ex.response()
-
 
     def assertNotStored(self, page, tracebacks):
         self.site.displayTracebacks = tracebacks
@@ -767,7 +736,7 @@ class ErrorPageTests(SynchronousTestCase):
 
 
 
-class KleinTests(SynchronousTestCase):
+class KleinTests(WebTestsBase):
     """
     Klein renders a route's C{Resource} with C{request.render} and its
     C{Element} with C{renderElement}, both on the request it is given: the
@@ -778,8 +747,7 @@ class KleinTests(SynchronousTestCase):
         skip = "Klein (requirements/py3.txt) is installed on Python 3 only"
 
     def setUp(self):
-        self.clock = Clock()
-        self.cache = PageCache(MemoryStore(), reactor=self.clock)
+        WebTestsBase.setUp(self)
         self.counting = _Counting()
         self.renders = []
         app = klein.Klein()
@@ -800,12 +768,6 @@ class KleinTests(SynchronousTestCase):
             return _Broken()
         self.site = server.Site(web.cached(app.resource(), pageCache=self.cache),
                                 reactor=self.clock)
-
-
-    def get(self, path):
-        ex = Exchange(self.site, path=path)
-        self.assertTrue(ex.done(), ex.transport.value())
-        return ex.response()
 
 
     def test_resource(self):

@@ -1033,6 +1033,35 @@ class ContextTests(NevowTestsBase):
         self.serve(root)
 
 
+    def parentDoing(self, traverse):
+        """
+        A C{parent} for L{twins}: a page whose C{locateChild} calls
+        C{traverse(ctx)}, then gives the page for the next segment.
+        """
+        def parent(page):
+            class Parent(rend.Page):
+                def locateChild(self, ctx, segments):
+                    traverse(ctx)
+                    return page, segments[1:]
+            return Parent()
+        return parent
+
+
+    def rendering(self, render):
+        """
+        A C{make} for L{twins}: a page rendering a C{<p>} holding
+        C{render(ctx)}.
+        """
+        def make(base):
+            class Page(base):
+                docFactory = loaders.stan(tags.p(render=tags.directive("it")))
+
+                def render_it(self, ctx, data):
+                    return ctx.tag[render(ctx)]
+            return Page
+        return make
+
+
     def assertSame(self, path, headers=(), status=None):
         """
         Request C{path} cached and uncached: the same body.
@@ -1160,23 +1189,12 @@ class ContextTests(NevowTestsBase):
         class IUser(inevow.IData):
             pass
 
-        def parent(page):
-            class Parent(rend.Page):
-                def locateChild(self, ctx, segments):
-                    name = inevow.IRequest(ctx).getCookie(b"user")
-                    if name is not None:
-                        ctx.remember(name, IUser)
-                    return page, segments[1:]
-            return Parent()
-
-        def make(base):
-            class Personal(base):
-                docFactory = loaders.stan(tags.p(render=tags.directive("user")))
-
-                def render_user(self, ctx, data):
-                    return ctx.tag["hello ", IUser(ctx, None) or "stranger"]
-            return Personal
-        self.twins(make, parent=parent)
+        def traverse(ctx):
+            name = inevow.IRequest(ctx).getCookie(b"user")
+            if name is not None:
+                ctx.remember(name, IUser)
+        self.twins(self.rendering(lambda ctx: ["hello ", IUser(ctx, None) or "stranger"]),
+                   parent=self.parentDoing(traverse))
         alice, bob = [b"Cookie: user=alice"], [b"Cookie: user=bob"]
         self.assertSame(b"/p/p", status=b"nevowcache; fwd=uri-miss; ttl=60; stored")
         self.assertSame(b"/p/p", alice, b"nevowcache; fwd=uri-miss; detail=context")
@@ -1201,21 +1219,8 @@ class ContextTests(NevowTestsBase):
         class Avatar(object):
             name = "alice"
 
-        def parent(page):
-            class Parent(rend.Page):
-                def locateChild(self, ctx, segments):
-                    ctx.remember(Avatar(), IAvatar)
-                    return page, segments[1:]
-            return Parent()
-
-        def make(base):
-            class Personal(base):
-                docFactory = loaders.stan(tags.p(render=tags.directive("user")))
-
-                def render_user(self, ctx, data):
-                    return ctx.tag[IAvatar(ctx).name]
-            return Personal
-        self.twins(make, parent=parent)
+        self.twins(self.rendering(lambda ctx: IAvatar(ctx).name),
+                   parent=self.parentDoing(lambda ctx: ctx.remember(Avatar(), IAvatar)))
         self.assertSame(b"/p/p", status=b"nevowcache; fwd=uri-miss; detail=context")
         self.assertSame(b"/p/p", status=b"nevowcache; fwd=bypass; detail=context")
         self.assertEqual(self.cache.stats()["entries"], 0)
@@ -1232,20 +1237,16 @@ class ContextTests(NevowTestsBase):
             pass
         count = []
 
-        def parent(page):
-            class Parent(rend.Page):
-                def locateChild(self, ctx, segments):
-                    count.append(1)
-                    if not inevow.IRequest(ctx).args.get("bare"):
-                        ctx.remember(len(count), ICounter)
-                    return page, segments[1:]
-            return Parent()
+        def traverse(ctx):
+            count.append(1)
+            if not inevow.IRequest(ctx).args.get("bare"):
+                ctx.remember(len(count), ICounter)
 
         def make(base):
             class Page(base):
                 docFactory = loaders.stan(tags.p["same"])
             return Page
-        self.twins(make, parent=parent)
+        self.twins(make, parent=self.parentDoing(traverse))
         self.assertSame(b"/p/p", status=b"nevowcache; fwd=uri-miss; ttl=60; stored")
         self.assertSame(b"/p/p", status=b"nevowcache; hit; ttl=60")
         self.assertSame(b"/p/p?bare=1", status=b"nevowcache; fwd=uri-miss; ttl=60; stored")
@@ -1258,28 +1259,19 @@ class ContextTests(NevowTestsBase):
         from the capture in the render, so the cache sees the reads; and a
         request a parent remembered is the capture in the render.
         """
-        def parent(page):
-            class Parent(rend.Page):
-                def locateChild(self, ctx, segments):
-                    inevow.ISession(ctx)
-                    inevow.ILanguages(ctx)
-                    ctx.remember(inevow.IRequest(ctx), inevow.IRequest)
-                    return page, segments[1:]
-            return Parent()
+        def traverse(ctx):
+            inevow.ISession(ctx)
+            inevow.ILanguages(ctx)
+            ctx.remember(inevow.IRequest(ctx), inevow.IRequest)
 
-        def make(base):
-            class Page(base):
-                docFactory = loaders.stan(tags.p(render=tags.directive("what")))
-
-                def render_what(self, ctx, data):
-                    what = inevow.IRequest(ctx).args.get("what", [""])[0]
-                    if what == "session":
-                        return ctx.tag[str(inevow.ISession(ctx) is not None)]
-                    if what == "languages":
-                        return ctx.tag[",".join(inevow.ILanguages(ctx))]
-                    return ctx.tag[str(inevow.IRequest(ctx).getCookie(b"c"))]
-            return Page
-        self.twins(make, parent=parent)
+        def render(ctx):
+            what = inevow.IRequest(ctx).args.get("what", [""])[0]
+            if what == "session":
+                return str(inevow.ISession(ctx) is not None)
+            if what == "languages":
+                return ",".join(inevow.ILanguages(ctx))
+            return str(inevow.IRequest(ctx).getCookie(b"c"))
+        self.twins(self.rendering(render), parent=self.parentDoing(traverse))
         fr = [b"Accept-Language: fr"]
         for _ in range(2):
             self.assertSame(b"/p/p?what=session", fr, b"nevowcache; fwd=uri-miss; detail=session")
@@ -1357,22 +1349,10 @@ class ContextTests(NevowTestsBase):
             pass
         traversals = []
 
-        def parent(page):
-            class Parent(rend.Page):
-                def locateChild(self, ctx, segments):
-                    traversals.append(1)
-                    ctx.remember("alice" if len(traversals) < 4 else "bob", IUser)
-                    return page, segments[1:]
-            return Parent()
-
-        def make(base):
-            class Page(base):
-                docFactory = loaders.stan(tags.p(render=tags.directive("user")))
-
-                def render_user(self, ctx, data):
-                    return ctx.tag[IUser(ctx)]
-            return Page
-        self.twins(make, parent=parent)
+        def traverse(ctx):
+            traversals.append(1)
+            ctx.remember("alice" if len(traversals) < 4 else "bob", IUser)
+        self.twins(self.rendering(lambda ctx: IUser(ctx)), parent=self.parentDoing(traverse))
         self.site = CachingSite(self.site.resource, reactor=self.clock)
         bodies = [self.get(b"/p/p").body for _ in range(5)]
         self.assertEqual(bodies, [b"<p>alice</p>"] * 3 + [b"<p>bob</p>"] * 2)

@@ -25,7 +25,7 @@ import nevowcache
 from nevowcache import MemoryStore, PageCache, _webresource, _website, web
 from nevowcache._response import CaptureRequest
 
-from tests._http import Exchange
+from tests._http import Exchange, WebTestsBase
 
 try:
     from nevow import appserver, loaders, rend
@@ -49,46 +49,6 @@ class Counting(resource.Resource):
     def render_GET(self, request):
         self.renders += 1
         return self.body + b" #" + str(self.renders).encode("ascii")
-
-
-
-class WebTestsBase(SynchronousTestCase):
-    """
-    A twisted.web site in memory with a cache on a L{Clock}.
-    """
-
-    def setUp(self):
-        self.clock = Clock()
-        self.cache = PageCache(MemoryStore(), reactor=self.clock)
-        self.root = resource.Resource()
-        self.site = server.Site(self.root, reactor=self.clock)
-        self.site.sessionFactory = lambda site, uid: server.Session(
-            site, uid, reactor=self.clock)
-
-
-    def exchange(self, path=b"/p", **kwargs):
-        return Exchange(self.site, path=path, **kwargs)
-
-
-    def get(self, path=b"/p", **kwargs):
-        """
-        Send a request; it must be answered at once.
-        """
-        ex = self.exchange(path, **kwargs)
-        self.assertTrue(ex.done(), ex.transport.value())
-        return ex.response()
-
-
-    def cachedResource(self, render, **attributes):
-        """
-        A L{web.CachedResource} at C{/p} whose C{render_GET} is C{render}.
-        """
-        namespace = dict(pageCache=self.cache, isLeaf=True,
-                         render_GET=lambda self, request: render(request))
-        namespace.update(attributes)
-        page = type("Page", (web.CachedResource,), namespace)()
-        self.root.putChild(b"p", page)
-        return page
 
 
 
