@@ -16,7 +16,9 @@ twisted.web adapter is in L{nevowcache.web}.
 from __future__ import absolute_import, division
 
 from nevowcache._engine import Answer, CachePolicy, PageCache, defaultPageCache
-from nevowcache._interfaces import Generation, ILeaseStore, IPageStore
+from nevowcache._interfaces import (
+    Generation, IChargedStore, ILeaseStore, IPageStore, IPeekableStore, IScopedStore,
+    ISharedStore)
 from nevowcache._key import CacheKey
 from nevowcache._memcached import MemcachedStore
 from nevowcache._memory import MemoryStore
@@ -35,6 +37,10 @@ __all__ = [
     "RedisStore",
     "defaultPageCache",
     "IPageStore",
+    "IScopedStore",
+    "IPeekableStore",
+    "IChargedStore",
+    "ISharedStore",
     "ILeaseStore",
     "CacheKey",
     "CacheEntry",

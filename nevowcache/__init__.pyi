@@ -21,6 +21,10 @@ __all__ = [
     "RedisStore",
     "defaultPageCache",
     "IPageStore",
+    "IScopedStore",
+    "IPeekableStore",
+    "IChargedStore",
+    "ISharedStore",
     "ILeaseStore",
     "CacheKey",
     "CacheEntry",
@@ -146,9 +150,25 @@ class IPageStore(Interface):
     def store(key: CacheKey, entry: CacheEntry) -> Deferred[bool]: ...
     def delete(key: CacheKey) -> Deferred[None]: ...
     def invalidate(url: Tuple[Any, ...], hard: bool) -> Deferred[None]: ...
-    def invalidateScope(scope: _Scope, hard: bool) -> Deferred[None]: ...
     def clear(hard: bool) -> Deferred[None]: ...
     def stats() -> _Stats: ...
+
+
+class IScopedStore(IPageStore):
+    def invalidateScope(scope: _Scope, hard: bool) -> Deferred[None]: ...
+
+
+class IPeekableStore(IPageStore):
+    def peek(key: CacheKey, scopes: Sequence[_Scope] = ...) -> Any: ...
+    def needsScopes() -> bool: ...
+
+
+class IChargedStore(IPageStore):
+    maxBytes: int
+    def charge(size: int) -> None: ...
+
+
+class ISharedStore(IPageStore): ...
 
 
 class ILeaseStore(Interface):
@@ -180,7 +200,6 @@ class MemoryStore(object):
 
 class _SharedStore(object):
     # nevowcache._shared.SharedStore: what MemcachedStore and RedisStore share.
-    shared: bool
     name: str
     defaultPort: int
     host: str

@@ -23,7 +23,9 @@ from nevowcache._compat import (
     hasAnyHeader, headerValues, intToBytes, monotonicClock, remember, textType,
     workClock)
 from nevowcache._compat import wallClock as _wallClock
-from nevowcache._interfaces import ILeaseStore, StoreUnavailable
+from nevowcache._interfaces import (
+    IChargedStore, ILeaseStore, IPeekableStore, IScopedStore, ISharedStore,
+    StoreUnavailable)
 from nevowcache._key import (
     CacheKey, encodeKey, isPath, keyParts, pathScopeFromString, pathScopes,
     prefixScopeFromString, requestUrlIdentity, tagScope, unsafeTargets, urlIdentity,
@@ -523,8 +525,8 @@ class PageCache(object):
             C{reactor} when one is given and is not a real reactor (a
             L{task.Clock} in tests), else a
             monotonic clock, so that wall-clock jumps do not change
-            freshness; but the time of day for a store whose C{shared}
-            attribute is true, since other processes, on other hosts, age
+            freshness; but the time of day for a store that provides
+            L{ISharedStore}, since other processes, on other hosts, age
             its entries too.
         @param wallClock: What C{seconds()} dates C{Last-Modified}: by
             default the C{reactor} when one is given, else C{time.time}.
@@ -544,7 +546,7 @@ class PageCache(object):
         if clock is None:
             if fakeReactor:
                 clock = reactor
-            elif getattr(store, "shared", False):
+            elif ISharedStore.providedBy(store):
                 clock = _wallClock()
             else:
                 clock = monotonicClock()
@@ -553,6 +555,7 @@ class PageCache(object):
         if sliceClock is None:
             sliceClock = reactor if fakeReactor else workClock()
         self.store = store
+        self._learnStore()
         self._wallClock = wallClock
         self._reactor = reactor
         self._clock = clock
@@ -569,8 +572,10 @@ class PageCache(object):
         self.invalidateOnUnsafe = True
         # Per-URL and per-key records, named by fingerprints: within a byte
         # budget, charged to the store's bound when it counts such things.
-        charge = getattr(store, "charge", None)
-        bound = getattr(store, "maxBytes", None) if charge is not None else None
+        if IChargedStore.providedBy(store):
+            charge, bound = store.charge, store.maxBytes
+        else:
+            charge = bound = None
         self._fingerprint = Fingerprints()
         self._variants = Records(_MAX_VARIANT_BYTES if bound is None
                                  else min(_MAX_VARIANT_BYTES, bound // 16), charge)
@@ -582,6 +587,30 @@ class PageCache(object):
         self._stats = dict.fromkeys(_STATS, 0)
         # Per page class, per minute, top pages, refresh failures.
         self.statistics = CacheStatistics(self._clock, self._stats)
+
+
+    def _learnStore(self):
+        """
+        Decide once what C{store} can do, by the interfaces it provides
+        (C{providedBy} costs more than the hit path should pay per request):
+        again whenever C{store} is replaced (see L{_capable}).
+        """
+        store = self.store
+        self._learned = store
+        self._scoped = IScopedStore.providedBy(store)
+        self._peekable = IPeekableStore.providedBy(store)
+        self._leasing = ILeaseStore.providedBy(store)
+        self._storeName = getattr(store, "name", None) or store
+
+
+    def _capable(self):
+        """
+        @return: C{self.store}, its capabilities decided (L{_learnStore}).
+        """
+        store = self.store
+        if store is not self._learned:
+            self._learnStore()
+        return store
 
 
     @property
@@ -723,7 +752,8 @@ class PageCache(object):
             return
         self._stats["unsafeInvalidations"] += 1
         paths = unsafeTargets(request)
-        if getattr(self.store, "invalidateScope", None) is None:
+        self._capable()
+        if not self._scoped:
             # A store without scopes: the target URL on its own host only.
             calls = [(self.store.invalidate, requestUrlIdentity(request))]
         else:
@@ -765,10 +795,11 @@ class PageCache(object):
         """
         The arguments of a store's C{lookup} (or C{peek}) of C{key}: with the
         scopes of its entry (L{CachePolicy.scopesFor}) if the store has
-        scopes (C{invalidateScope}); stores without them judge by URL and
+        scopes (L{IScopedStore}); stores without them judge by URL and
         clear generations only.
         """
-        if getattr(self.store, "invalidateScope", None) is None:
+        self._capable()
+        if not self._scoped:
             return (key,)
         return (key, policy.scopesFor(key))
 
@@ -789,7 +820,8 @@ class PageCache(object):
 
     def _storeFailed(self, failure, operation, result=(None, None)):
         self._stats["storeErrors"] += 1
-        store = getattr(self.store, "name", self.store)
+        self._capable()
+        store = self._storeName
         if failure.check(StoreUnavailable):
             # Said once by the store when it gave up; not once per request.
             self._log.debug(u"Store {store} unavailable during {operation}: "
@@ -809,7 +841,7 @@ class PageCache(object):
             self._stats["storeErrors"] += 1
             self._log.error(u"Store {store} answered {key!r} with the entry of "
                             u"{other!r}; treated as a miss",
-                            store=getattr(self.store, "name", self.store), key=key,
+                            store=self._storeName, key=key,
                             other=entry.key)
             entry = None
         verdict = "valid"
@@ -893,8 +925,8 @@ class PageCache(object):
     def answerAtOnce(self, key, policy, makeRefresher=None):
         """
         Answer a request at once if its entry can be served now and the
-        store can say so synchronously (it has C{peek}, as L{MemoryStore}
-        does): a fresh hit; with C{makeRefresher}, a stale hit within
+        store can say so synchronously (it provides L{IPeekableStore}, as
+        L{MemoryStore} does): a fresh hit; with C{makeRefresher}, a stale hit within
         C{cacheGrace} too, scheduling its background refresh.
 
         These are the decisions L{serve} makes for hits, without a
@@ -905,14 +937,14 @@ class PageCache(object):
         @return: An L{Answer}, or L{None} to go the normal way.
         """
         store = self.store
-        peek = getattr(store, "peek", None)
-        if peek is None:
+        if store is not self._learned:
+            self._learnStore()
+        if not self._peekable:
             return None
-        needsScopes = getattr(store, "needsScopes", None)
-        if needsScopes is None or needsScopes():
-            entry, generation = peek(*self._lookupArgs(key, policy))
+        if self._scoped and store.needsScopes():
+            entry, generation = store.peek(key, policy.scopesFor(key))
         else:
-            entry, generation = peek(key)
+            entry, generation = store.peek(key)
         if entry is None:
             return None
         verdict = generation.judge(entry.generation)
@@ -1003,7 +1035,8 @@ class PageCache(object):
             if deadline.active():
                 deadline.cancel()
             return result
-        if generation is None or not ILeaseStore.providedBy(self.store):
+        self._capable()
+        if generation is None or not self._leasing:
             d = self._leadRender(key, policy, render, generation, previous, flight,
                                  status, None)
         else:
@@ -1147,7 +1180,8 @@ class PageCache(object):
         @return: A L{Deferred} firing with a token, L{None} (no lease to
             release: the store has none, or failed), or L{_BUSY}.
         """
-        if not ILeaseStore.providedBy(self.store):
+        self._capable()
+        if not self._leasing:
             return defer.succeed(None)
         d = self._callStore(self.store.acquireLease, key, self.leaseTimeout)
         return d.addCallbacks(lambda token: _BUSY if token is None else token,
@@ -1482,12 +1516,12 @@ class PageCache(object):
 
 
     def _invalidateScope(self, scope, hard):
-        invalidateScope = getattr(self.store, "invalidateScope", None)
-        if invalidateScope is None:
+        store = self._capable()
+        if not self._scoped:
             return defer.fail(TypeError(
                 "%r cannot invalidate a prefix, a tag or a path on every host "
-                "(it has no invalidateScope)" % (self.store,)))
-        return defer.maybeDeferred(invalidateScope, scope, hard)
+                "(it does not provide IScopedStore)" % (store,)))
+        return defer.maybeDeferred(store.invalidateScope, scope, hard)
 
 
     def invalidateTag(self, tag, hard=False):

@@ -8,7 +8,8 @@ from __future__ import absolute_import, division
 
 from zope.interface import Attribute, Interface
 
-__all__ = ["IPageStore", "ILeaseStore", "Generation", "StoreUnavailable"]
+__all__ = ["IPageStore", "IScopedStore", "IPeekableStore", "IChargedStore",
+           "ISharedStore", "ILeaseStore", "Generation", "StoreUnavailable"]
 
 
 
@@ -111,9 +112,19 @@ class IPageStore(Interface):
     Every method but L{stats} returns a L{Deferred}.  A miss is not an
     error: a L{Deferred} fails only when the store itself cannot be used,
     and L{PageCache} then serves uncached (fails open).
+
+    This is all a store must provide.  What more it can do it declares by
+    providing more interfaces, which L{PageCache} checks (with
+    C{providedBy}, once per store) instead of looking for methods by name:
+    L{IScopedStore} (prefixes, tags, a path on every host),
+    L{IPeekableStore} (hits answered synchronously), L{IChargedStore} (the
+    cache's own records counted within the store's bound) and
+    L{ISharedStore} (entries shared by processes, aged by the time of day).
     """
 
-    name = Attribute("A short name for logs and stats, e.g. C{'memory'}.")
+    name = Attribute(
+        "A short name for logs, stats and the status page, e.g. "
+        "C{'memory'}: a L{str}.")
 
     def lookup(key, scopes=()):
         """
@@ -124,8 +135,8 @@ class IPageStore(Interface):
             (L{nevowcache._key.prefixScopes}, L{nevowcache._key.tagScope}):
             their records are read too, into the L{Generation}, and stamped
             into an entry rendered under it, so that L{store} fences by them
-            as well.  Callers pass scopes only to stores with
-            L{invalidateScope}.
+            as well.  Callers pass scopes only to stores that provide
+            L{IScopedStore}.
         @return: A L{Deferred} firing with C{(entry, generation)}: the
             L{CacheEntry} stored under C{key} (L{None} if there is none) and
             the current L{Generation} of C{key.url} (and of C{scopes}: an
@@ -161,16 +172,6 @@ class IPageStore(Interface):
         @return: A L{Deferred} firing with L{None}.
         """
 
-    def invalidateScope(scope, hard):
-        """
-        Invalidate every entry that was looked up with C{scope} among its
-        scopes (a path prefix, a tag).
-
-        @param scope: A scope, as L{lookup} takes them.
-        @param hard: If true, the entries are gone; else they are stale.
-        @return: A L{Deferred} firing with L{None}.
-        """
-
     def clear(hard):
         """
         Invalidate every entry.
@@ -183,6 +184,100 @@ class IPageStore(Interface):
         @return: A L{dict} with at least C{entries}, C{bytes} and
             C{evictions}, as this process knows them (synchronously).
         """
+
+
+
+class IScopedStore(IPageStore):
+    """
+    A store that keeps invalidation records for scopes besides URLs: path
+    prefixes (L{PageCache.invalidatePrefix}, a path on every host after an
+    unsafe request) and tags (L{PageCache.invalidateTag}).
+
+    L{PageCache} passes such a store the scopes of an entry in
+    L{IPageStore.lookup}; a store without this interface is looked up by key
+    alone, an unsafe request invalidates only its own URL on its own host,
+    and L{PageCache.invalidatePrefix} and L{PageCache.invalidateTag} fail
+    with L{TypeError}.
+    """
+
+    def invalidateScope(scope, hard):
+        """
+        Invalidate every entry that was looked up with C{scope} among its
+        scopes (a path prefix, a tag).
+
+        @param scope: A scope, as L{IPageStore.lookup} takes them.
+        @param hard: If true, the entries are gone; else they are stale.
+        @return: A L{Deferred} firing with L{None}.
+        """
+
+
+
+class IPeekableStore(IPageStore):
+    """
+    A store that can answer a lookup synchronously (it keeps its entries in
+    this process), so that L{PageCache.answerAtOnce} serves a hit without a
+    L{Deferred}.  A store without this interface is always read through
+    L{IPageStore.lookup}.
+    """
+
+    def peek(key, scopes=()):
+        """
+        L{IPageStore.lookup}, answered at once.
+
+        @param key: A L{nevowcache.CacheKey}.
+        @param scopes: As for L{IPageStore.lookup} (given only when the
+            store also provides L{IScopedStore} and L{needsScopes} is true).
+        @return: C{(entry, generation)}, as L{IPageStore.lookup}'s
+            L{Deferred} fires with, not a L{Deferred}.
+        """
+
+    def needsScopes():
+        """
+        Whether L{peek} must be given an entry's scopes to judge it (for
+        example, only once some scope was invalidated: until then a lookup
+        without them answers the same, and the hit path skips computing
+        them).
+
+        @return: L{bool}.
+        """
+
+
+
+class IChargedStore(IPageStore):
+    """
+    A store bounded in this process's memory, that counts the cache's own
+    bookkeeping (its per-URL records of variants and of refresh back-offs)
+    within its bound, evicting entries to make room.  L{PageCache} sizes
+    those records at a fraction of C{maxBytes} and charges them with
+    L{charge}; for a store without this interface they have fixed budgets
+    of their own.
+    """
+
+    maxBytes = Attribute(
+        "The most bytes of this process's memory the store takes, with what "
+        "is charged to it: an L{int}.")
+
+    def charge(size):
+        """
+        Count C{size} more bytes (fewer, if negative) within C{maxBytes}.
+
+        @param size: Bytes, an L{int}.
+        @return: L{None}.
+        """
+
+
+
+class ISharedStore(IPageStore):
+    """
+    A store whose entries are shared by several processes, perhaps on
+    several hosts (memcached, Redis).  A marker: it adds no methods.
+
+    A L{PageCache} over such a store ages entries by the time of day
+    (C{time.time}) unless given a C{clock}, since a monotonic clock means
+    nothing in another process.  Such a store should provide
+    L{ILeaseStore} too, so that processes do not render the same page at
+    the same time.
+    """
 
 
 

@@ -11,7 +11,8 @@ from twisted.internet.defer import succeed
 from zope.interface import implementer
 
 from nevowcache._footprint import footprint, orderedDictBytes
-from nevowcache._interfaces import Generation, IPageStore
+from nevowcache._interfaces import (
+    Generation, IChargedStore, IPeekableStore, IScopedStore)
 
 __all__ = ["MemoryStore"]
 
@@ -51,7 +52,7 @@ def _recordSize(name, generation, floor):
 
 
 
-@implementer(IPageStore)
+@implementer(IScopedStore, IPeekableStore, IChargedStore)
 class MemoryStore(object):
     """
     Keep entries in this process's memory, evicting the least recently used

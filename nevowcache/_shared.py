@@ -42,7 +42,8 @@ from zope.interface import implementer
 
 from nevowcache._breaker import CircuitBreaker
 from nevowcache._connection import Connection, clientEndpoint
-from nevowcache._interfaces import Generation, ILeaseStore, IPageStore
+from nevowcache._interfaces import (
+    Generation, ILeaseStore, IScopedStore, ISharedStore)
 from nevowcache._key import encodeKey
 from nevowcache._wire import decodeEntry, encodeEntry
 
@@ -135,7 +136,7 @@ class _PendingScope(tuple):
 
 
 
-@implementer(IPageStore, ILeaseStore)
+@implementer(IScopedStore, ISharedStore, ILeaseStore)
 class SharedStore(object):
     """
     The base of L{MemcachedStore} and L{RedisStore}.
@@ -150,13 +151,10 @@ class SharedStore(object):
     C{_remove}, C{_bump}, C{_addLease} and C{_removeLease}, each called
     with a connected protocol and returning a L{Deferred}.
 
-    @cvar shared: Tells L{PageCache} that entries cross processes (and
-        hosts), so their C{created} times must be wall-clock times.
     @ivar maxEntryBytes: Encoded entries larger than this are not stored.
     @ivar entryTimeout: Seconds the server keeps an entry (C{0}: until
         evicted).
     """
-    shared = True
     name = "shared"
     defaultPort = None
     _log = Logger()

@@ -51,7 +51,7 @@ from twisted.web.http_headers import Headers
 from zope.interface import implementer
 
 from nevowcache._engine import PageCache
-from nevowcache._interfaces import IPageStore
+from nevowcache._interfaces import IScopedStore
 from nevowcache._memory import MemoryStore
 
 try:
@@ -346,7 +346,7 @@ class StoreFailure(Exception):
 
 
 
-@implementer(IPageStore)
+@implementer(IScopedStore)
 class FailingStore(object):
     """
     A store (a L{MemoryStore} by default) behind a switch, to test that a
@@ -430,7 +430,7 @@ class FailingStore(object):
 
     def invalidateScope(self, scope, hard):
         """
-        L{IPageStore.invalidateScope}, behind the switch.
+        L{IScopedStore.invalidateScope}, behind the switch.
         """
         return self.call("invalidateScope", scope, hard)
 
