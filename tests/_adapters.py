@@ -226,3 +226,26 @@ class CachingSiteAdapter(NevowAdapter):
 
 
 CACHING_SITE = CachingSiteAdapter()
+
+
+
+def makeCases(namespace, mixin, suffix, adapters=ADAPTERS, base=None):
+    """
+    Run a suite on each adapter: for each of C{adapters}, a test case class
+    C{mixin} on C{base} (by default C{SynchronousTestCase}) with that
+    adapter (and its C{skip}), named after both (C{NevowBehaviourTests}),
+    put in C{namespace} (the test module's C{globals()}), where trial finds
+    it.
+
+    @return: The classes made, in the order of C{adapters}.
+    """
+    if base is None:
+        from twisted.trial.unittest import SynchronousTestCase as base
+    made = []
+    for adapter in adapters:
+        name = adapter.name.capitalize() + suffix
+        namespace[name] = cls = type(name, (mixin, base), {
+            "adapter": adapter, "skip": adapter.skip, "__module__": namespace["__name__"],
+            "__doc__": "%s on the %s adapter." % (suffix, adapter.name)})
+        made.append(cls)
+    return made

@@ -190,6 +190,18 @@ class SiteTestsMixin(object):
 
 
     def setUp(self):
+        self.exchanges = []
+        self.addCleanup(self.closeExchanges)
+        self.freshSite()
+
+
+    def freshSite(self):
+        """
+        A new clock, store, cache, site (no pages yet) and render log, the
+        connections of the earlier ones closed: what C{setUp} makes, and
+        what a test looping over cases makes for each case.
+        """
+        self.closeExchanges()
         self.clock = task.Clock()
         self.store = self.makeStore()
         self.cache = PageCache(self.store, reactor=self.clock, waitTimeout=10,
@@ -197,11 +209,6 @@ class SiteTestsMixin(object):
         self.pages = {}
         self.site = None
         self.log = RenderLog()
-        if not getattr(self, "exchanges", None):
-            # (Tests that loop call setUp again, and keep their earlier
-            # exchanges here too.)
-            self.exchanges = []
-            self.addCleanup(self.closeExchanges)
 
 
     def closeExchanges(self):

@@ -168,6 +168,14 @@ class WebTestsBase(SynchronousTestCase):
     """
 
     def setUp(self):
+        self.freshSite()
+
+
+    def freshSite(self):
+        """
+        A new clock, cache and site with an empty root: what C{setUp}
+        makes, and what a test looping over cases makes for each case.
+        """
         self.clock = Clock()
         self.cache = PageCache(MemoryStore(), reactor=self.clock)
         self.root = resource.Resource()

@@ -25,7 +25,7 @@ from nevowcache import _engine
 from nevowcache._engine import _Refused
 from nevowcache._footprint import footprint
 
-from tests._adapters import ADAPTERS, CACHING_SITE, PageSpec
+from tests._adapters import ADAPTERS, CACHING_SITE, PageSpec, makeCases
 from tests._harness import (
     FaultyStore, RenderLog, SiteTestsMixin, StoreDown, fetch, provenanceOf, rss)
 from tests._http import Exchange
@@ -791,22 +791,10 @@ class FloodMemoryTestsMixin(object):
 
 
 
-def _makeCases():
-    for adapter in ADAPTERS + [CACHING_SITE]:
-        for mixin, base, suffix in [(ProvenanceTestsMixin, TestCase, "ProvenanceTests"),
-                                    (FaultTestsMixin, SynchronousTestCase, "FaultTests")]:
-            name = adapter.name.capitalize() + suffix
-            globals()[name] = type(name, (mixin, base), {
-                "adapter": adapter, "skip": adapter.skip,
-                "__doc__": "%s on the %s adapter." % (suffix, adapter.name)})
-    for adapter in ADAPTERS:
-        name = adapter.name.capitalize() + "FloodMemoryTests"
-        globals()[name] = type(name, (FloodMemoryTestsMixin, SynchronousTestCase), {
-            "adapter": adapter, "skip": adapter.skip,
-            "__doc__": "FloodMemoryTests on the %s adapter." % (adapter.name,)})
-
-
-_makeCases()
+makeCases(globals(), ProvenanceTestsMixin, "ProvenanceTests", ADAPTERS + [CACHING_SITE],
+          base=TestCase)
+makeCases(globals(), FaultTestsMixin, "FaultTests", ADAPTERS + [CACHING_SITE])
+makeCases(globals(), FloodMemoryTestsMixin, "FloodMemoryTests")
 
 
 

@@ -17,7 +17,7 @@ from twisted.web import resource, server
 from nevowcache import CacheKey, MemoryStore, PageCache
 from nevowcache._key import encodeKey, hostKey, urlIdentity, validHost
 
-from tests._adapters import ADAPTERS, CACHING_SITE
+from tests._adapters import ADAPTERS, CACHING_SITE, makeCases
 from tests._harness import SiteTestsMixin
 from tests._http import Exchange
 
@@ -99,7 +99,7 @@ class PersonalisationTestsMixin(_SiteTestsMixin):
         ]
         for setter in setters:
             for prior in ([], [b"Cookie: unrelated=value"], [b"Cookie: sid=old"]):
-                self.setUp()
+                self.freshSite()
 
                 def behave(request):
                     body = self.log.body(request)
@@ -168,7 +168,7 @@ class PersonalisationTestsMixin(_SiteTestsMixin):
             [b"max-age=60", b"private"], [b"public", b"NO-CACHE"], [b'private="x", public'],
         ]
         for value in values:
-            self.setUp()
+            self.freshSite()
 
             def behave(request):
                 request.responseHeaders.setRawHeaders(b"cache-control", value)
@@ -185,7 +185,7 @@ class PersonalisationTestsMixin(_SiteTestsMixin):
         """
         for value in ([b"*"], [b" * "], [b"Accept, *"], [b"*,accept-encoding"],
                       [b"accept", b"*"], [b"Cookie"], [b"accept-language"]):
-            self.setUp()
+            self.freshSite()
 
             def behave(request):
                 request.responseHeaders.setRawHeaders(b"vary", value)
@@ -308,7 +308,7 @@ class UnkeyedInputTestsMixin(_SiteTestsMixin):
         them renders the same, and one that reads them is not stored.
         """
         for name in UNKEYED_HEADERS:
-            self.setUp()
+            self.freshSite()
 
             def reads(request, name=name):
                 return self.log.body(request, request.getHeader(name) or b"-")
@@ -358,7 +358,7 @@ class UnkeyedInputTestsMixin(_SiteTestsMixin):
         def raw(request):
             return self.log.body(request, request.getHeader(b"host"))
         for host in (b"example.com:1337", b"EXAMPLE.COM", b"Example.com:8080"):
-            self.setUp()
+            self.freshSite()
             spec = self.page(b"p", raw)
             poisoned = self.get(host=host)
             self.assertIn(b"detail=header-read-host", poisoned.cacheStatus)
@@ -387,7 +387,7 @@ class UnkeyedInputTestsMixin(_SiteTestsMixin):
         """
         for first, second in [(b"/%70", b"/p"), (b"/p", b"/%70"), (b"/%70", b"/%70"),
                               (b"/p?a=%31", b"/p?a=1"), (b"/p", b"/p?")]:
-            self.setUp()
+            self.freshSite()
             self.page(b"p", self.mirror)
             self.log.check(self, first, self.get(first).body)
             self.log.check(self, second, self.get(second).body)
@@ -499,7 +499,7 @@ class UnkeyedInputTestsMixin(_SiteTestsMixin):
         for first, second in [(b"/p/a%2F" + CANARY, b"/p/a/" + CANARY),
                               (b"/p/a/" + CANARY, b"/p/a%2F" + CANARY),
                               (b"/p/a%2f" + CANARY, b"/p/a%2F" + CANARY)]:
-            self.setUp()
+            self.freshSite()
             self.page(b"p", self.mirror, leaf=True)
             self.log.check(self, first, self.get(first).body)
             response = self.get(second)
@@ -541,17 +541,9 @@ class UnkeyedInputTestsMixin(_SiteTestsMixin):
 
 
 
-def _makeCases():
-    for adapter in ADAPTERS + [CACHING_SITE]:
-        for mixin, suffix in [(PersonalisationTestsMixin, "PersonalisationTests"),
-                              (UnkeyedInputTestsMixin, "UnkeyedInputTests")]:
-            name = adapter.name.capitalize() + suffix
-            globals()[name] = type(name, (mixin, SynchronousTestCase), {
-                "adapter": adapter, "skip": adapter.skip,
-                "__doc__": "%s on the %s adapter." % (suffix, adapter.name)})
-
-
-_makeCases()
+makeCases(globals(), PersonalisationTestsMixin, "PersonalisationTests",
+          ADAPTERS + [CACHING_SITE])
+makeCases(globals(), UnkeyedInputTestsMixin, "UnkeyedInputTests", ADAPTERS + [CACHING_SITE])
 
 
 

@@ -11,12 +11,11 @@ import sys
 
 from twisted.internet import defer
 from twisted.internet.task import Clock
-from twisted.trial.unittest import SynchronousTestCase
 
 from nevowcache import MemoryStore, PageCache
 from nevowcache._engine import _Refused
 
-from tests._adapters import ADAPTERS, PageSpec
+from tests._adapters import ADAPTERS, PageSpec, makeCases
 from tests._harness import StoreDown, fetch, rss
 from tests.soak import Soak, SoakFailure
 
@@ -152,14 +151,5 @@ class SoakTestsMixin(object):
 
 
 
-def _makeCases():
-    for adapter in ADAPTERS:
-        for mixin, suffix in [(MemoryTestsMixin, "MemoryTests"),
-                              (SoakTestsMixin, "SoakTests")]:
-            name = adapter.name.capitalize() + suffix
-            globals()[name] = type(name, (mixin, SynchronousTestCase), {
-                "adapter": adapter, "skip": adapter.skip,
-                "__doc__": "%s on the %s adapter." % (suffix, adapter.name)})
-
-
-_makeCases()
+makeCases(globals(), MemoryTestsMixin, "MemoryTests")
+makeCases(globals(), SoakTestsMixin, "SoakTests")

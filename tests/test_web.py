@@ -299,7 +299,7 @@ class CachedWrapperTests(WebTestsBase):
         stored the entry and whichever way the hit is written.
         """
         for first in ([b"Accept-Encoding: gzip"], []):
-            self.setUp()
+            self.freshSite()
             legacy = self.encoded(first)
             gzipped = self.get(headers=[b"Accept-Encoding: gzip"])
             plain = self.get()
