@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_engine -*-
+# -*- test-case-name: tests.test_behaviour,tests.test_reliability -*-
 """
 The framework-neutral engine: freshness, single-flight renders, background
 refreshes, invalidation and statistics.

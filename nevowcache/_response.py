@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_response -*-
+# -*- test-case-name: tests.test_capture,tests.test_direct -*-
 """
 Capturing a render, deciding whether it may be shared, and replaying it.
 
