@@ -249,3 +249,21 @@ def makeCases(namespace, mixin, suffix, adapters=ADAPTERS, base=None):
             "__doc__": "%s on the %s adapter." % (suffix, adapter.name)})
         made.append(cls)
     return made
+
+
+
+def pendingRenders():
+    """
+    A page's behaviour (for L{PageSpec}) whose every render waits for the
+    test: it answers with a L{Deferred} of its body.
+
+    @return: The behaviour, and the list of L{Deferred}s, one per render,
+        each to be fired with the body or a failure.
+    """
+    pending = []
+
+    def behave(request):
+        d = defer.Deferred()
+        pending.append(d)
+        return d
+    return behave, pending

@@ -14,7 +14,7 @@ from twisted.web import http
 
 from nevowcache import MemoryStore, PageCache
 
-from tests._adapters import ADAPTERS, PageSpec, makeCases
+from tests._adapters import ADAPTERS, PageSpec, makeCases, pendingRenders
 from tests._http import Exchange
 
 
@@ -1437,12 +1437,7 @@ class BehaviourTestsMixin(object):
 
         @return: The L{PageSpec}, and the list of pending L{Deferred}s.
         """
-        pending = []
-
-        def behave(request):
-            d = defer.Deferred()
-            pending.append(d)
-            return d
+        behave, pending = pendingRenders()
         return self.page(name, behave, **kwargs), pending
 
 

@@ -25,7 +25,7 @@ from nevowcache import _engine
 from nevowcache._engine import _Refused
 from nevowcache._footprint import footprint
 
-from tests._adapters import ADAPTERS, CACHING_SITE, PageSpec, makeCases
+from tests._adapters import ADAPTERS, CACHING_SITE, PageSpec, makeCases, pendingRenders
 from tests._harness import (
     FaultyStore, RenderLog, SiteTestsMixin, StoreDown, fetch, provenanceOf, rss)
 from tests._http import Exchange
@@ -282,12 +282,7 @@ class FaultTestsMixin(SiteTestsMixin):
         @return: The L{PageSpec} and the list of L{Deferred}s, one per
             render, each to be fired with the body or a failure.
         """
-        pending = []
-
-        def behave(request):
-            d = defer.Deferred()
-            pending.append(d)
-            return d
+        behave, pending = pendingRenders()
         return self.page(name, behave, **kwargs), pending
 
 
