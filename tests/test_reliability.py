@@ -55,8 +55,13 @@ class ProvenanceTestsMixin(object):
 
     def setUp(self):
         self.log = RenderLog()
-        # Small: evictions turn hits back into misses.
-        self.store = MemoryStore(maxBytes=48 * 1024, maxEntries=40)
+        # Small: evictions turn hits back into misses (72 URLs, 40 entries).
+        # The byte bound leaves room for entries to live past their 0.2 s
+        # timeout: at 48 KiB the twisted.web adapter on Python 3 evicted
+        # nearly every entry before it went stale (2-6 stale hits in 720
+        # answers, none in one run of 3: the run failed); at 128 KiB it
+        # sees 20-30 stale hits, and the adapters still 60-180 evictions.
+        self.store = MemoryStore(maxBytes=128 * 1024, maxEntries=40)
         self.cache = PageCache(self.store, reactor=reactor, waitTimeout=5,
                                renderTimeout=10)
         self.pages = self.makePages()
