@@ -34,7 +34,7 @@ from twisted.web.http import NOT_MODIFIED, datetimeToString
 from twisted.web.server import version as _SERVER
 
 from nevowcache._compat import hasAnyHeader, headerValues
-from nevowcache._engine import defaultPageCache
+from nevowcache._engine import invalidateAfterEach, sitePageCaches
 from nevowcache._formless import markAction
 from nevowcache._key import CacheKey, requestUrlIdentity, varyValues
 
@@ -173,8 +173,7 @@ class _CachingRequest(appserver.NevowRequest):
             # Unsafe (or a formless action, whatever its method):
             # invalidates what it changed once answered, wherever in the
             # tree it goes.
-            for cache in self.channel.site.pageCaches:
-                cache.invalidateAfter(self)
+            invalidateAfterEach(self.channel.site.pageCaches, self)
             return appserver.NevowRequest.process(self)
         if not self._answerEarly():
             return appserver.NevowRequest.process(self)
@@ -253,6 +252,4 @@ class CachingSite(appserver.NevowSite):
         pageCaches = kwargs.pop("pageCaches", None)
         appserver.NevowSite.__init__(self, *args, **kwargs)
         self.nevowcacheRoutes = _Routes(maxRoutes)
-        if pageCaches is None:
-            pageCaches = (defaultPageCache,)
-        self.pageCaches = tuple(pageCaches)
+        self.pageCaches = sitePageCaches(pageCaches)

@@ -8,7 +8,8 @@ from __future__ import absolute_import, division
 
 from twisted.web import server
 
-from nevowcache._engine import defaultPageCache
+from nevowcache._engine import (
+    defaultPageCache, invalidateAfterEach, sitePageCaches)
 
 __all__ = ["InvalidatingSite", "InvalidatingRequest"]
 
@@ -27,8 +28,7 @@ class InvalidatingRequest(server.Request):
     def process(self):
         if self.method not in (b"GET", b"HEAD"):
             site = getattr(self.channel, "site", None)
-            for cache in getattr(site, "pageCaches", (defaultPageCache,)):
-                cache.invalidateAfter(self)
+            invalidateAfterEach(getattr(site, "pageCaches", (defaultPageCache,)), self)
         return server.Request.process(self)
 
 
@@ -61,4 +61,4 @@ class InvalidatingSite(server.Site):
         """
         pageCaches = kwargs.pop("pageCaches", None)
         server.Site.__init__(self, resource, *args, **kwargs)
-        self.pageCaches = (defaultPageCache,) if pageCaches is None else tuple(pageCaches)
+        self.pageCaches = sitePageCaches(pageCaches)
