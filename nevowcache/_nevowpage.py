@@ -32,7 +32,7 @@ from nevowcache._engine import CachePolicy, refreshHeaders
 from nevowcache._formless import markAction
 from nevowcache._nevowcontext import Outside, captureContext
 from nevowcache._page import CacheSettings, pageName
-from nevowcache._remembered import keyWith, learn, learned
+from nevowcache._remembered import rememberedKey
 from nevowcache._response import (
     CAPTURED, KEYED, OFFERED, UNSUPPORTED, CaptureRequest)
 from nevowcache._turns import Slicer, callAfterOutput
@@ -249,9 +249,8 @@ class CachedPageMixin(CacheSettings):
             whose value it cannot hold (then the request bypasses), or
             L{None}.
         """
-        part, keyed, unkeyable = outside.keyPart(learned(type(self)))
-        key = keyWith(cache.pageKey(request, pageName(self), policy, extra), part)
-        return key, keyed, unkeyable
+        return rememberedKey(
+            cache, request, pageName(self), type(self), policy, extra, outside)
 
 
     def locateChild(self, ctx, segments):
@@ -410,10 +409,7 @@ class CachedPageMixin(CacheSettings):
             else:
                 capture.refuse(b"result")
                 capture.nevowResult = result
-            refusal, names = lookups.verdict(outside, keyed)
-            learn(type(self), names)
-            if refusal is not None:
-                capture.refuse(refusal)
+            lookups.judge(capture, type(self), outside, keyed)
             if not capture.finished:
                 capture.finish()
             return capture

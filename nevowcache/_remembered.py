@@ -31,7 +31,7 @@ from __future__ import absolute_import, division
 from nevowcache._compat import integerTypes, remember, textType
 from nevowcache._key import CacheKey, encodeKey
 
-__all__ = ["Remembered", "Lookups", "Watched", "learned", "learn", "keyWith",
+__all__ = ["Remembered", "Lookups", "Watched", "learned", "learn", "rememberedKey",
            "MAX_VALUE_BYTES"]
 
 # The largest remembered value (encoded) a key holds.
@@ -88,14 +88,25 @@ _NONE_KEYED = (None, frozenset(), None)
 
 
 
-def keyWith(key, part):
+def rememberedKey(cache, request, name, cls, policy, extra, remembered):
     """
-    @return: C{key}, with the part of L{Remembered.keyPart} if any.
-    @rtype: L{CacheKey}
+    The key of a request for a page: the engine's (L{PageCache.pageKey}),
+    with the part of L{Remembered.keyPart} that stands for what the
+    application remembered outside the render, as every adapter makes it.
+
+    @param name: The page's name (L{nevowcache._page.pageName}).
+    @param cls: The class whose lookups are learnt together (L{learned}).
+    @param extra: What the page's C{cacheKey} returned.
+    @param remembered: The request's L{Remembered}.
+    @return: C{(key, keyed, unkeyable)}: the L{CacheKey}; the names of the
+        remembered interfaces whose values it holds; the name of one whose
+        value it cannot hold (then the request bypasses), or L{None}.
     """
-    if part is None:
-        return key
-    return CacheKey(key.url, key.variant + (part,))
+    part, keyed, unkeyable = remembered.keyPart(learned(cls))
+    key = cache.pageKey(request, name, policy, extra)
+    if part is not None:
+        key = CacheKey(key.url, key.variant + (part,))
+    return key, keyed, unkeyable
 
 
 
@@ -203,6 +214,18 @@ class Lookups(object):
                 # Not the value the key holds (one found further up).
                 refused = True
         return (b"context" if refused else None), learnt
+
+
+    def judge(self, capture, cls, remembered, keyed):
+        """
+        Apply L{verdict} to a finished captured render of a page of class
+        C{cls}: learn the names it looked up (L{learn}), and refuse to
+        store the capture if it may not be stored.
+        """
+        refusal, names = self.verdict(remembered, keyed)
+        learn(cls, names)
+        if refusal is not None:
+            capture.refuse(refusal)
 
 
 

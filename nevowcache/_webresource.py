@@ -31,7 +31,7 @@ from nevowcache._compat import intToBytes, textType
 from nevowcache._engine import CachePolicy, refreshHeaders
 from nevowcache._page import CacheSettings, pageName
 from nevowcache._remembered import (
-    NOTHING, Lookups, Remembered, Watched, keyWith, learn, learned)
+    NOTHING, Lookups, Remembered, Watched, rememberedKey)
 from nevowcache._response import CaptureRequest, RenderAborted
 
 __all__ = ["CachedResource", "ElementResource", "cached", "renderElementCached"]
@@ -119,9 +119,9 @@ class _CacheFront(CacheSettings):
             the components whose values it holds; the name of one whose
             value it cannot hold (then the request bypasses), or L{None}.
         """
-        part, keyed, unkeyable = remembered.keyPart(learned(self._rememberedClass()))
-        key = cache.pageKey(request, self._cachedName(), policy, self.cacheKey(request))
-        return keyWith(key, part), keyed, unkeyable
+        return rememberedKey(
+            cache, request, self._cachedName(), self._rememberedClass(), policy,
+            self.cacheKey(request), remembered)
 
 
     def _renderCached(self, request, caller=None):
@@ -193,10 +193,7 @@ class _CacheFront(CacheSettings):
                 remembered.values.items(), remembered.values, lookups)
 
         def judged(_):
-            refusal, names = lookups.verdict(remembered, keyed)
-            learn(self._rememberedClass(), names)
-            if refusal is not None:
-                capture.refuse(refusal)
+            lookups.judge(capture, self._rememberedClass(), remembered, keyed)
             return capture
         finished = capture.notifyFinish()
         try:
