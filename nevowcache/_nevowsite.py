@@ -52,17 +52,15 @@ _stamp = [None, None]
 # The Server line of every response, as NevowRequest.process sets it.
 _SERVER_LINE = b"Server: " + _SERVER + b"\r\n"
 
-def _dateHeaders():
+def _date():
     """
-    The C{Date} value for now, and the C{Server} and C{Date} header lines
-    as L{Answer.respond} takes them, formatted once a second.
+    The C{Date} value for now, formatted once a second.
 
-    @return: C{(date, lines)}, L{bytes}.
+    @return: L{bytes}.
     """
     now = int(time.time())
     if _stamp[0] != now:
-        date = datetimeToString(now)
-        _stamp[:] = [now, (date, b"Server: " + _SERVER + b"\r\nDate: " + date + b"\r\n")]
+        _stamp[:] = [now, datetimeToString(now)]
     return _stamp[1]
 
 # Requests with it are never answered before traversal.
@@ -207,7 +205,7 @@ class _CachingRequest(appserver.NevowRequest):
         # The Date is the entry's (when it was generated): writeDirect and
         # replay send it.
         if not answer.writeDirect(self, _SERVER_LINE, _HTML):
-            date = _dateHeaders()[0]
+            date = _date()
             # Before the replay, which compares Last-Modified with the Date.
             self.setHeader(b"server", _SERVER)
             self.setHeader(b"date", date)
