@@ -176,11 +176,7 @@ class PendingRequest(object):
     """
 
     def __init__(self, site, method, path, headers, body, host, port, peer):
-        address = IPv4Address("TCP", peer, 50000)
-        self.protocol = site.buildProtocol(address)
-        self.transport = StringTransport(
-            hostAddress=IPv4Address("TCP", "127.0.0.1", port), peerAddress=address)
-        self.protocol.makeConnection(self.transport)
+        self._connect(site, (peer, 50000), port)
         lines = [method + b" " + path + b" HTTP/1.1"]
         if host is not None:
             lines.append(b"Host: " + host)
@@ -191,8 +187,27 @@ class PendingRequest(object):
                 lines.append(name + b": " + value)
         if body or method in (b"POST", b"PUT", b"PATCH"):
             lines.append(b"Content-Length: " + str(len(body)).encode("ascii"))
-        self.protocol.dataReceived(b"\r\n".join(lines) + b"\r\n\r\n" + body)
+        self._send(lines, body)
+
+
+    def _connect(self, site, peer, port):
+        """
+        Open an in-memory connection to C{site}, from C{peer} (C{(host,
+        port)}) to C{port} on loopback.
+        """
+        address = IPv4Address("TCP", peer[0], peer[1])
+        self.protocol = site.buildProtocol(address)
+        self.transport = StringTransport(
+            hostAddress=IPv4Address("TCP", "127.0.0.1", port), peerAddress=address)
+        self.protocol.makeConnection(self.transport)
         self.closed = False
+
+
+    def _send(self, lines, body):
+        """
+        Send a request's head (C{lines}, without their line ends) and body.
+        """
+        self.protocol.dataReceived(b"\r\n".join(lines) + b"\r\n\r\n" + body)
 
 
     @property

@@ -8,14 +8,14 @@ from __future__ import absolute_import, division
 import atexit
 import os
 
-from twisted.internet.address import IPv4Address
+from twisted.internet.error import ConnectionLost
 from twisted.internet.task import Clock
-from twisted.internet.testing import StringTransport
+from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web import resource, server
 
 from nevowcache import MemoryStore, PageCache, web
-from nevowcache.testing import MemoryResponse
+from nevowcache.testing import MemoryResponse, PendingRequest
 
 
 try:
@@ -115,34 +115,30 @@ class Response(MemoryResponse):
 
 
 
-class Exchange(object):
+class Exchange(PendingRequest):
     """
-    One request sent to a site in memory.
+    One request sent to a site in memory (a
+    L{nevowcache.testing.PendingRequest}, its head given line by line).
     """
 
     def __init__(self, site, method=b"GET", path=b"/", headers=(), body=b"",
                  host=b"example.com", port=8080, version=b"HTTP/1.1",
                  peer=("127.0.0.1", 50000)):
-        self.protocol = site.buildProtocol(IPv4Address("TCP", peer[0], peer[1]))
-        self.transport = StringTransport(
-            hostAddress=IPv4Address("TCP", "127.0.0.1", port),
-            peerAddress=IPv4Address("TCP", peer[0], peer[1]))
-        self.protocol.makeConnection(self.transport)
+        self._connect(site, peer, port)
         lines = [method + b" " + path + b" " + version]
         if host is not None:
             lines.append(b"Host: " + host)
         lines.extend(headers)
         if body:
             lines.append(b"Content-Length: " + str(len(body)).encode("ascii"))
-        self.protocol.dataReceived(b"\r\n".join(lines) + b"\r\n\r\n" + body)
+        self._send(lines, body)
 
 
     def done(self):
         """
         @return: Whether the response has been finished.
         """
-        return (b"\r\n\r\n" in self.transport.value()
-                and not getattr(self.protocol, "_channel", self.protocol).requests)
+        return self.finished
 
 
     def response(self):
@@ -156,8 +152,6 @@ class Exchange(object):
         """
         The client goes away.
         """
-        from twisted.internet.error import ConnectionLost
-        from twisted.python.failure import Failure
         self.protocol.connectionLost(Failure(ConnectionLost()))
 
 
