@@ -32,7 +32,7 @@ from nevowcache._key import (
     urlIdentityFromString, urlScopes, validHost, varyValues)
 from nevowcache._memory import MemoryStore
 from nevowcache._records import Fingerprints, Records
-from nevowcache._response import HOP_BY_HOP, CacheEntry, refusalOf, replay, writeDirect
+from nevowcache._response import CacheEntry, refusalOf, replay, writeDirect
 from nevowcache._stats import CacheStatistics
 from nevowcache._turns import callAfterOutput
 from nevowcache._validators import bodyETag, hasExplicitFreshness
@@ -318,11 +318,11 @@ class Answer(object):
         for args, kwargs in capture.cookies:
             request.addCookie(*args, **kwargs)
         etag, lastModified = capture.validators()
-        headers = _allHeaders(capture)
+        # In the form of a stored entry's (what _entryFrom starts from).
+        headers = capture.storedHeaders()
         negotiated = _negotiated(capture)
         if negotiated:
-            headers = _withVary(
-                tuple((name.lower(), values) for name, values in headers), negotiated)
+            headers = _withVary(headers, negotiated)
         passed = CacheEntry(
             _PASSTHROUGH_KEY, capture.code, capture.code_message,
             headers, capture.value(), None,
@@ -427,13 +427,6 @@ def _negotiated(capture):
     # From the request itself: the capture offers only twisted.web's names.
     underlying = getattr(capture, "_underlying", capture)
     return getattr(underlying, "nevowcacheNegotiated", None) or ()
-
-
-
-def _allHeaders(capture):
-    return tuple((name, tuple(values))
-                 for name, values in capture.responseHeaders.getAllRawHeaders()
-                 if name.lower() not in HOP_BY_HOP)
 
 
 
