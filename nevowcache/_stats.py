@@ -396,8 +396,9 @@ class CacheStatistics(object):
             used.
         """
         pages = sorted(self._pages.values(), key=lambda page: page.name)
-        if self._other.hits or self._other.misses or self._other.renders:
-            pages.append(self._other)
+        other = self._other
+        if other.hits or other.staleHits or other.misses or other.renders:
+            pages.append(other)
         return pages
 
 

@@ -245,6 +245,19 @@ class StatisticsTests(SynchronousTestCase):
         self.assertEqual([(p.name, p.hits) for p in stats.pages()], [(u"?", 3)])
 
 
+    def test_otherPagesShownWithStaleHitsOnly(self):
+        """
+        The C{(other)} row is shown when its pages only had stale hits (they
+        were rendered elsewhere, into a shared store).
+        """
+        stats = CacheStatistics(self.clock, {}, maxPages=1)
+        for n in range(3):
+            key = CacheKey((b"http", b"h", 80, (), (), ()), (u"P%d" % (n,), (), None))
+            stats.staleHit(key, self.clock.seconds())
+        self.assertEqual([(p.name, p.staleHits) for p in stats.pages()],
+                         [(u"P0", 1), (u"(other)", 2)])
+
+
     def test_topPagesBounded(self):
         """
         The most hit pages are found among many others in bounded memory:
