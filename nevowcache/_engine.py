@@ -334,24 +334,23 @@ class Answer(object):
         return replay(request, passed, status)
 
 
-    def respond(self, request, leading=b"", contentType=None, date=None):
+    def respond(self, request, leading=b"", contentType=None):
         """
         Put this answer on the live request: straight to the connection
         when L{writeDirect} can, else replayed on the request.
 
         @param leading: As for L{writeDirect}.
         @param contentType: As for L{writeDirect}.
-        @param date: As for L{writeDirect}.
         @return: L{None} if the whole response was written (the caller only
             finishes the request); else the body for the caller to write,
             after the headers L{replay} set.
         """
-        if self.writeDirect(request, leading, contentType, date):
+        if self.writeDirect(request, leading, contentType):
             return None
         return self.replay(request)
 
 
-    def writeDirect(self, request, leading=b"", contentType=None, date=None):
+    def writeDirect(self, request, leading=b"", contentType=None):
         """
         Send this answer's stored entry straight to the connection, if
         L{nevowcache._response.writeDirect} can (the caller then finishes
@@ -362,7 +361,7 @@ class Answer(object):
         if self.entry is None:
             return False
         return writeDirect(request, self.entry, self.status, self.age,
-                           self.cacheControl, leading, contentType, date)
+                           self.cacheControl, leading, contentType)
 
 
 

@@ -1192,7 +1192,7 @@ _CACHE_CONTROL = frozenset([b"cache-status", b"age", b"cache-control"])
 
 
 def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b"",
-                contentType=None, date=None):
+                contentType=None):
     """
     Send a stored response in full on a live request's HTTP/1.x connection,
     in one write: the status line, the headers the request already has
@@ -1226,9 +1226,6 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
     @param contentType: The C{Content-Type} to send if neither the entry
         nor the request has one; L{None} for the request's
         C{defaultContentType}.
-    @param date: The seconds of the C{Date} in C{leading}, if it has one.
-        An entry whose C{Last-Modified} is later than the response's
-        C{Date} is left to L{replay}, which sends that C{Date} instead.
     @return: C{True} if the response was written, C{False} if nothing was
         done.
     """
@@ -1249,7 +1246,7 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
     own = _CACHE_HEADERS if cacheControl is None else _CACHE_CONTROL
     # The status and Cache-Control values are the engine's own: one line.
     lines = [request.clientproto, statusLine, leading, b"Cache-Status: ", status, b"\r\n"]
-    generated = None
+    generated = date = None
     if age is not None:
         # Age, then the Date of when the entry was generated, not the
         # request's own (see generatedDate and replay).
