@@ -163,7 +163,7 @@ def ownWork(cache, page, request, n):
 
     @return: A L{dict} of microseconds per call.
     """
-    from nevowcache._page import pageName
+    from nevowcache._settings import pageName
     name = pageName(page)
     policy = CachePolicy.fromPage(page)
     key = cache.keyFor(request, name, policy.vary, None)

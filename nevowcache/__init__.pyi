@@ -199,7 +199,7 @@ class MemoryStore(object):
 
 
 class _SharedStore(object):
-    # nevowcache._shared.SharedStore: what MemcachedStore and RedisStore share.
+    # nevowcache._sharedstore.SharedStore: what MemcachedStore and RedisStore share.
     name: str
     defaultPort: int
     host: str

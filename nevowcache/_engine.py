@@ -19,10 +19,11 @@ from twisted.logger import Logger
 from twisted.python import runtime
 from twisted.python.failure import Failure
 
-from nevowcache._compat import (
-    hasAnyHeader, headerValues, intToBytes, monotonicClock, remember, textType,
-    workClock)
-from nevowcache._compat import wallClock as _wallClock
+from nevowcache._clocks import monotonicClock, workClock
+from nevowcache._clocks import wallClock as _wallClock
+from nevowcache._compat import intToBytes, textType
+from nevowcache._headers import hasAnyHeader, headerValues
+from nevowcache._memo import remember
 from nevowcache._interfaces import (
     IChargedStore, ILeaseStore, IPeekableStore, IScopedStore, ISharedStore,
     StoreUnavailable)
@@ -34,7 +35,7 @@ from nevowcache._memory import MemoryStore
 from nevowcache._records import Fingerprints, Records
 from nevowcache._response import CacheEntry, refusalOf, replay, writeDirect
 from nevowcache._stats import CacheStatistics
-from nevowcache._turns import callAfterOutput
+from nevowcache._slicing import callAfterOutput
 from nevowcache._validators import bodyETag, hasExplicitFreshness
 
 __all__ = ["PageCache", "CachePolicy", "Answer", "refreshHeaders"]

@@ -26,7 +26,9 @@ import struct
 
 from twisted.web.http import parse_qs
 
-from nevowcache._compat import PY2, headerValues, integerTypes, remember, textType
+from nevowcache._compat import PY2, integerTypes, textType
+from nevowcache._headers import headerValues
+from nevowcache._memo import remember
 
 if PY2:
     from urllib import unquote as _unquote

@@ -33,7 +33,7 @@ from twisted.internet.error import ConnectionAborted
 from twisted.logger import Logger
 from twisted.protocols.memcache import MemCacheProtocol
 
-from nevowcache._shared import (
+from nevowcache._sharedstore import (
     BadRecord, SharedStore, generationSeed, makeRecord, parseRecord)
 
 __all__ = ["MemcachedStore"]

@@ -32,7 +32,7 @@ from twisted.python import components, reflect
 from nevow import context, inevow
 from nevow.util import qual
 
-from nevowcache._compat import remember
+from nevowcache._memo import remember
 from nevowcache._remembered import NOTHING, Lookups, Remembered, Watched
 
 __all__ = ["Outside", "captureContext"]

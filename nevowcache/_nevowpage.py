@@ -27,15 +27,16 @@ import types
 from nevow import appserver, context, inevow, rend, tags
 from nevow.flat import ten
 
-from nevowcache._compat import remember, textType
+from nevowcache._compat import textType
+from nevowcache._memo import remember
 from nevowcache._engine import CachePolicy, refreshHeaders
 from nevowcache._formless import markAction
 from nevowcache._nevowcontext import Outside, captureContext
-from nevowcache._page import CacheSettings, pageName
+from nevowcache._settings import CacheSettings, pageName
 from nevowcache._remembered import rememberedKey
 from nevowcache._response import (
     CAPTURED, KEYED, OFFERED, UNSUPPORTED, CaptureRequest)
-from nevowcache._turns import Slicer, callAfterOutput
+from nevowcache._slicing import Slicer, callAfterOutput
 
 __all__ = ["CachedPageMixin", "CachedPage"]
 
@@ -163,7 +164,7 @@ class CachedPageMixin(CacheSettings):
         read, so a hit waits behind a few steps of a refresh, not a whole
         slice (unless the refresh had less than a tenth of the time since
         it started: a saturated server still finishes its refreshes; see
-        L{nevowcache._turns.Slicer}).  L{None} to flatten in one go, in the
+        L{nevowcache._slicing.Slicer}).  L{None} to flatten in one go, in the
         turn of the traversal.  A single call into the page (a C{data_} or
         C{render_} method) is not cut: a long one makes its slice longer.
         The C{sequence} renderer clones its rows one at a time there, so a

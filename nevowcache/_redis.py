@@ -21,7 +21,7 @@ from twisted.internet.error import ConnectionAborted
 from twisted.logger import Logger
 
 from nevowcache._connection import ProtocolFactory
-from nevowcache._shared import SharedStore, generationSeed
+from nevowcache._sharedstore import SharedStore, generationSeed
 
 __all__ = ["RedisStore"]
 

@@ -28,7 +28,8 @@ Python 2.7 and 3.
 
 from __future__ import absolute_import, division
 
-from nevowcache._compat import integerTypes, remember, textType
+from nevowcache._compat import integerTypes, textType
+from nevowcache._memo import remember
 from nevowcache._key import CacheKey, encodeKey
 
 __all__ = ["Remembered", "Lookups", "Watched", "learned", "learn", "rememberedKey",
@@ -94,7 +95,7 @@ def rememberedKey(cache, request, name, cls, policy, extra, remembered):
     with the part of L{Remembered.keyPart} that stands for what the
     application remembered outside the render, as every adapter makes it.
 
-    @param name: The page's name (L{nevowcache._page.pageName}).
+    @param name: The page's name (L{nevowcache._settings.pageName}).
     @param cls: The class whose lookups are learnt together (L{learned}).
     @param extra: What the page's C{cacheKey} returned.
     @param remembered: The request's L{Remembered}.

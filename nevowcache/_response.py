@@ -25,11 +25,12 @@ from zope.interface import providedBy
 # Not through the module: current Twisted wraps it in a (slow) proxy.
 from twisted.web.http import NOT_MODIFIED, OK, HTTPChannel, datetimeToString
 
-from nevowcache._compat import (
-    NAME_FORMS, hasAnyHeader, headerTable, headerValues, intToBytes, nameForms,
-    oneLine, remember, textType, wireName)
+from nevowcache._compat import intToBytes, textType
+from nevowcache._headers import (
+    NAME_FORMS, hasAnyHeader, headerTable, headerValues, nameForms, oneLine, wireName)
 from nevowcache._footprint import footprint
 from nevowcache._key import hostKey
+from nevowcache._memo import remember
 from nevowcache._validators import (
     NOT_MODIFIED_HEADERS, codedETag, dateSeconds, notModified, parseHTTPDate)
 

@@ -29,7 +29,7 @@ from twisted.web.template import flattenString
 
 from nevowcache._compat import intToBytes, textType
 from nevowcache._engine import CachePolicy, refreshHeaders
-from nevowcache._page import CacheSettings, pageName
+from nevowcache._settings import CacheSettings, pageName
 from nevowcache._remembered import (
     NOTHING, Lookups, Remembered, Watched, rememberedKey)
 from nevowcache._response import CaptureRequest, RenderAborted

@@ -385,7 +385,7 @@ class RecordingHeadersTests(SynchronousTestCase):
         would be read without being recorded); nevowcache's own readers of
         it fall back to C{getRawHeaders}, which records.
         """
-        from nevowcache._compat import headerValues
+        from nevowcache._headers import headerValues
         from nevowcache._response import CaptureRequest
         site = server.Site(resource.Resource(), reactor=Clock())
         ex = Exchange(site, path=b"/unknown")

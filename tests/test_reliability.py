@@ -20,7 +20,7 @@ from twisted.web.client import Agent, HTTPConnectionPool, readBody
 from twisted.web.http_headers import Headers
 
 from nevowcache import MemoryStore, PageCache
-from nevowcache._compat import monotonicClock
+from nevowcache._clocks import monotonicClock
 from nevowcache import _engine
 from nevowcache._engine import _Refused
 from nevowcache._footprint import footprint

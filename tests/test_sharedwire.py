@@ -18,7 +18,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from nevowcache import MemcachedStore, RedisStore
 from nevowcache._breaker import CircuitOpen
-from nevowcache._shared import urlTag
+from nevowcache._sharedstore import urlTag
 from nevowcache._wire import encodeEntry
 
 from tests.test_stores import makeEntry, makeKey

@@ -32,7 +32,7 @@ CAPABILITIES = (IScopedStore, IPeekableStore, IChargedStore, ILeaseStore)
 FACTORIES = {
     "nevowcache._memory.MemoryStore": lambda cls: cls(),
     # Abstract: verified through its subclasses.
-    "nevowcache._shared.SharedStore": None,
+    "nevowcache._sharedstore.SharedStore": None,
     "nevowcache._memcached.MemcachedStore": lambda cls: cls(reactor=Clock()),
     "nevowcache._redis.RedisStore": lambda cls: cls(reactor=Clock()),
     "nevowcache.testing.FailingStore": lambda cls: cls(),

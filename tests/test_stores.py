@@ -31,7 +31,7 @@ from nevowcache._footprint import orderedDictBytes
 from nevowcache._interfaces import Generation, ILeaseStore
 from nevowcache._key import (
     pathScopeFromString, prefixScopeFromString, tagScope, urlScopes)
-from nevowcache._shared import urlTag
+from nevowcache._sharedstore import urlTag
 from nevowcache._validators import bodyETag
 from nevowcache._wire import encodeEntry
 

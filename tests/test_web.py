@@ -1099,7 +1099,7 @@ class ComponentTests(WebTestsBase):
         (twisted.web's C{Resource} on Python 2), whose C{type} is
         C{instance}.
         """
-        from nevowcache._page import pageName
+        from nevowcache._settings import pageName
         self.assertEqual(pageName(Counting()), "tests.test_web.Counting")
         self.assertEqual(pageName(self.page._wrapped),
                          "tests.test_web.Personal")

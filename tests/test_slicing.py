@@ -1,6 +1,6 @@
-# -*- test-case-name: tests.test_turns -*-
+# -*- test-case-name: tests.test_slicing -*-
 """
-Tests for L{nevowcache._turns}: when background work runs, and how it is
+Tests for L{nevowcache._slicing}: when background work runs, and how it is
 cut, next to the requests of a reactor.
 """
 
@@ -14,8 +14,8 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface import implementer
 
-from nevowcache import _turns
-from nevowcache._turns import Slicer, callAfterOutput, inputProbe
+from nevowcache import _slicing
+from nevowcache._slicing import Slicer, callAfterOutput, inputProbe
 
 
 
@@ -153,11 +153,11 @@ class CallAfterOutputTests(SynchronousTestCase):
     def test_waitsForWritersAFewTurnsAtMost(self):
         """
         A writer that stays (its peer reads slowly) holds the function back
-        L{_turns._OUTPUT_TURNS} turns, not for good.
+        L{_slicing._OUTPUT_TURNS} turns, not for good.
         """
         self.clock.writers.append(object())
         self.call()
-        for _ in range(_turns._OUTPUT_TURNS):
+        for _ in range(_slicing._OUTPUT_TURNS):
             self.turn()
             self.assertEqual(self.calls, [])
         self.turn()
@@ -324,7 +324,7 @@ class InputProbeTests(SynchronousTestCase):
         On the epoll reactor, the reactor's own poller is asked.
         """
         reactor = self.reactorOf("epollreactor", "EPollReactor")
-        self.assertIsInstance(reactor._poller, _turns._POLLERS[0][0])
+        self.assertIsInstance(reactor._poller, _slicing._POLLERS[0][0])
         self.probeReaders(reactor)
 
 
@@ -389,9 +389,9 @@ class SlicerTests(SynchronousTestCase):
         self.clock = _FDClock()
         self.work = _Work(self.clock)
         # The clock a Slicer measures work by, by default.
-        self.patch(_turns, "workClock", lambda: self.work)
+        self.patch(_slicing, "workClock", lambda: self.work)
         self.waiting = [False]
-        self.patch(_turns, "inputProbe", lambda reactor: lambda: self.waiting[0])
+        self.patch(_slicing, "inputProbe", lambda reactor: lambda: self.waiting[0])
 
 
     def slice(self, slicer, steps, cost, onStep=None, gap=0):
@@ -509,7 +509,7 @@ class SlicerTests(SynchronousTestCase):
         self.assertEqual([steps for _, steps in slices], [1] * 5)
         # Each slice: the turn it is asked for, and as many more as the
         # writers hold it back.
-        self.assertEqual(len(turns), 5 * (1 + _turns._OUTPUT_TURNS))
+        self.assertEqual(len(turns), 5 * (1 + _slicing._OUTPUT_TURNS))
 
 
     def test_waitingIsNotWork(self):
@@ -535,7 +535,7 @@ class SlicerTests(SynchronousTestCase):
         """
         A L{Slicer} asks the reactor's own input probe by default.
         """
-        self.patch(_turns, "inputProbe", inputProbe)
+        self.patch(_slicing, "inputProbe", inputProbe)
         left, right = _socketPair(self)
         self.clock.readers.append(_Reader(left))
         slicer = Slicer(self.clock, 10, checkEvery=1)

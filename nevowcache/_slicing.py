@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_turns -*-
+# -*- test-case-name: tests.test_slicing -*-
 """
 Background work that stays out of the way of requests, on the reactor's
 thread: when to start it, and how to cut it into slices.
@@ -29,7 +29,7 @@ import select
 
 from twisted.internet.interfaces import IReactorFDSet
 
-from nevowcache._compat import workClock
+from nevowcache._clocks import workClock
 
 __all__ = ["callAfterOutput", "inputProbe", "Slicer"]
 
@@ -188,7 +188,7 @@ class Slicer(object):
             the clock and at the input: cheap, next to the work between two
             cut points, but not free.
         @param clock: What measures the work, with its C{seconds()}: by
-            default a real clock (L{nevowcache._compat.workClock}).  The
+            default a real clock (L{nevowcache._clocks.workClock}).  The
             Nevow adapter gives its L{nevowcache.PageCache}'s
             C{sliceClock}.
         """

@@ -7,7 +7,7 @@ their defaults (each documents them for its own users).
 
 from __future__ import absolute_import, division
 
-from nevowcache._compat import remember
+from nevowcache._memo import remember
 from nevowcache._engine import defaultPageCache
 
 __all__ = ["CacheSettings", "pageName"]
