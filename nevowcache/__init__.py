@@ -15,7 +15,9 @@ twisted.web adapter is in L{nevowcache.web}.
 
 from __future__ import absolute_import, division
 
+from nevowcache._capture import CaptureRequest
 from nevowcache._engine import Answer, CachePolicy, PageCache, defaultPageCache
+from nevowcache._entry import CacheEntry
 from nevowcache._interfaces import (
     Generation, IChargedStore, ILeaseStore, IPageStore, IPeekableStore, IScopedStore,
     ISharedStore)
@@ -23,7 +25,6 @@ from nevowcache._key import CacheKey
 from nevowcache._memcached import MemcachedStore
 from nevowcache._memory import MemoryStore
 from nevowcache._redis import RedisStore
-from nevowcache._response import CacheEntry, CaptureRequest
 
 __version__ = "0.1.0"
 

@@ -22,8 +22,8 @@ from twisted.python.failure import Failure
 from nevowcache._clocks import monotonicClock, workClock
 from nevowcache._clocks import wallClock as _wallClock
 from nevowcache._compat import intToBytes, textType
+from nevowcache._entry import CacheEntry
 from nevowcache._headers import hasAnyHeader, headerValues
-from nevowcache._memo import remember
 from nevowcache._interfaces import (
     IChargedStore, ILeaseStore, IPeekableStore, IScopedStore, ISharedStore,
     StoreUnavailable)
@@ -31,11 +31,13 @@ from nevowcache._key import (
     CacheKey, encodeKey, isPath, keyParts, pathScopeFromString, pathScopes,
     prefixScopeFromString, requestUrlIdentity, tagScope, unsafeTargets, urlIdentity,
     urlIdentityFromString, urlScopes, validHost, varyValues)
+from nevowcache._memo import remember
 from nevowcache._memory import MemoryStore
 from nevowcache._records import Fingerprints, Records
-from nevowcache._response import CacheEntry, refusalOf, replay, writeDirect
-from nevowcache._stats import CacheStatistics
+from nevowcache._refusal import refusalOf
+from nevowcache._replay import replay, writeDirect
 from nevowcache._slicing import callAfterOutput
+from nevowcache._stats import CacheStatistics
 from nevowcache._validators import bodyETag, hasExplicitFreshness
 
 __all__ = ["PageCache", "CachePolicy", "Answer", "refreshHeaders"]
@@ -354,7 +356,7 @@ class Answer(object):
     def writeDirect(self, request, leading=b"", contentType=None):
         """
         Send this answer's stored entry straight to the connection, if
-        L{nevowcache._response.writeDirect} can (the caller then finishes
+        L{nevowcache._replay.writeDirect} can (the caller then finishes
         the request); else do nothing.
 
         @return: Whether it was sent.

@@ -27,15 +27,15 @@ import types
 from nevow import appserver, context, inevow, rend, tags
 from nevow.flat import ten
 
+from nevowcache._capture import (
+    CAPTURED, KEYED, OFFERED, UNSUPPORTED, CaptureRequest)
 from nevowcache._compat import textType
-from nevowcache._memo import remember
 from nevowcache._engine import CachePolicy, refreshHeaders
 from nevowcache._formless import markAction
+from nevowcache._memo import remember
 from nevowcache._nevowcontext import Outside, captureContext
-from nevowcache._settings import CacheSettings, pageName
 from nevowcache._remembered import rememberedKey
-from nevowcache._response import (
-    CAPTURED, KEYED, OFFERED, UNSUPPORTED, CaptureRequest)
+from nevowcache._settings import CacheSettings, pageName
 from nevowcache._slicing import Slicer, callAfterOutput
 
 __all__ = ["CachedPageMixin", "CachedPage"]

@@ -33,9 +33,9 @@ from nevow import appserver
 from twisted.web.http import NOT_MODIFIED, datetimeToString
 from twisted.web.server import version as _SERVER
 
-from nevowcache._headers import hasAnyHeader, headerValues
 from nevowcache._engine import invalidateAfterEach, sitePageCaches
 from nevowcache._formless import markAction
+from nevowcache._headers import hasAnyHeader, headerValues
 from nevowcache._key import CacheKey, requestUrlIdentity, varyValues
 
 try:

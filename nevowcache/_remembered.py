@@ -29,8 +29,8 @@ Python 2.7 and 3.
 from __future__ import absolute_import, division
 
 from nevowcache._compat import integerTypes, textType
-from nevowcache._memo import remember
 from nevowcache._key import CacheKey, encodeKey
+from nevowcache._memo import remember
 
 __all__ = ["Remembered", "Lookups", "Watched", "learned", "learn", "rememberedKey",
            "MAX_VALUE_BYTES"]

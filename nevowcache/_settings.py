@@ -7,8 +7,8 @@ their defaults (each documents them for its own users).
 
 from __future__ import absolute_import, division
 
-from nevowcache._memo import remember
 from nevowcache._engine import defaultPageCache
+from nevowcache._memo import remember
 
 __all__ = ["CacheSettings", "pageName"]
 

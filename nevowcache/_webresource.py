@@ -27,12 +27,12 @@ from twisted.web.resource import IResource, Resource
 from twisted.web.resource import _IEncodingResource
 from twisted.web.template import flattenString
 
+from nevowcache._capture import CaptureRequest, RenderAborted
 from nevowcache._compat import intToBytes, textType
 from nevowcache._engine import CachePolicy, refreshHeaders
-from nevowcache._settings import CacheSettings, pageName
 from nevowcache._remembered import (
     NOTHING, Lookups, Remembered, Watched, rememberedKey)
-from nevowcache._response import CaptureRequest, RenderAborted
+from nevowcache._settings import CacheSettings, pageName
 
 __all__ = ["CachedResource", "ElementResource", "cached", "renderElementCached"]
 

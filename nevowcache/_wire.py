@@ -39,7 +39,7 @@ import struct
 from twisted.logger import Logger
 
 from nevowcache._compat import integerTypes, textType
-from nevowcache._response import CacheEntry
+from nevowcache._entry import CacheEntry
 
 __all__ = ["FORMAT_VERSION", "encodeEntry", "decodeEntry"]
 

@@ -1,6 +1,6 @@
 # -*- test-case-name: tests.test_direct -*-
 """
-Tests for L{nevowcache._response.writeDirect}: fresh hits written straight
+Tests for L{nevowcache._replay.writeDirect}: fresh hits written straight
 to the connection send what a replay through twisted.web's C{Request.write}
 sends, and every request it cannot answer that way is replayed as before.
 """
@@ -12,9 +12,10 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web import resource, server
 from twisted.web.http_headers import Headers
 
-from nevowcache import _engine, _response
+from nevowcache import _engine, _replay
+from nevowcache._entry import CacheEntry
 from nevowcache._key import CacheKey
-from nevowcache._response import CacheEntry, writeDirect
+from nevowcache._replay import writeDirect
 
 from tests._adapters import CACHING_SITE, NevowAdapter, WebAdapter
 from tests._harness import SiteTestsMixin
@@ -153,7 +154,7 @@ class DirectTestsMixin(SiteTestsMixin):
         self.page(b"p")
         etag = self.get().header(b"etag")
         calls = []
-        original = _response.writeDirect
+        original = _replay.writeDirect
 
         def spy(request, *args, **kwargs):
             result = original(request, *args, **kwargs)
@@ -386,7 +387,7 @@ class RecordingHeadersTests(SynchronousTestCase):
         it fall back to C{getRawHeaders}, which records.
         """
         from nevowcache._headers import headerValues
-        from nevowcache._response import CaptureRequest
+        from nevowcache._capture import CaptureRequest
         site = server.Site(resource.Resource(), reactor=Clock())
         ex = Exchange(site, path=b"/unknown")
         self.addCleanup(ex.disconnect)

@@ -11,7 +11,7 @@ import sys
 from twisted.trial.unittest import SynchronousTestCase
 
 import nevowcache
-from nevowcache import _engine, _interfaces, _key, _memory, _response
+from nevowcache import _capture, _engine, _entry, _interfaces, _key, _memory
 
 
 class ExportTests(SynchronousTestCase):
@@ -28,7 +28,7 @@ class ExportTests(SynchronousTestCase):
         self.assertIs(nevowcache.MemoryStore, _memory.MemoryStore)
         self.assertIs(nevowcache.IPageStore, _interfaces.IPageStore)
         self.assertIs(nevowcache.CacheKey, _key.CacheKey)
-        self.assertIs(nevowcache.CacheEntry, _response.CacheEntry)
+        self.assertIs(nevowcache.CacheEntry, _entry.CacheEntry)
 
 
     def test_allNamesExist(self):

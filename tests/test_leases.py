@@ -20,8 +20,8 @@ from zope.interface import alsoProvides, implementer
 
 from nevowcache import (
     CachePolicy, ILeaseStore, IPageStore, ISharedStore, MemoryStore, PageCache)
+from nevowcache._capture import CaptureRequest
 from nevowcache._interfaces import StoreUnavailable
-from nevowcache._response import CaptureRequest
 
 from tests.test_stores import makeEntry, makeKey
 

@@ -23,7 +23,7 @@ from zope.interface.verify import verifyObject
 
 import nevowcache
 from nevowcache import MemoryStore, PageCache, _webresource, _website, web
-from nevowcache._response import CaptureRequest
+from nevowcache._capture import CaptureRequest
 
 from tests._http import Exchange, WebTestsBase
 
