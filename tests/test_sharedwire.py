@@ -448,6 +448,61 @@ class RedisWireTests(WireTestsMixin, SynchronousTestCase):
         self.assertEqual(tuple(generation), (0, 0, 7, 5))
 
 
+    def test_repliesReadAtOnce(self):
+        """
+        Every reply a read completes is delivered during that read, however
+        many bulk values it holds, without waiting for a reactor turn; and
+        replies that arrive a byte at a time are read all the same.
+        """
+        first, second = makeKey(b"first"), makeKey(b"second")
+        d1 = self.store.lookup(first)
+        d2 = self.store.lookup(second)
+        tag = urlTag(first.url)
+        one = (b"*3\r\n" + self.bulk(encodeEntry(makeEntry(first, b"1")))
+               + self.bulk(b"7 5 " + tag) + self.bulk(None))
+        two = b"*3\r\n" + self.bulk(encodeEntry(makeEntry(second, b"2"))) + b"$-1\r\n$-1\r\n"
+        self.answer(one + two)
+        self.assertEqual(self.successResultOf(d1)[0].body, b"1")
+        self.assertEqual(self.successResultOf(d2)[0].body, b"2")
+        d3 = self.store.lookup(second)
+        for i in range(len(two)):
+            self.assertNoResult(d3)
+            self.answer(two[i:i + 1])
+        self.assertEqual(self.successResultOf(d3)[0].body, b"2")
+
+
+    def test_replyTypes(self):
+        """
+        Replies are read as C{txredisapi}'s own parser gives them, with
+        C{charset=None}: statuses as native strings, errors as
+        C{ResponseError}, integers, bulk values as bytes, nil as L{None},
+        arrays (nested, empty, nil) as lists.
+        """
+        from nevowcache._redis import _ReplyReader
+        reader = _ReplyReader(100, txredisapi.ResponseError)
+        replies = reader.feed(
+            b"+OK\r\n-ERR unknown command\r\n:42\r\n$3\r\na\r\n\r\n$-1\r\n"
+            b"*2\r\n*1\r\n:1\r\n$0\r\n\r\n*0\r\n*-1\r\n+QUEU")
+        self.assertEqual(replies[0], "OK")
+        self.assertIsInstance(replies[0], str)
+        self.assertIsInstance(replies[1], txredisapi.ResponseError)
+        self.assertEqual(str(replies[1]), "ERR unknown command")
+        self.assertEqual(replies[2:], [42, b"a\r\n", None, [[1], b""], [], None])
+        self.assertEqual(reader.feed(b"ED\r\n+QUEUED and more\r\n")[1],
+                         "QUEUED and more")
+
+
+    def test_garbageDropsConnection(self):
+        """
+        What is not RESP drops the connection.
+        """
+        d = self.store.lookup(makeKey())
+        self.answer(b"?what\r\n")
+        self.failureResultOf(d)
+        self.assertFalse(self.endpoint.last()[1].connected)
+        self.flushLoggedErrors()
+
+
     def test_storeIsOneScript(self):
         """
         A fenced store is one C{EVAL}: the check and the write are atomic.
