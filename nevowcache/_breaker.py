@@ -107,7 +107,13 @@ class CircuitBreaker(object):
                     % (self.name, self.coolDown, self.maxFailures)))
             self._probing = probe = True
         self.calls += 1
-        d = defer.maybeDeferred(function, *args, **kwargs)
+        try:
+            d = function(*args, **kwargs)
+        except Exception:
+            d = defer.fail()
+        else:
+            if not isinstance(d, defer.Deferred):
+                d = defer.succeed(d)
         if self.timeout is not None:
             d.addTimeout(self.timeout, self.reactor)
         d.addCallbacks(self._succeeded, self._failed,

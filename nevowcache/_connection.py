@@ -57,6 +57,37 @@ class ProtocolFactory(ClientFactory):
 
 
 
+class _Running(object):
+    """
+    One operation running on a connected protocol: what L{Connection.run}
+    returns when it need not connect first.
+
+    @ivar result: The L{Deferred} the caller has; cancelling it drops the
+        connection.
+    """
+    __slots__ = ("_connection", "_protocol", "_cancelled", "result")
+
+    def __init__(self, connection, protocol):
+        self._connection = connection
+        self._protocol = protocol
+        self._cancelled = False
+        self.result = defer.Deferred(self._cancel)
+
+
+    def _cancel(self, result):
+        self._cancelled = True
+        self._connection.drop(self._protocol)
+
+
+    def settle(self, outcome):
+        # After a cancel, the operation's own outcome is only the failure
+        # the dropped connection gave it: the caller has its CancelledError
+        # already.
+        if not self._cancelled and not self.result.called:
+            self.result.callback(outcome)
+
+
+
 class Connection(object):
     """
     Keep one connection to a server.
@@ -100,6 +131,16 @@ class Connection(object):
         @return: A L{Deferred} with C{operation}'s result.  Cancelling it
             drops the connection the operation runs on.
         """
+        protocol = self._protocol
+        if protocol is not None and not protocol.dropped and not self._closed:
+            # Connected: no need to wait for it.
+            running = _Running(self, protocol)
+            try:
+                d = operation(protocol)
+            except Exception:
+                d = defer.fail()
+            d.addBoth(running.settle)
+            return running.result
         used = []
         cancelled = []
 

@@ -45,6 +45,7 @@ from nevowcache._connection import Connection, clientEndpoint
 from nevowcache._interfaces import (
     Generation, ILeaseStore, IScopedStore, ISharedStore)
 from nevowcache._key import encodeKey
+from nevowcache._memo import remember
 from nevowcache._wire import decodeEntry, encodeEntry
 
 __all__ = ["SharedStore", "BadRecord"]
@@ -53,6 +54,16 @@ CLEAR_TAG = b"*"
 
 _NAMESPACE = re.compile(br"\A[!-~]{0,100}\Z")
 _RECORD = re.compile(br"\A([0-9]{1,19}) ([0-9]{1,19}) ([0-9a-f]{64}|\*)\Z")
+
+# How many records, URL identities and keys a store remembers the parsed
+# value or the names of (the hot ones).
+_NAMES_KEPT = 4096
+
+# How many values a store keeps decoded, and how many bytes of them at most
+# (each counted twice: the value, and the entry decoded from it); values
+# larger than a sixteenth of that are decoded for each hit.
+_DECODED_KEPT = 1024
+_DECODED_BYTES = 8 * 1024 * 1024
 
 
 
@@ -75,12 +86,19 @@ def parseRecord(value, tag):
     """
     if value is None:
         return (0, 0)
-    match = _RECORD.match(value) if isinstance(value, bytes) else None
-    if match is None:
-        raise BadRecord("malformed generation record %r" % (value[:100],))
-    if match.group(3) != tag:
+    parsed = _parsed.get(value)
+    if parsed is None:
+        match = _RECORD.match(value) if isinstance(value, bytes) else None
+        if match is None:
+            raise BadRecord("malformed generation record %r" % (value[:100],))
+        parsed = remember(_parsed, value, (
+            int(match.group(1)), int(match.group(2)), match.group(3)), _NAMES_KEPT)
+    if parsed[2] != tag:
         raise BadRecord("generation record of another name")
-    return (int(match.group(1)), int(match.group(2)))
+    return parsed[:2]
+
+# Records read lately, parsed: C{(generation, floor, tag)} by value.
+_parsed = {}
 
 
 
@@ -219,6 +237,13 @@ class SharedStore(object):
                                       self._factoryClass)
         self._pending = OrderedDict()
         self._pendingClear = None
+        # What lookups of the hot keys work out again and again: the names
+        # they read (by URL identity and scopes, and by key), and the
+        # entries the values read decode to (by key, with the value).
+        self._lookupNames = {}
+        self._entryNames = {}
+        self._decoded = {}
+        self._decodedBytes = 0
         self._counts = dict.fromkeys(
             ("stored", "fenced", "tooLarge", "badValues", "badRecords",
              "leasesTaken", "leasesBusy"), 0)
@@ -339,23 +364,66 @@ class SharedStore(object):
     # IPageStore
 
     def lookup(self, key, scopes=()):
-        tag = urlTag(key.url)
-        scopeTags = [urlTag(scope) for scope in scopes]
-        d = self._call(self._fetch, [self._entryName(key), self._urlName(tag),
-                                     self._clearName]
-                       + [self._scopeName(scopeTag) for scopeTag in scopeTags])
-        d.addCallback(self._found, key, tag, scopeTags)
+        names = self._lookupNames.get((key.url, scopes))
+        if names is None:
+            tag = urlTag(key.url)
+            scopeTags = [urlTag(scope) for scope in scopes]
+            # The URL's tag, its scopes' tags, the names of their records,
+            # and the records last read with the generation they made.
+            names = remember(self._lookupNames, (key.url, scopes), [
+                tag, scopeTags, [self._urlName(tag), self._clearName]
+                + [self._scopeName(scopeTag) for scopeTag in scopeTags], None],
+                _NAMES_KEPT)
+        entryName = self._entryNames.get(key)
+        if entryName is None:
+            entryName = remember(self._entryNames, key, self._entryName(key),
+                                 _NAMES_KEPT)
+        d = self._call(self._fetch, [entryName] + names[2])
+        d.addCallback(self._found, key, names[0], names[1], names)
         return d
 
 
-    def _found(self, values, key, tag, scopeTags=()):
-        data, urlRecord, clearRecord = values[:3]
-        generation = self._generationOf(urlRecord, tag, clearRecord, scopeTags,
-                                        values[3:])
+    def _found(self, values, key, tag, scopeTags=(), names=None):
+        records = values[1:]
+        last = names[3] if names is not None else None
+        if last is not None and last[0] == records:
+            # The records read last time for this URL and these scopes.
+            generation = last[1]
+        else:
+            generation = self._generationOf(values[1], tag, values[2], scopeTags,
+                                            values[3:])
+            if names is not None:
+                names[3] = (records, generation)
+        return (self._decode(values[0], key), generation)
+
+
+    def _decode(self, data, key):
+        """
+        The entry of C{key} a value read for it holds (L{decodeEntry}): the
+        one decoded before if the value is the same, byte for byte (so a
+        hot entry is decoded, and its header block formatted, once), else
+        decoded now.
+        """
+        if data is None:
+            return None
+        known = self._decoded.get(key)
+        if known is not None and known[0] == data:
+            return known[1]
         entry = decodeEntry(data, key, self._secret)
-        if entry is None and data is not None:
+        if entry is None:
             self._counts["badValues"] += 1
-        return (entry, generation)
+            return None
+        size = 2 * len(data)
+        if size <= _DECODED_BYTES // 16:
+            if known is not None:
+                self._decodedBytes -= 2 * len(known[0])
+            if (len(self._decoded) >= _DECODED_KEPT
+                    or self._decodedBytes + size > _DECODED_BYTES):
+                self._decoded.clear()
+                self._decodedBytes = 0
+            self._decoded[key] = (data, entry)
+            self._decodedBytes += size
+        return entry
 
 
     def store(self, key, entry):

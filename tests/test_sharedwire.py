@@ -155,6 +155,58 @@ class MemcachedWireTests(WireTestsMixin, SynchronousTestCase):
         self.flushLoggedErrors()
 
 
+    def lookedUp(self, key, *values):
+        """
+        Look C{key} up, answered with C{values} (C{(name, data)}).
+        """
+        d = self.store.lookup(key)
+        self.sent()
+        self.answer(b"".join(self.value(name, data) for name, data in values)
+                    + b"END\r\n")
+        return self.successResultOf(d)
+
+
+    def test_sameValueDecodedOnce(self):
+        """
+        A value read again, byte for byte, is the entry decoded the first
+        time (its header block formatted once); another value for the key
+        is decoded anew, and so is a value that decoded to nothing, each
+        time.
+        """
+        key = makeKey()
+        entryName, urlName, clearName = self.names(key)
+        data = encodeEntry(makeEntry(key, b"one"))
+        first, _ = self.lookedUp(key, (entryName, data))
+        again, _ = self.lookedUp(key, (entryName, data[:-1] + data[-1:]))
+        self.assertIs(again, first)
+        other, _ = self.lookedUp(key, (entryName, encodeEntry(makeEntry(key, b"two"))))
+        self.assertEqual(other.body, b"two")
+        bad = data[:-1]
+        for _ in range(2):
+            entry, _ = self.lookedUp(key, (entryName, bad))
+            self.assertIsNone(entry)
+        self.assertEqual(self.store.stats()["badValues"], 2)
+        self.flushLoggedErrors()
+
+
+    def test_generationFollowsRecords(self):
+        """
+        Each lookup's generation is that of the records it read, however
+        often the same records were read before.
+        """
+        key = makeKey()
+        entryName, urlName, clearName = self.names(key)
+        tag = urlTag(key.url)
+        for records, expected in [((), (0, 0, 0, 0)),
+                                  (((urlName, b"7 5 " + tag),), (0, 0, 7, 5)),
+                                  (((urlName, b"7 5 " + tag),), (0, 0, 7, 5)),
+                                  (((urlName, b"8 5 " + tag), (clearName, b"3 0 *")),
+                                   (3, 0, 8, 5)),
+                                  ((), (0, 0, 0, 0))]:
+            _, generation = self.lookedUp(key, *records)
+            self.assertEqual(tuple(generation), expected)
+
+
     def test_recordOfAnotherNameDropsConnection(self):
         """
         A generation record carrying another URL's tag means the connection
