@@ -9,6 +9,9 @@ nevowcache: page-output caching for Nevow and twisted.web::
         docFactory = loaders.xmlfile("home.html")
 
 Only the names in C{__all__} are public; C{_}-prefixed modules may change.
+C{CachePolicy}, C{CaptureRequest} and C{Answer}, public in 0.1.0, are what
+the adapters and the engine pass each other: still importable from here
+for code written against 0.1.0, but no longer public.
 C{CachedPage} and C{CachedPageMixin} need Nevow (Python 2.7); the
 twisted.web adapter is in L{nevowcache.web}.
 """
@@ -45,9 +48,6 @@ __all__ = [
     "ILeaseStore",
     "CacheKey",
     "CacheEntry",
-    "CachePolicy",
-    "CaptureRequest",
-    "Answer",
     "Generation",
 ]
 

@@ -28,9 +28,6 @@ __all__ = [
     "ILeaseStore",
     "CacheKey",
     "CacheEntry",
-    "CachePolicy",
-    "CaptureRequest",
-    "Answer",
     "Generation",
 ]
 
@@ -85,8 +82,9 @@ class CacheEntry(object):
     def headerBlock(self) -> bytes: ...
 
 
-class CaptureRequest(object):
-    # A stand-in for the live request while a page renders: it has the
+class _CaptureRequest(object):
+    # Not public: nevowcache._capture.CaptureRequest, the type of what
+    # PageCache.serve's render callables fire with.  A stand-in for the live request while a page renders: it has the
     # request's API (twisted.web's IRequest, and Nevow's), recording what the
     # render did to decide whether the response may be stored.
     offered: ClassVar[Mapping[str, str]]
@@ -108,7 +106,9 @@ class CaptureRequest(object):
     def value(self) -> bytes: ...
 
 
-class CachePolicy(object):
+class _CachePolicy(object):
+    # Not public: nevowcache._engine.CachePolicy, how an adapter tells
+    # PageCache how one page is cached (from its cacheTimeout, ...).
     timeout: Optional[float]
     grace: Optional[float]
     vary: Tuple[bytes, ...]
@@ -121,18 +121,19 @@ class CachePolicy(object):
     def __ne__(self, other: object) -> bool: ...
     def __hash__(self) -> int: ...
     @classmethod
-    def fromPage(cls, page: Any, context: Any = ...) -> Optional[CachePolicy]: ...
+    def fromPage(cls, page: Any, context: Any = ...) -> Optional[_CachePolicy]: ...
     def scopesFor(self, key: CacheKey) -> Tuple[_Scope, ...]: ...
     def downstream(self, age: float, stale: bool) -> Optional[bytes]: ...
 
 
-class Answer(object):
+class _Answer(object):
+    # Not public: nevowcache._engine.Answer, what PageCache.serve answers.
     entry: Optional[CacheEntry]
-    capture: Optional[CaptureRequest]
+    capture: Optional[_CaptureRequest]
     status: bytes
     age: Optional[float]
     cacheControl: Optional[bytes]
-    def __init__(self, entry: Optional[CacheEntry] = ..., capture: Optional[CaptureRequest] = ...,
+    def __init__(self, entry: Optional[CacheEntry] = ..., capture: Optional[_CaptureRequest] = ...,
                  status: bytes = ..., age: Optional[float] = ...,
                  cacheControl: Optional[bytes] = ...) -> None: ...
     def replay(self, request: IRequest) -> None: ...
@@ -269,17 +270,17 @@ class PageCache(object):
     def reactor(self) -> IReactorTime: ...
     def keyFor(self, request: IRequest, pageName: Union[bytes, str],
                vary: Iterable[bytes] = ..., extra: _KeyPart = ...) -> CacheKey: ...
-    def pageKey(self, request: IRequest, pageName: Union[bytes, str], policy: CachePolicy,
+    def pageKey(self, request: IRequest, pageName: Union[bytes, str], policy: _CachePolicy,
                 extra: Union[_KeyPart, CacheKey] = ...) -> CacheKey: ...
     def bypassReason(self, request: IRequest) -> Optional[bytes]: ...
     def bypassed(self, reason: bytes, request: Optional[IRequest] = ...) -> bytes: ...
-    def serve(self, request: IRequest, key: CacheKey, policy: CachePolicy,
-              render: Callable[[], Deferred[CaptureRequest]],
-              makeRefresher: Callable[[], Callable[[], Deferred[CaptureRequest]]],
-              ) -> Deferred[Answer]: ...
-    def answerAtOnce(self, key: CacheKey, policy: CachePolicy,
-                     makeRefresher: Optional[Callable[[], Callable[[], Deferred[CaptureRequest]]]] = ...,
-                     ) -> Optional[Answer]: ...
+    def serve(self, request: IRequest, key: CacheKey, policy: _CachePolicy,
+              render: Callable[[], Deferred[_CaptureRequest]],
+              makeRefresher: Callable[[], Callable[[], Deferred[_CaptureRequest]]],
+              ) -> Deferred[_Answer]: ...
+    def answerAtOnce(self, key: CacheKey, policy: _CachePolicy,
+                     makeRefresher: Optional[Callable[[], Callable[[], Deferred[_CaptureRequest]]]] = ...,
+                     ) -> Optional[_Answer]: ...
     def invalidate(self, url: Union[bytes, str], hard: bool = ...) -> Deferred[None]: ...
     def invalidatePrefix(self, urlPrefix: Union[bytes, str], hard: bool = ...) -> Deferred[None]: ...
     def invalidateTag(self, tag: Union[bytes, str], hard: bool = ...) -> Deferred[None]: ...

@@ -4,7 +4,10 @@ The public surface of C{nevowcache}.
 
 from __future__ import absolute_import, division
 
+import ast
+import io
 import os
+import re
 import subprocess
 import sys
 
@@ -12,6 +15,19 @@ from twisted.trial.unittest import SynchronousTestCase
 
 import nevowcache
 from nevowcache import _capture, _engine, _entry, _interfaces, _key, _memory
+
+from tests._tools import ROOT
+
+# What users use: application authors (the pages, CachingSite, PageCache and
+# its stores), operators (the stores' stats), and authors of a store (the
+# interfaces; the CacheKey, CacheEntry and Generation a store is given and
+# answers with).
+PUBLIC = [
+    "CachedPage", "CachedPageMixin", "CachingSite", "PageCache", "defaultPageCache",
+    "MemoryStore", "MemcachedStore", "RedisStore", "IPageStore", "IScopedStore",
+    "IPeekableStore", "IChargedStore", "ISharedStore", "ILeaseStore", "CacheKey",
+    "CacheEntry", "Generation"]
+
 
 
 class ExportTests(SynchronousTestCase):
@@ -29,6 +45,47 @@ class ExportTests(SynchronousTestCase):
         self.assertIs(nevowcache.IPageStore, _interfaces.IPageStore)
         self.assertIs(nevowcache.CacheKey, _key.CacheKey)
         self.assertIs(nevowcache.CacheEntry, _entry.CacheEntry)
+        self.assertIs(nevowcache.Generation, _interfaces.Generation)
+
+
+    def test_publicNames(self):
+        """
+        C{__all__} lists what an application, an operator or a store's
+        author uses, and nothing the engine and the adapters only pass each
+        other.
+        """
+        self.assertEqual(sorted(nevowcache.__all__), sorted(
+            [n for n in PUBLIC if n in nevowcache.__all__]))
+        self.assertEqual(
+            sorted(n for n in nevowcache.__all__ if n not in nevowcache._NEVOW_NAMES),
+            sorted(n for n in PUBLIC if n not in nevowcache._NEVOW_NAMES))
+        for name in ("Answer", "CachePolicy", "CaptureRequest"):
+            self.assertNotIn(name, nevowcache.__all__)
+
+
+    def test_formerlyPublicImportable(self):
+        """
+        The names public in 0.1.0 that no longer are can still be imported
+        from C{nevowcache}, for code written against 0.1.0: they are the
+        private modules' objects.
+        """
+        self.assertIs(nevowcache.Answer, _engine.Answer)
+        self.assertIs(nevowcache.CachePolicy, _engine.CachePolicy)
+        self.assertIs(nevowcache.CaptureRequest, _capture.CaptureRequest)
+
+
+    def test_stubNames(self):
+        """
+        The stub's C{__all__} is the module's, but for the Nevow names (the
+        stub types the Python 3 package).
+        """
+        path = os.path.join(ROOT, "nevowcache", "__init__.pyi")
+        with io.open(path, encoding="utf-8") as f:
+            # Read as text: Python 2.7 cannot parse annotations.
+            stubAll = re.search(r"^__all__ = (\[.*?\])", f.read(), re.M | re.S).group(1)
+        self.assertEqual(
+            sorted(ast.literal_eval(stubAll)),
+            sorted(n for n in PUBLIC if n not in nevowcache._NEVOW_NAMES))
 
 
     def test_allNamesExist(self):

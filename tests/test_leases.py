@@ -18,9 +18,9 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.http_headers import Headers
 from zope.interface import alsoProvides, implementer
 
-from nevowcache import (
-    CachePolicy, ILeaseStore, IPageStore, ISharedStore, MemoryStore, PageCache)
+from nevowcache import ILeaseStore, IPageStore, ISharedStore, MemoryStore, PageCache
 from nevowcache._capture import CaptureRequest
+from nevowcache._engine import CachePolicy
 from nevowcache._interfaces import StoreUnavailable
 
 from tests.test_stores import makeEntry, makeKey

@@ -18,8 +18,9 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.http_headers import Headers
 
-from nevowcache import CacheKey, CachePolicy, CaptureRequest, MemoryStore, PageCache
-from nevowcache._engine import _Refused
+from nevowcache import CacheKey, MemoryStore, PageCache
+from nevowcache._capture import CaptureRequest
+from nevowcache._engine import CachePolicy, _Refused
 from nevowcache._key import urlIdentityFromString
 
 WAIT_TIMEOUT = 4

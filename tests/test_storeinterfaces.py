@@ -19,8 +19,9 @@ from zope.interface.verify import verifyObject
 import nevowcache
 import tests
 from nevowcache import (
-    CachePolicy, IChargedStore, ILeaseStore, IPageStore, IPeekableStore, IScopedStore,
-    ISharedStore, MemoryStore, PageCache)
+    IChargedStore, ILeaseStore, IPageStore, IPeekableStore, IScopedStore, ISharedStore,
+    MemoryStore, PageCache)
+from nevowcache._engine import CachePolicy
 from nevowcache._key import CacheKey
 
 # The capabilities PageCache checks with providedBy.
