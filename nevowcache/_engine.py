@@ -19,18 +19,19 @@ from twisted.logger import Logger
 from twisted.python import runtime
 from twisted.python.failure import Failure
 
+from nevowcache import _bypass
+from nevowcache._bypass import actsAnyway
 from nevowcache._clocks import monotonicClock, workClock
 from nevowcache._clocks import wallClock as _wallClock
 from nevowcache._compat import intToBytes, textType
 from nevowcache._entry import CacheEntry
-from nevowcache._headers import hasAnyHeader, headerValues
 from nevowcache._interfaces import (
     IChargedStore, ILeaseStore, IPeekableStore, IScopedStore, ISharedStore,
     StoreUnavailable)
 from nevowcache._key import (
     CacheKey, encodeKey, isPath, keyParts, pathScopeFromString, pathScopes,
     prefixScopeFromString, requestUrlIdentity, tagScope, unsafeTargets, urlIdentity,
-    urlIdentityFromString, urlScopes, validHost, varyValues)
+    urlIdentityFromString, urlScopes, varyValues)
 from nevowcache._memo import remember
 from nevowcache._memory import MemoryStore
 from nevowcache._records import Fingerprints, Records
@@ -99,32 +100,10 @@ _MAX_BACKOFF_BYTES = 512 * 1024
 _POLICIES = {}
 _MAX_POLICIES = 1000
 
-_SAFE_METHODS = (b"GET", b"HEAD")
 # The methods RFC 9110 defines as safe: any other invalidates (RFC 9111 4.4).
 _KNOWN_SAFE = frozenset([b"GET", b"HEAD", b"OPTIONS", b"TRACE"])
 
 
-
-def actsAnyway(request):
-    """
-    Whether an adapter marked a request as one that acts whatever its
-    method: a C{GET} that writes (formless's C{freeform_post!!...} links,
-    L{nevowcache._formless}).  Such a request is never looked up or stored
-    (L{PageCache.bypassReason}) and invalidates as an unsafe one does
-    (L{PageCache.invalidateAfter}).
-
-    @param request: A request; an adapter marks it by setting its
-        C{nevowcacheActs} to true.
-    """
-    return getattr(request, "nevowcacheActs", False)
-
-# Request headers that ask a server to treat a GET as another method.
-_OVERRIDE_HEADERS = (b"x-http-method-override", b"x-http-method",
-                     b"x-method-override")
-
-# Request headers bypassReason looks further at (besides Host).
-_BYPASS_HEADERS = _OVERRIDE_HEADERS + (
-    b"authorization", b"content-length", b"transfer-encoding", b"range", b"upgrade")
 
 # Request headers a background refresh never carries, besides every If-*.
 _PRIVATE_HEADERS = frozenset([b"cookie", b"authorization", b"proxy-authorization"])
@@ -369,17 +348,6 @@ class Answer(object):
 
 
 _PASSTHROUGH_KEY = CacheKey(())
-
-
-
-def _hostBypass(hosts):
-    """
-    @param hosts: A request's C{Host} values, or L{None}.
-    @return: C{b"bad-host"} unless there is at most one, and it is valid.
-    """
-    if hosts is not None and (len(hosts) != 1 or not validHost(hosts[0])):
-        return b"bad-host"
-    return None
 
 
 
@@ -656,28 +624,7 @@ class PageCache(object):
 
         @return: L{None} to use the cache, else the reason (L{bytes}).
         """
-        if request.method not in _SAFE_METHODS or actsAnyway(request):
-            return b"method"
-        headers = request.requestHeaders
-        if not hasAnyHeader(headers, _BYPASS_HEADERS):
-            # The checks below only when one of theirs is there.
-            return _hostBypass(headerValues(headers, b"host"))
-        if headers.hasHeader(b"authorization"):
-            return b"authorization"
-        for name in _OVERRIDE_HEADERS:
-            if headers.hasHeader(name):
-                return b"method-override"
-        length = headers.getRawHeaders(b"content-length", [b"0"])[-1].strip()
-        if length not in (b"0", b"") or headers.hasHeader(b"transfer-encoding"):
-            return b"request-body"
-        if headers.hasHeader(b"range"):
-            # The resource answers the part asked for (static.File: 206);
-            # only whole responses are stored.
-            return b"range"
-        if headers.hasHeader(b"upgrade"):
-            # A render that takes over the connection (WebSocket).
-            return b"upgrade"
-        return _hostBypass(headerValues(headers, b"host"))
+        return _bypass.bypassReason(request)
 
 
     def bypassed(self, reason, request=None):

@@ -57,7 +57,8 @@ class CacheKey(object):
         unparsed)}, as L{urlIdentity} makes it.
     @type url: L{tuple}
 
-    @ivar variant: The rest of the key: C{(pageName, varyValues, extra)}.
+    @ivar variant: The rest of the key: C{(pageName, varyValues, extra,
+        spelling)}.
     @type variant: L{tuple}
     """
     __slots__ = ("url", "variant", "_hash", "_encoded")
@@ -89,6 +90,33 @@ class CacheKey(object):
 
     def __repr__(self):
         return "<CacheKey url=%r variant=%r>" % (self.url, self.variant)
+
+
+    @property
+    def segments(self):
+        """
+        The path segments of the URL identity.
+        """
+        return self.url[3]
+
+
+    @property
+    def extra(self):
+        """
+        What the page added to its key (its C{cacheKey}), or L{None}.
+        """
+        variant = self.variant
+        return variant[2] if len(variant) > 2 else None
+
+
+    def withVaryValues(self, values):
+        """
+        @param values: The values of the page's C{cacheVary} headers, as
+            L{varyValues} gives them for another request.
+        @return: This key with those values in place of its own.
+        @rtype: L{CacheKey}
+        """
+        return CacheKey(self.url, self.variant[:1] + (values,) + self.variant[2:])
 
 
     def encoded(self):

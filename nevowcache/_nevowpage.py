@@ -13,9 +13,7 @@ request.
 
 from __future__ import absolute_import, division
 
-import copy
 import sys
-from io import BytesIO
 
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -27,15 +25,18 @@ import types
 from nevow import appserver, context, inevow, rend, tags
 from nevow.flat import ten
 
+from nevowcache._bypass import answerableEarly, nevowBypassReason, watchUnsafe
 from nevowcache._capture import (
     CAPTURED, KEYED, OFFERED, UNSUPPORTED, CaptureRequest)
 from nevowcache._compat import textType
-from nevowcache._engine import CachePolicy, refreshHeaders
+from nevowcache._engine import CachePolicy
 from nevowcache._formless import markAction
+from nevowcache._front import (
+    CacheFront, RefreshKeyChanged, Refresher, RequestInputs, noSession)
 from nevowcache._memo import remember
 from nevowcache._nevowcontext import Outside, captureContext
 from nevowcache._remembered import rememberedKey
-from nevowcache._settings import CacheSettings, pageName
+from nevowcache._settings import pageName
 from nevowcache._slicing import Slicer, callAfterOutput
 
 __all__ = ["CachedPageMixin", "CachedPage"]
@@ -123,12 +124,8 @@ def _isLivePage(page):
 
 
 
-# Methods that never invalidate; the engine decides for the others.
-_SAFE = (b"GET", b"HEAD")
 
-
-
-class CachedPageMixin(CacheSettings):
+class CachedPageMixin(CacheFront):
     """
     Put a cache in front of a C{nevow.rend.Page}: mix in before it, as in
     C{class Home(CachedPageMixin, MyBasePage)}.
@@ -237,23 +234,6 @@ class CachedPageMixin(CacheSettings):
         return inherited(ctx, data)
 
 
-    def _cacheKeyFor(self, cache, request, ctx, policy, outside, extra):
-        """
-        The key of this request: the engine's, with what the application
-        remembered on the context outside the render (see
-        L{nevowcache._nevowcontext}).
-
-        @param outside: The request's L{Outside}.
-        @param extra: What C{cacheKey(ctx)} returned.
-        @return: C{(key, keyed, unkeyable)}: the L{CacheKey}; the names of
-            the remembered interfaces whose values it holds; the name of one
-            whose value it cannot hold (then the request bypasses), or
-            L{None}.
-        """
-        return rememberedKey(
-            cache, request, pageName(self), type(self), policy, extra, outside)
-
-
     def locateChild(self, ctx, segments):
         """
         Look children up as the page does; an unsafe request for one (a
@@ -263,8 +243,8 @@ class CachedPageMixin(CacheSettings):
         page's cache): the page it redirects to, typically this one.
         """
         request = inevow.IRequest(ctx)
-        if request.method not in _SAFE or markAction(request):
-            self._cache().invalidateAfter(request)
+        markAction(request)
+        watchUnsafe((self._cache(),), request)
         return super(CachedPageMixin, self).locateChild(ctx, segments)
 
 
@@ -291,78 +271,67 @@ class CachedPageMixin(CacheSettings):
         return self._cacheRender(ctx, _UNDER_RENDER_HTTP)
 
 
-    def _passOn(self, ctx, request, entry):
+    def _cacheRender(self, ctx, entry):
+        """
+        Answer through the cache (L{CacheFront._frontRender}), unless a
+        background refresh's traversal reached this page: then render it
+        for the refresh.
+
+        @param entry: Where the mixin was entered (C{renderHTTP} or
+            C{_renderHTTP}): the render goes on from there.
+        """
+        request = inevow.IRequest(ctx)
+        refresh = getattr(request, "nevowcacheRefresh", None)
+        if refresh is not None:
+            return refresh.reached(self, ctx, entry)
+        if self.cacheTimeout is not None:
+            markAction(request)
+        return self._frontRender(request, (ctx, entry))
+
+
+    # The front's hooks; where is (ctx, entry).
+
+    def _frontBypass(self, request, where):
+        return self._nevowBypassReason(request, where[1])
+
+
+    def _frontKey(self, cache, request, where, policy=None):
+        """
+        The key of this request: the engine's, with what the application
+        remembered on the context outside the render (see
+        L{nevowcache._nevowcontext}); the render needs those, and the names
+        of the remembered interfaces whose values the key holds.
+
+        A L{nevowcache.CachingSite}'s request that the site may answer
+        before traversal next time teaches it the route.
+        """
+        ctx = where[0]
+        if policy is None:
+            policy = CachePolicy.fromPage(self, ctx)
+        extra = self.cacheKey(ctx)
+        outside = Outside.of(ctx, request)
+        key, keyed, unkeyable = rememberedKey(
+            cache, request, pageName(self), type(self), policy, extra, outside)
+        if unkeyable is None:
+            routes = getattr(request, "nevowcacheRoutes", None)
+            if (routes is not None and extra is None and not outside.values
+                    and answerableEarly(request)):
+                routes.learn(request, cache, key, policy)
+        return key, policy, unkeyable, (outside, keyed)
+
+
+    def _frontPassOn(self, request, where):
         """
         Render for the live request, uncaptured.
         """
+        ctx, entry = where
         if entry is _UNDER_RENDER_HTTP:
             return super(CachedPageMixin, self)._renderHTTP(ctx)
         request.nevowcachePassed = self
         return super(CachedPageMixin, self).renderHTTP(ctx)
 
 
-    def _cacheRender(self, ctx, entry):
-        request = inevow.IRequest(ctx)
-        refresh = getattr(request, "nevowcacheRefresh", None)
-        if refresh is not None:
-            return refresh.reached(self, ctx, entry)
-        if self.cacheTimeout is None:
-            self._cache().invalidateAfter(request)
-            return self._passOn(ctx, request, entry)
-        cache = self._cache()
-        markAction(request)
-        reason = cache.bypassReason(request) or self._nevowBypassReason(request, entry)
-        if reason is None:
-            policy = CachePolicy.fromPage(self, ctx)
-            extra = self.cacheKey(ctx)
-            outside = Outside.of(ctx, request)
-            key, keyed, unkeyable = self._cacheKeyFor(
-                cache, request, ctx, policy, outside, extra)
-            if unkeyable is not None:
-                reason = b"context"
-        if reason is not None:
-            request.setHeader(b"cache-status", cache.bypassed(reason, request))
-            return self._passOn(ctx, request, entry)
-        routes = getattr(request, "nevowcacheRoutes", None)
-        if (routes is not None and extra is None and not outside.values
-                and not request.requestHeaders.hasHeader(b"cookie")):
-            # A CachingSite may answer this URL before traversal next time.
-            routes.learn(request, cache, key, policy)
-        makeRefresher = lambda: _Refresher(request, key)
-        answer = cache.answerAtOnce(key, policy, makeRefresher)
-        if answer is not None:
-            # A hit, decided at once.
-            return self._answer(answer, request)
-        d = cache.serve(
-            request, key, policy,
-            lambda: self._captureRender(ctx, request, entry, outside, keyed),
-            makeRefresher)
-        return d.addCallback(self._answer, request)
-
-
-    def _nevowBypassReason(self, request, entry=_RENDER_HTTP):
-        if b"_nevow_carryover_" in request.args:
-            return b"carryover"
-        if _isLivePage(self):
-            return b"livepage"
-        if getattr(request, "session", None) is not None:
-            # Behind nevow.guard: the tree itself may be personal.
-            return b"guard-session"
-        if entry is _UNDER_RENDER_HTTP and self.beforeRender is not None:
-            # Its beforeRender already ran on the live request, unseen.
-            cls = type(self)
-            if cls not in _warned:
-                remember(_warned, cls, True, 4096)
-                _log.warn(
-                    u"{page} calls rend.Page.renderHTTP(self, ctx) and has a "
-                    u"beforeRender: not cached; call super({name}, self)."
-                    u"renderHTTP(ctx) instead", page=pageName(self),
-                    name=cls.__name__)
-            return b"before-render"
-        return None
-
-
-    def _answer(self, answer, request):
+    def _frontAnswer(self, answer, request, where):
         body = answer.respond(request)
         if body is None:
             # Sent whole; Nevow writes nothing more, and finishes.
@@ -378,20 +347,50 @@ class CachedPageMixin(CacheSettings):
         return body
 
 
-    def _captureRender(self, ctx, underlying, entry, outside, keyed):
+    def _frontAnswerLater(self, answered, request, where):
+        return answered.addCallback(self._frontAnswer, request, where)
+
+
+    def _frontRefresher(self, cache, request, where, key, policy):
+        return _TraversingRefresher(self, cache, request, key)
+
+
+    def _nevowBypassReason(self, request, entry=_RENDER_HTTP):
+        reason = nevowBypassReason(request, _isLivePage(self))
+        if reason is not None:
+            return reason
+        if entry is _UNDER_RENDER_HTTP and self.beforeRender is not None:
+            # Its beforeRender already ran on the live request, unseen.
+            cls = type(self)
+            if cls not in _warned:
+                remember(_warned, cls, True, 4096)
+                _log.warn(
+                    u"{page} calls rend.Page.renderHTTP(self, ctx) and has a "
+                    u"beforeRender: not cached; call super({name}, self)."
+                    u"renderHTTP(ctx) instead", page=pageName(self),
+                    name=cls.__name__)
+            return b"before-render"
+        return None
+
+
+    def _frontCapture(self, underlying, where, state):
         """
         Render this page into a capture of C{underlying}, in a copy of the
         contexts of C{ctx} whose request is the capture (see
         L{captureContext}).
 
-        @param entry: Where the mixin was entered (C{renderHTTP} or
-            C{_renderHTTP}): the render goes on from there.
-        @param outside: What the application remembered outside the render.
-        @param keyed: The names of the remembered interfaces whose values
-            the key holds: a render looking up any other is not stored.
+        @param where: C{(ctx, entry)}: the page's context, and where the
+            mixin was entered (C{renderHTTP} or C{_renderHTTP}): the render
+            goes on from there.
+        @param state: C{(outside, keyed)}: what the application remembered
+            outside the render, and the names of the remembered interfaces
+            whose values the key holds: a render looking up any other is
+            not stored.
 
         @return: A L{Deferred} firing with the finished L{_NevowCapture}.
         """
+        ctx, entry = where
+        outside, keyed = state
         capture = _NevowCapture(underlying, underlying.responseHeaders.copy())
         pageContext, lookups = captureContext(ctx, capture, underlying)
         pageContext.remember(
@@ -616,28 +615,27 @@ class CachedPage(CachedPageMixin, rend.Page):
 
 class _Channel(object):
     """
-    The channel of a background refresh request: it carries the addresses
-    of the request it replaces, and drops whatever is written to it.
+    The channel of a background refresh request: it carries the site and
+    the addresses of the request it replaces (its L{RequestInputs}), and
+    drops whatever is written to it.
     """
 
-    def __init__(self, site, host, peer, secure):
-        self.site = site
-        self._host = host
-        self._peer = peer
-        self._secure = secure
+    def __init__(self, inputs):
+        self._inputs = inputs
+        self.site = inputs.site
         self.transport = self
 
 
     def getHost(self):
-        return self._host
+        return self._inputs.host
 
 
     def getPeer(self):
-        return self._peer
+        return self._inputs.peer
 
 
     def isSecure(self):
-        return self._secure
+        return self._inputs.secure
 
 
     def _ignore(self, *args, **kwargs):
@@ -653,17 +651,15 @@ class _RefreshRequest(appserver.NevowRequest):
     A synthetic request for a background re-render: it goes through the
     site from its root like a real one, and its output goes nowhere.
 
-    @ivar nevowcacheRefresh: The L{_Refresher} this request runs for; a
-        L{CachedPageMixin} reached with it renders into the refresher.
+    @ivar nevowcacheRefresh: The L{_TraversingRefresher} this request runs
+        for; a L{CachedPageMixin} reached with it renders into the
+        refresher.
     """
+    getSession = noSession
 
     def __init__(self, channel, refresher):
         appserver.NevowRequest.__init__(self, channel)
         self.nevowcacheRefresh = refresher
-
-
-    def getSession(self, *args, **kwargs):
-        raise RuntimeError("a background refresh has no session")
 
 
     def write(self, data):
@@ -675,45 +671,19 @@ class _RefreshRequest(appserver.NevowRequest):
 
 
 
-class _Refresher(object):
+class _TraversingRefresher(Refresher):
     """
-    A snapshot of a request, taken while it is alive, from which the page
-    can be rendered again later without it.
-
-    Calling it re-traverses the site from its root on a L{_RefreshRequest}
-    with the same method-independent inputs: URI, arguments, Host, scheme,
-    addresses and request headers, minus cookies, credentials and
-    conditionals.
+    A L{Refresher} whose call re-traverses the site from its root on a
+    L{_RefreshRequest} made from the snapshot (so that what the application
+    remembers on the context on the way is what the render sees), and
+    renders the cached page it reaches (L{reached}).
     """
-
-    def __init__(self, request, key):
-        self._key = key
-        self._site = request.site
-        self._uri = request.uri
-        self._path = request.path
-        self._args = copy.deepcopy(request.args)
-        self._clientproto = request.clientproto
-        self._headers = refreshHeaders(request.requestHeaders)
-        self._host = request.getHost()
-        self._peer = request.client
-        self._secure = bool(request.isSecure())
-        self._result = None
-
+    _result = None
 
     def __call__(self):
         self._result = defer.Deferred()
-        request = _RefreshRequest(
-            _Channel(self._site, self._host, self._peer, self._secure), self)
-        request.method = b"GET"
-        request.uri = self._uri
-        request.path = self._path
-        request.args = copy.deepcopy(self._args)
-        request.clientproto = self._clientproto
-        request.content = BytesIO()
-        for name, values in self._headers:
-            request.requestHeaders.setRawHeaders(name, list(values))
-        if self._secure:
-            request._forceSSL = True
+        request = _RefreshRequest(_Channel(self.inputs), self)
+        self.inputs.fill(request)
         result = self._result
         request.process()
         return result
@@ -722,8 +692,7 @@ class _Refresher(object):
     def reached(self, page, ctx, entry):
         """
         Traversal reached a cached page: render it into a capture, if its key
-        is the one being refreshed (so what the application remembered on
-        the context on the way is what the key holds).
+        is the one being refreshed (L{Refresher.render}).
 
         @param entry: Where the page entered the mixin.
         """
@@ -732,16 +701,11 @@ class _Refresher(object):
         if result is None:
             return b""
         cache = page._cache()
-        policy = CachePolicy.fromPage(page, ctx)
-        outside = Outside.of(ctx, request)
-        key, keyed, unkeyable = page._cacheKeyFor(
-            cache, request, ctx, policy, outside, page.cacheKey(ctx))
-        if key != self._key or unkeyable is not None:
-            result.errback(Failure(RuntimeError(
-                "background refresh of %r reached %r under another key"
-                % (self._key, page))))
+        try:
+            render = self.render(page, cache, request, (ctx, entry))
+        except RefreshKeyChanged:
+            result.errback(Failure())
             return b""
-        render = lambda: page._captureRender(ctx, request, entry, outside, keyed)
         if page._slicing(ctx):
             # The traversal was one uncut step; the render's set-up is
             # another, on a later turn, before its first slice.
@@ -760,4 +724,4 @@ class _Refresher(object):
         result, self._result = self._result, None
         if result is not None:
             result.errback(Failure(RuntimeError(
-                "background refresh of %r did not reach its page" % (self._key,))))
+                "background refresh of %r did not reach its page" % (self.key,))))

@@ -33,10 +33,11 @@ from nevow import appserver
 from twisted.web.http import NOT_MODIFIED, datetimeToString
 from twisted.web.server import version as _SERVER
 
+from nevowcache._bypass import answerableEarly, mayChange
 from nevowcache._engine import invalidateAfterEach, sitePageCaches
 from nevowcache._formless import markAction
-from nevowcache._headers import hasAnyHeader, headerValues
-from nevowcache._key import CacheKey, requestUrlIdentity, varyValues
+from nevowcache._headers import headerValues
+from nevowcache._key import requestUrlIdentity, varyValues
 
 try:
     from urllib import unquote
@@ -62,12 +63,6 @@ def _date():
     if _stamp[0] != now:
         _stamp[:] = [now, datetimeToString(now)]
     return _stamp[1]
-
-# Requests with it are never answered before traversal.
-_COOKIE = (b"cookie",)
-
-# The methods answered before traversal.
-_EARLY_METHODS = (b"GET", b"HEAD")
 
 # What NevowRequest.process gives a response without its own.
 _HTML = b"text/html; charset=UTF-8"
@@ -125,7 +120,7 @@ class _Routes(object):
         if known is not None and known[0] is cache and known[1] == key and known[2] == policy:
             # Learnt already: keep hits on the normal path cheap.
             return
-        if key.variant[2] is not None or key.url != _earlyIdentity(request):
+        if key.extra is not None or key.url != _earlyIdentity(request):
             return
         self._routes.pop(line, None)
         self._routes[line] = (cache, key, policy)
@@ -167,7 +162,8 @@ class _CachingRequest(appserver.NevowRequest):
 
 
     def process(self):
-        if self.method not in _EARLY_METHODS or markAction(self):
+        markAction(self)
+        if mayChange(self):
             # Unsafe (or a formless action, whatever its method):
             # invalidates what it changed once answered, wherever in the
             # tree it goes.
@@ -178,10 +174,7 @@ class _CachingRequest(appserver.NevowRequest):
 
 
     def _answerEarly(self):
-        headers = self.requestHeaders
-        if hasAnyHeader(headers, _COOKIE):
-            # Traversal may read it (nevow.guard).  Credentials are
-            # bypassReason's.
+        if not answerableEarly(self):
             return False
         site = self.channel.site
         line = _requestLine(self)
@@ -192,15 +185,14 @@ class _CachingRequest(appserver.NevowRequest):
         if cache.bypassReason(self) is not None:
             return False
         if policy.vary:
-            key = CacheKey(key.url, (key.variant[0], varyValues(headers, policy.vary), None)
-                           + key.variant[3:])
+            key = key.withVaryValues(varyValues(self.requestHeaders, policy.vary))
         answer = cache.answerAtOnce(key, policy)
         if answer is None:
             return False
         # As NevowRequest.process does.
         self.site = site
         self.prepath = []
-        self.postpath = list(key.url[3])
+        self.postpath = list(key.segments)
         # With the headers NevowRequest.process gives every response.
         # The Date is the entry's (when it was generated): writeDirect and
         # replay send it.

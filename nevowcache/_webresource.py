@@ -3,19 +3,18 @@
 The twisted.web adapter: L{CachedResource}, L{cached}, L{ElementResource}
 and L{renderElementCached} (Python 2.7 with Twisted 20.3, and Python 3).
 
-A thin layer over L{PageCache}: it builds the key from the traversed
-request, renders the resource against a L{CaptureRequest} of the live
-request, and for a background refresh against a L{CaptureRequest} of a
-snapshot of that request (L{_SnapshotRequest}) taken while it was alive.
-The answer goes on the live request after the resource returned
-C{NOT_DONE_YET}, unless its client has gone.
+The hooks of the L{CacheFront} (L{nevowcache._front}) for twisted.web: it
+builds the key from the traversed request, renders the resource against a
+L{CaptureRequest} of the live request, and for a background refresh
+against a L{CaptureRequest} of a snapshot of that request
+(L{_SnapshotRequest}) taken while it was alive.  The answer goes on the
+live request after the resource returned C{NOT_DONE_YET}, unless its
+client has gone.
 """
 
 from __future__ import absolute_import, division
 
-import copy
 import sys
-from io import BytesIO
 
 from twisted.logger import Logger
 from twisted.python.components import Componentized, proxyForInterface
@@ -27,12 +26,14 @@ from twisted.web.resource import IResource, Resource
 from twisted.web.resource import _IEncodingResource
 from twisted.web.template import flattenString
 
+from nevowcache._bypass import watchUnsafe
 from nevowcache._capture import CaptureRequest, RenderAborted
 from nevowcache._compat import intToBytes, textType
-from nevowcache._engine import CachePolicy, refreshHeaders
+from nevowcache._engine import CachePolicy
+from nevowcache._front import CacheFront, Refresher, noSession
 from nevowcache._remembered import (
     NOTHING, Lookups, Remembered, Watched, rememberedKey)
-from nevowcache._settings import CacheSettings, pageName
+from nevowcache._settings import pageName
 
 __all__ = ["CachedResource", "ElementResource", "cached", "renderElementCached"]
 
@@ -66,10 +67,12 @@ def _behindEncoder(caller):
 
 
 
-class _CacheFront(CacheSettings):
+class _ResourceFront(CacheFront):
     """
-    The cache in front of a resource's own render (C{_renderUncached}):
-    what L{CachedResource} and the wrapper made by L{cached} share.
+    The twisted.web adapter's hooks of the L{CacheFront} in front of a
+    resource's own render (C{_renderUncached}): what L{CachedResource} and
+    the wrapper made by L{cached} share.  Its C{where} is the frame that
+    called C{render} (L{_behindEncoder}).
     """
 
     def cacheKey(self, request):
@@ -108,80 +111,67 @@ class _CacheFront(CacheSettings):
         return type(self)
 
 
-    def _cacheKeyFor(self, cache, request, policy, remembered):
+    def _frontKey(self, cache, request, where, policy=None):
         """
         The key of this request: the engine's, with what the application
         set on the request as components before the render
-        (L{nevowcache._remembered}).
-
-        @param remembered: The request's L{Remembered} (L{_componentsOf}).
-        @return: C{(key, keyed, unkeyable)}: the L{CacheKey}; the names of
-            the components whose values it holds; the name of one whose
-            value it cannot hold (then the request bypasses), or L{None}.
+        (L{nevowcache._remembered}); the render needs those, and the names
+        of those whose values the key holds.
         """
-        return rememberedKey(
+        if policy is None:
+            policy = CachePolicy.fromPage(self, request)
+        remembered = _componentsOf(request)
+        key, keyed, unkeyable = rememberedKey(
             cache, request, self._cachedName(), self._rememberedClass(), policy,
             self.cacheKey(request), remembered)
+        return key, policy, unkeyable, (remembered, keyed)
 
 
-    def _renderCached(self, request, caller=None):
-        """
-        Answer C{request} through the cache.
+    def _frontPassOn(self, request, where):
+        return self._renderUncached(request)
 
-        @param caller: The frame that called C{render}: its C{resrc}, if
-            an C{EncodingResourceWrapper}, makes every response of this
-            resource say C{Vary: Accept-Encoding} (L{_behindEncoder}).
-        @return: C{NOT_DONE_YET}, or what the uncached render returns when
-            the request does not use the cache.
-        """
-        if self.cacheTimeout is None:
-            _watchUnsafe(self, request)
-            return self._renderUncached(request)
-        cache = self._cache()
-        reason = cache.bypassReason(request)
-        if reason is not None:
-            request.setHeader(b"cache-status", cache.bypassed(reason, request))
-            return self._renderUncached(request)
-        policy = CachePolicy.fromPage(self, request)
-        remembered = _componentsOf(request)
-        key, keyed, unkeyable = self._cacheKeyFor(cache, request, policy, remembered)
-        if unkeyable is not None:
-            request.setHeader(b"cache-status", cache.bypassed(b"context", request))
-            return self._renderUncached(request)
-        makeRefresher = lambda: _Refresher(self, cache, request, key, policy)
-        answer = None
-        if not getattr(request, "_disconnected", False):
-            answer = cache.answerAtOnce(key, policy, makeRefresher)
-        if answer is not None:
-            # A hit, decided at once.
-            _send(answer, request)
-            return NOT_DONE_YET
-        if (not getattr(self, "_nevowcacheNegotiated", False)
-                and _behindEncoder(caller)):
-            # Learnt once, by a miss: the entries stored from now on say
-            # so, and so do refreshes, which are not rendered through it.
-            self._nevowcacheNegotiated = True
-        live = _LiveRequest(request)
-        d = cache.serve(
-            request, key, policy,
-            lambda: self._captureRender(request, remembered, keyed), makeRefresher)
-        d.addCallbacks(live.answer, live.failed)
-        d.addErrback(live.broken)
+
+    def _frontAnswer(self, answer, request, where):
+        _send(answer, request)
         return NOT_DONE_YET
 
 
-    def _captureRender(self, underlying, remembered, keyed):
+    def _frontMiss(self, request, where):
+        """
+        Learn, once, whether this resource is behind an
+        C{EncodingResourceWrapper} (L{_behindEncoder}): the entries stored
+        from now on say so, and so do refreshes, which are not rendered
+        through it.
+        """
+        if (not getattr(self, "_nevowcacheNegotiated", False)
+                and _behindEncoder(where)):
+            self._nevowcacheNegotiated = True
+
+
+    def _frontAnswerLater(self, answered, request, where):
+        """
+        Put the answer on the live request after the resource returned
+        C{NOT_DONE_YET}, unless its client has gone (L{_LiveRequest}).
+        """
+        live = _LiveRequest(request)
+        answered.addCallbacks(live.answer, live.failed)
+        answered.addErrback(live.broken)
+        return NOT_DONE_YET
+
+
+    def _frontCapture(self, underlying, where, state):
         """
         Render into a capture of C{underlying}, whether the render returns
         its body or C{NOT_DONE_YET} and writes it later.
 
-        @param remembered: The components C{underlying} had before the
-            render (L{_componentsOf}).
-        @param keyed: The names of those whose values the key holds: a
-            render looking up any other is not stored.
+        @param state: C{(remembered, keyed)}: the components C{underlying}
+            had before the render (L{_componentsOf}), and the names of those
+            whose values the key holds: a render looking up any other is
+            not stored.
         @return: A L{Deferred} firing with the finished L{CaptureRequest},
             or failing with the render's failure.
         """
+        remembered, keyed = state
         if getattr(self, "_nevowcacheNegotiated", False):
             underlying.nevowcacheNegotiated = _ENCODING_NEGOTIATED
         capture = CaptureRequest(underlying)
@@ -211,6 +201,14 @@ class _CacheFront(CacheSettings):
         return finished.addCallback(judged)
 
 
+    def _frontRefresher(self, cache, request, where, key, policy):
+        return Refresher(self, cache, request, key, policy)
+
+
+    def _frontSnapshot(self, inputs):
+        return _SnapshotRequest(inputs)
+
+
 
 def _componentsOf(request):
     """
@@ -224,7 +222,7 @@ def _componentsOf(request):
 
 
 
-class CachedResource(_CacheFront, Resource):
+class CachedResource(_ResourceFront, Resource):
     """
     A L{twisted.web.resource.Resource} with a cache in front.
 
@@ -241,13 +239,13 @@ class CachedResource(_CacheFront, Resource):
     data in C{render_GET}, not when the resource is made (in a parent's
     C{getChild}, say), or refreshes will render the old data.
 
-    @cvar pageCache: The L{PageCache} to use; L{None} for
-        L{nevowcache.defaultPageCache}.
-    @cvar cacheTimeout: Seconds an entry stays fresh; C{0} for fresh until
-        invalidated; L{None} to not cache at all.
-    @cvar cacheGrace: Seconds past C{cacheTimeout} that a stale entry is
-        still served at once while one background render refreshes it;
-        L{None} (the default) for always.
+    @cvar pageCache: The L{PageCache} this resource's entries live in; by
+        default (L{None}), L{nevowcache.defaultPageCache}.
+    @cvar cacheTimeout: How many seconds an entry stays fresh: C{0} until
+        it is invalidated; L{None} for no caching at all.
+    @cvar cacheGrace: How many seconds past C{cacheTimeout} a stale entry is
+        still served at once, while one background render refreshes it; by
+        default (L{None}), always.
     @cvar cacheVary: Names of the request headers the resource reads; their
         values join the key.  A render that reads any other request header
         is not stored.
@@ -269,7 +267,7 @@ class CachedResource(_CacheFront, Resource):
         """
         Answer from the cache, or render and maybe store.
         """
-        return self._renderCached(request, sys._getframe(1))
+        return self._frontRender(request, sys._getframe(1))
 
 
     def _renderUncached(self, request):
@@ -282,12 +280,12 @@ class CachedResource(_CacheFront, Resource):
         invalidates what it may have changed once answered
         (L{PageCache.invalidateAfter}, in this resource's cache).
         """
-        _watchUnsafe(self, request)
+        watchUnsafe((self._cache(),), request)
         return Resource.getChildWithDefault(self, name, request)
 
 
 
-class _CachedWrapper(_CacheFront, proxyForInterface(IResource, "_wrapped")):
+class _CachedWrapper(_ResourceFront, proxyForInterface(IResource, "_wrapped")):
     """
     A cache in front of another L{IResource}; see L{cached}.
     """
@@ -321,7 +319,7 @@ class _CachedWrapper(_CacheFront, proxyForInterface(IResource, "_wrapped")):
         Answer from the cache, or render the wrapped resource and maybe
         store.
         """
-        return self._renderCached(request, sys._getframe(1))
+        return self._frontRender(request, sys._getframe(1))
 
 
     def _renderUncached(self, request):
@@ -334,7 +332,7 @@ class _CachedWrapper(_CacheFront, proxyForInterface(IResource, "_wrapped")):
         invalidates what it may have changed once answered
         (L{PageCache.invalidateAfter}, in this wrapper's cache).
         """
-        _watchUnsafe(self, request)
+        watchUnsafe((self._cache(),), request)
         return self._wrapped.getChildWithDefault(name, request)
 
 
@@ -345,16 +343,6 @@ class _CachedWrapper(_CacheFront, proxyForInterface(IResource, "_wrapped")):
     def _rememberedClass(self):
         # Not type(): on Python 2 an old-style resource's is "instance".
         return self._wrapped.__class__
-
-
-
-def _watchUnsafe(front, request):
-    """
-    Have an unsafe request passing through a cached resource invalidate in
-    its cache once answered.
-    """
-    if request.method not in (b"GET", b"HEAD"):
-        front._cache().invalidateAfter(request)
 
 
 
@@ -551,80 +539,38 @@ def _notAllowed(request, allowedMethods):
 
 class _SnapshotRequest(server.Request):
     """
-    What a background refresh renders with: a copy of the inputs of a live
-    request, taken while it was alive.
+    What a background refresh renders with: a request made from the
+    L{RequestInputs} of a live request, taken while it was alive.
 
     It has the request's method-independent inputs (URI, path, arguments,
     C{prepath} and C{postpath}, protocol, Host, scheme, addresses and
     request headers, minus cookies, credentials and conditionals; see
-    L{refreshHeaders}) and no connection.  Everything
+    L{nevowcache._engine.refreshHeaders}) and no connection.  Everything
     L{twisted.web.server.Request} computes from those (C{prePathURL},
     C{URLPath}, C{getRequestHostname}, C{getHeader}, ...) works as on the
     live request.  It is only ever rendered through a L{CaptureRequest},
     which records the response; it has no session.
     """
+    getSession = noSession
 
-    def __init__(self, request):
+    def __init__(self, inputs):
         # Not server.Request.__init__: there is no channel.
         Componentized.__init__(self)
         self.channel = None
         self.transport = None
         self.notifications = []
         self.queued = False
-        self.site = getattr(request, "site", None)
-        self.sitepath = list(getattr(request, "sitepath", ()))
-        self.appRootURL = getattr(request, "appRootURL", None)
-        self.method = b"GET"
-        self.uri = request.uri
-        self.path = request.path
-        self.args = copy.deepcopy(request.args)
-        self.prepath = list(request.prepath)
-        self.postpath = list(request.postpath)
-        self.clientproto = request.clientproto
+        self.site = inputs.site
+        self.sitepath = list(inputs.sitepath)
+        self.appRootURL = inputs.appRootURL
+        self.prepath = list(inputs.prepath)
+        self.postpath = list(inputs.postpath)
         self.requestHeaders = Headers()
-        for name, values in refreshHeaders(request.requestHeaders):
-            self.requestHeaders.setRawHeaders(name, values)
         self.responseHeaders = Headers()
         self.received_cookies = {}
         self.cookies = []
-        self.client = request.client
-        self.host = request.getHost()
-        # Called, not copied: a virtual host may have replaced the method.
-        self._forceSSL = bool(request.isSecure())
-        self.content = BytesIO()
-        # What the render would find set on the request, and the key holds.
-        self._adapterCache = dict(getattr(request, "_adapterCache", None) or {})
-
-
-    def getSession(self, *args, **kwargs):
-        raise RuntimeError("a background refresh has no session")
-
-
-
-class _Refresher(object):
-    """
-    Renders a resource again, later, on a snapshot of the request that
-    found its entry stale.
-    """
-
-    def __init__(self, front, cache, request, key, policy):
-        self._front = front
-        self._cache = cache
-        self._key = key
-        self._policy = policy
-        self._request = _SnapshotRequest(request)
-
-
-    def __call__(self):
-        """
-        @return: A L{Deferred} firing with the finished L{CaptureRequest}.
-        @raise RuntimeError: If the snapshot is not under the key being
-            refreshed (a C{cacheKey} that read what the snapshot lacks).
-        """
-        front, request = self._front, self._request
-        remembered = _componentsOf(request)
-        key, keyed, unkeyable = front._cacheKeyFor(
-            self._cache, request, self._policy, remembered)
-        if key != self._key or unkeyable is not None:
-            raise RuntimeError("background refresh of %r found another key" % (self._key,))
-        return front._captureRender(request, remembered, keyed)
+        self.client = inputs.peer
+        self.host = inputs.host
+        self._forceSSL = inputs.secure
+        self._adapterCache = dict(inputs.components)
+        inputs.fill(self)

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division
 
 from twisted.web import server
 
+from nevowcache._bypass import mayChange
 from nevowcache._engine import (
     defaultPageCache, invalidateAfterEach, sitePageCaches)
 
@@ -26,7 +27,7 @@ class InvalidatingRequest(server.Request):
     """
 
     def process(self):
-        if self.method not in (b"GET", b"HEAD"):
+        if mayChange(self):
             site = getattr(self.channel, "site", None)
             invalidateAfterEach(getattr(site, "pageCaches", (defaultPageCache,)), self)
         return server.Request.process(self)
