@@ -484,9 +484,9 @@ def _lazyRows(elements, pattern, divider):
 
 def _slicedIterflatten(stan, ctx, writer, pause):
     """
-    Nevow 0.14.5's C{iterflatten}, which yields C{(deferred, returner)} for
-    each L{Deferred} it meets, and also yields L{None} whenever C{pause()}
-    says so between two pieces of work.
+    Nevow 0.14.5's C{iterflatten}, for L{Slicer.run}: it yields each
+    L{Deferred} it meets and is sent back its result, and yields L{None}
+    whenever C{pause()} says so between two pieces of work.
     """
     rest = [iter([ten.partialflatten(ctx, stan)])]
     straccum = []
@@ -508,10 +508,10 @@ def _slicedIterflatten(stan, ctx, writer, pause):
                     writer(tags.raw(b"".join(straccum)))
                     del straccum[:]
                 if isinstance(item, defer.Deferred):
-                    replacement = []
-                    yield item, replacement.append
+                    result = yield item
                     rest.append(gen)
-                    rest.append(iter([replacement]))
+                    # As Nevow's: the result in a list of its own.
+                    rest.append(iter([[result]]))
                     break
                 elif ctx.precompile:
                     writer(item)
@@ -528,7 +528,8 @@ def _sliceFlatten(stan, ctx, writer, reactor, seconds, checkEvery=1, rest=1.0,
                   clock=None):
     """
     Nevow's C{deferflatten}, cooperative, for background renders: a
-    L{Slicer} decides where the work stops and when it goes on.
+    L{Slicer} decides where the work stops and when it goes on, and drives
+    the flattener (L{Slicer.run}).
 
     The flattener starts on a later turn of the reactor than the one that
     traversed to the page, once the responses written meanwhile were sent;
@@ -561,48 +562,9 @@ def _sliceFlatten(stan, ctx, writer, reactor, seconds, checkEvery=1, rest=1.0,
     @return: A L{Deferred} firing with C{""} when done, or failing with
         what the flattening raised.
     """
-    finished = defer.Deferred()
     slicer = Slicer(reactor, seconds, rest=rest, checkEvery=checkEvery, clock=clock)
-    iterable = _slicedIterflatten(stan, ctx, writer, slicer.over)
-
-    def drive():
-        while True:
-            try:
-                step = next(iterable)
-            except StopIteration:
-                finished.callback("")
-                return
-            except BaseException:
-                finished.errback()
-                return
-            if step is None:
-                slicer.rest(drive)
-                return
-            deferred, returner = step
-            waiting = {"driving": True, "fired": False}
-
-            def fired(result, waiting=waiting, returner=returner):
-                if waiting["driving"]:
-                    # At once: go on in this slice, in the loop.
-                    waiting["fired"] = True
-                    waiting["result"] = result
-                else:
-                    returner(result)
-                    slicer.resume(drive)
-
-            def failed(reason, waiting=waiting):
-                waiting["fired"] = True
-                finished.errback(reason)
-            deferred.addCallbacks(fired, failed)
-            waiting["driving"] = False
-            if not waiting["fired"]:
-                slicer.wait()
-                return
-            if finished.called:
-                return
-            returner(waiting["result"])
-    slicer.start(drive)
-    return finished
+    done = slicer.run(_slicedIterflatten(stan, ctx, writer, slicer.over))
+    return done.addCallback(lambda _: "")
 
 
 

@@ -27,6 +27,7 @@ from __future__ import absolute_import, division
 
 import select
 
+from twisted.internet import defer
 from twisted.internet.interfaces import IReactorFDSet
 
 from nevowcache._clocks import workClock
@@ -155,7 +156,8 @@ class Slicer(object):
 
     The work calls L{start} once, asks L{over} at each point where it can
     stop, and calls L{rest} when L{over} said so (or L{wait}, then
-    L{resume}, when it stops for a reason of its own).  Then:
+    L{resume}, when it stops for a reason of its own); or, written as a
+    generator, is driven so by L{run}.  Then:
 
       - every slice starts on a turn of the reactor after the output
         written so far was sent (L{callAfterOutput}): the response that
@@ -203,6 +205,62 @@ class Slicer(object):
         self._began = None
         self._sliceStart = None
         self.worked = 0.0
+
+
+    def run(self, steps):
+        """
+        Run a piece of work written as a generator, in slices: the first on
+        a later turn (L{start}); then the generator yields L{None} where it
+        stopped because L{over} said so (L{rest} follows), and a
+        L{Deferred} where it waits for one (L{wait}, then L{resume} once it
+        fires, unless it has fired already: then the work goes on in the
+        same slice, in a loop, not by recursion).  What the L{Deferred}
+        fired with is sent back into the generator (C{generator.send}).
+
+        @param steps: A generator, not started.
+        @return: A L{Deferred} firing with L{None} when the generator is
+            done, or failing with what it raised, or with the failure of a
+            L{Deferred} it waited for.
+        """
+        finished = defer.Deferred()
+
+        def drive(value=None):
+            while True:
+                try:
+                    step = steps.send(value)
+                except StopIteration:
+                    finished.callback(None)
+                    return
+                except BaseException:
+                    finished.errback()
+                    return
+                value = None
+                if step is None:
+                    self.rest(drive)
+                    return
+                waiting = {"driving": True}
+
+                def fired(result, waiting=waiting):
+                    if waiting["driving"]:
+                        # At once: go on in this slice, in the loop.
+                        waiting["result"] = result
+                    else:
+                        self.resume(lambda: drive(result))
+
+                def failed(reason, waiting=waiting):
+                    waiting["failed"] = True
+                    finished.errback(reason)
+                step.addCallbacks(fired, failed)
+                waiting["driving"] = False
+                if "result" in waiting:
+                    value = waiting["result"]
+                elif "failed" in waiting:
+                    return
+                else:
+                    self.wait()
+                    return
+        self.start(drive)
+        return finished
 
 
     def start(self, work):

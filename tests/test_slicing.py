@@ -542,3 +542,87 @@ class SlicerTests(SynchronousTestCase):
         right.send(b"x")
         slices = self.slice(slicer, 3, 0.001)
         self.assertEqual([steps for _, steps in slices], [1, 1, 1])
+
+
+
+class SlicerRunTests(SynchronousTestCase):
+    """
+    L{Slicer.run} drives work written as a generator: L{None} where
+    L{Slicer.over} said so, a L{Deferred} where it waits.
+    """
+
+    def setUp(self):
+        self.clock = _FDClock()
+        self.work = _Work(self.clock)
+        self.patch(_slicing, "workClock", lambda: self.work)
+        self.patch(_slicing, "inputProbe", lambda reactor: lambda: False)
+        self.slicer = Slicer(self.clock, 0.01)
+
+
+    def test_startsOnALaterTurnAndPausesWhereItYields(self):
+        """
+        The first step runs on a later turn; after a yielded L{None}, the
+        next runs after a pause as long as the slice's work (C{rest} 1),
+        and the result fires with L{None} when the generator is done.
+        """
+        done = []
+
+        def steps():
+            done.append(1)
+            self.work.spent += 0.25
+            yield None
+            done.append(2)
+        result = []
+        self.slicer.run(steps()).addBoth(result.append)
+        self.assertEqual((done, result), ([], []))
+        self.clock.advance(0)
+        self.assertEqual((done, result), ([1], []))
+        self.assertEqual([c.getTime() for c in self.clock.getDelayedCalls()], [0.25])
+        self.clock.advance(0.25)
+        self.assertEqual((done, result), ([1, 2], [None]))
+
+
+    def test_deferredResultsSentBack(self):
+        """
+        What a yielded L{Deferred} fires with is sent back into the
+        generator: at once, in the same slice, when it has fired already;
+        when it fires, in a slice of its own, otherwise.
+        """
+        later = defer.Deferred()
+        got = []
+
+        def steps():
+            got.append((yield defer.succeed(u"now")))
+            got.append((yield later))
+        result = []
+        self.slicer.run(steps()).addBoth(result.append)
+        self.clock.advance(0)
+        self.assertEqual((got, result), ([u"now"], []))
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+        later.callback(u"later")
+        self.assertEqual((got, result), ([u"now", u"later"], [None]))
+
+
+    def test_failures(self):
+        """
+        The result fails with what the generator raised, or with the failure
+        of a L{Deferred} it waited for (and the generator is not resumed).
+        """
+        def raising():
+            yield None
+            raise ValueError("broken")
+        result = []
+        self.slicer.run(raising()).addBoth(result.append)
+        while not result:
+            self.clock.advance(0)
+        self.assertIsInstance(result[0].value, ValueError)
+
+        resumed = []
+
+        def waiting():
+            resumed.append((yield defer.fail(KeyError("gone"))))
+        result = []
+        self.slicer.run(waiting()).addBoth(result.append)
+        self.clock.advance(0)
+        self.assertIsInstance(result[0].value, KeyError)
+        self.assertEqual(resumed, [])
