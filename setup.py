@@ -39,6 +39,8 @@ setup(
                   "six==1.17.0; python_version < '3'",
                   "typing==3.10.0.0; python_version < '3'",
                   "zope.interface==5.5.2; python_version < '3'"],
+        # nevowcache.klein: Klein runs on Python 3 only.
+        "klein": ["klein; python_version >= '3'"],
         # nevowcache.metrics.PageCacheCollector.
         "prometheus": ["prometheus_client<0.13; python_version < '3'",
                        "prometheus_client; python_version >= '3'"],

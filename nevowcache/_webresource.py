@@ -14,7 +14,9 @@ client has gone.
 
 from __future__ import absolute_import, division
 
+import functools
 import sys
+import types
 
 from twisted.logger import Logger
 from twisted.python.components import Componentized, proxyForInterface
@@ -346,17 +348,22 @@ class _CachedWrapper(_ResourceFront, proxyForInterface(IResource, "_wrapped")):
 
 
 
-def cached(resource, cacheTimeout=60, cacheGrace=None, cacheVary=(),
+def cached(resource=None, cacheTimeout=60, cacheGrace=None, cacheVary=(),
            cacheControl=None, pageCache=None, cacheKey=None, cacheTags=()):
     """
     Put a cache in front of an existing resource, as in
     C{Site(cached(legacyResource, cacheTimeout=30))}.
 
+    It takes a resource object: used as a decorator on a class, or on a
+    function (a Klein route's, which L{nevowcache.klein.cached} caches), it
+    raises a L{TypeError} naming what to use instead.
+
     Only the resource's own render is cached: its children are looked up
     on it as before and are not cached unless they are cached resources
     themselves.
 
-    @param resource: An L{IResource}.
+    @param resource: An L{IResource}.  Without it, C{cached(...)} returns
+        a function taking it, with the same settings.
     @param cacheTimeout: As L{CachedResource.cacheTimeout}.
     @param cacheGrace: As L{CachedResource.cacheGrace}.
     @param cacheVary: As L{CachedResource.cacheVary}.
@@ -373,7 +380,13 @@ def cached(resource, cacheTimeout=60, cacheGrace=None, cacheVary=(),
     @return: An L{IResource} that renders C{resource} through the cache.
     @raise ValueError: If the timeout or grace is negative, or
         C{cacheControl} is not L{None} or C{"public"}.
+    @raise TypeError: If C{resource} is a class or a function.
     """
+    if resource is None:
+        return lambda resource: cached(
+            resource, cacheTimeout, cacheGrace, cacheVary, cacheControl, pageCache,
+            cacheKey, cacheTags)
+    _checkResource(resource)
     if cacheTags is None:
         cacheTags = ()
     elif not callable(cacheTags) and not isinstance(cacheTags, (bytes, textType)):
@@ -383,6 +396,33 @@ def cached(resource, cacheTimeout=60, cacheGrace=None, cacheVary=(),
                     () if callable(cacheTags) else cacheTags)
     return _CachedWrapper(resource, pageCache, cacheTimeout, cacheGrace,
                           tuple(cacheVary), cacheControl, cacheKey, cacheTags)
+
+
+
+def _checkResource(resource):
+    """
+    Refuse what L{cached} is wrongly given as a decorator, naming what to
+    use instead.
+
+    @raise TypeError: If C{resource} is a class or a function.
+    """
+    if isinstance(resource, (type, _ClassType)):
+        raise TypeError(
+            "nevowcache.web.cached puts a cache in front of a resource object, "
+            "not of the class %s: write cached(%s()), or make the class a "
+            "nevowcache.web.CachedResource (with cacheTimeout and the other "
+            "settings as class attributes)" % (resource.__name__, resource.__name__))
+    if isinstance(resource, _FUNCTION_TYPES):
+        raise TypeError(
+            "nevowcache.web.cached takes a resource, not the function %s: to "
+            "cache a Klein route, decorate its function with "
+            "nevowcache.klein.cached, below @app.route" % (
+                getattr(resource, "__name__", repr(resource)),))
+
+_FUNCTION_TYPES = (types.FunctionType, types.MethodType, types.BuiltinFunctionType,
+                   functools.partial)
+# Python 2's old-style classes (twisted.web's Resource on Twisted 20.3).
+_ClassType = getattr(types, "ClassType", type)
 
 
 

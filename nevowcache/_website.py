@@ -43,7 +43,7 @@ class InvalidatingSite(server.Site):
     same-origin paths of its C{Location} and C{Content-Location}, on every
     host (L{nevowcache.PageCache.invalidateAfter}).
 
-    Cached resources (L{nevowcache.web.CachedResource}, L{cached}) do so
+    Cached resources (L{nevowcache.web.CachedResource}, L{nevowcache.web.cached}) do so
     themselves for the requests that reach them or their children; this
     site does it for the rest: a form posted to an uncached resource
     elsewhere that redirects to a cached page.

@@ -1,5 +1,5 @@
 # Type information for nevowcache.web (see nevowcache/__init__.pyi).
-from typing import Any, Callable, Iterable, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Iterable, Optional, Sequence, Tuple, Union, overload
 
 from twisted.web.iweb import IRenderable, IRequest
 from twisted.web.resource import IResource, Resource
@@ -32,13 +32,22 @@ class ElementResource(CachedResource):
     def render_GET(self, request: IRequest) -> int: ...
 
 
+_Tags = Union[None, Union[bytes, str], Sequence[Union[bytes, str]],
+              Callable[[IRequest], Sequence[Union[bytes, str]]]]
+
+
+@overload
 def cached(resource: IResource, cacheTimeout: Optional[float] = ...,
            cacheGrace: Optional[float] = ..., cacheVary: Sequence[Union[bytes, str]] = ...,
            cacheControl: Optional[str] = ..., pageCache: Optional[PageCache] = ...,
            cacheKey: Optional[Callable[[IRequest], Union[_KeyPart, CacheKey]]] = ...,
-           cacheTags: Union[None, Union[bytes, str], Sequence[Union[bytes, str]],
-                            Callable[[IRequest], Sequence[Union[bytes, str]]]] = ...,
-           ) -> IResource: ...
+           cacheTags: _Tags = ...) -> IResource: ...
+@overload
+def cached(resource: None = ..., cacheTimeout: Optional[float] = ...,
+           cacheGrace: Optional[float] = ..., cacheVary: Sequence[Union[bytes, str]] = ...,
+           cacheControl: Optional[str] = ..., pageCache: Optional[PageCache] = ...,
+           cacheKey: Optional[Callable[[IRequest], Union[_KeyPart, CacheKey]]] = ...,
+           cacheTags: _Tags = ...) -> Callable[[IResource], IResource]: ...
 
 
 def renderElementCached(request: IRequest, element: IRenderable,

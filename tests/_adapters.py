@@ -208,6 +208,74 @@ ADAPTERS = [NevowAdapter(), WebAdapter()]
 
 
 
+class KleinAdapter(object):
+    """
+    Pages as routes of a Klein app, each behind L{nevowcache.klein.cached},
+    served as the Klein adapter says to serve an app: on an
+    L{nevowcache.web.InvalidatingSite} (C{InvalidatingSite(app.resource())}),
+    so that an unsafe request to an uncached route (a page's children here)
+    invalidates what it changed.
+
+    A page's route answers every method (C{POST}s bypass the cache); a leaf
+    page is a branch route, answering every path below it too; its
+    C{cacheTags} callable takes the request (and the route's arguments:
+    none here).
+    """
+    name = "klein"
+    try:
+        import klein
+    except ImportError:
+        skip = "Klein (requirements/py3.txt) is installed on Python 3 only"
+    else:
+        skip = None
+        del klein
+
+    def makeSite(self, clock, cache, pages):
+        """
+        @param pages: Maps child names (L{bytes}) to L{PageSpec}s, or to
+            behaviours of uncached pages.
+        @return: A site serving them at C{/name}.
+        """
+        from klein import Klein
+        from nevowcache.klein import cached
+        from nevowcache.web import InvalidatingSite
+
+        app = Klein()
+
+        def route(path, endpoint, function, branch=False):
+            app.route(path, endpoint=endpoint, branch=branch)(function)
+
+        for name, spec in pages.items():
+            path = "/" + name.decode("ascii")
+            if isinstance(spec, PageSpec):
+                tags = spec.cacheTags
+                if callable(tags):
+                    tags = (lambda tags: lambda request: tags(request))(tags)
+                page = cached(
+                    (lambda spec: lambda request: spec.render(request))(spec),
+                    pageCache=cache, cacheTimeout=spec.cacheTimeout,
+                    cacheGrace=spec.cacheGrace, cacheVary=spec.cacheVary,
+                    cacheControl=spec.cacheControl, cacheTags=tags)
+                route(path, path, page, branch=spec.leaf)
+                if spec.leaf:
+                    # The branch's rule needs a segment after the slash.
+                    route(path + "/", path + "/", page)
+                for child, behave in spec.children.items():
+                    childPath = path + "/" + child.decode("ascii")
+                    route(childPath, childPath,
+                          (lambda behave: lambda request: behave(request))(behave))
+            else:
+                route(path, path, (lambda behave: lambda request: behave(request))(spec))
+        site = InvalidatingSite(app.resource(), reactor=clock, pageCaches=[cache])
+        site.sessionFactory = lambda site, uid: server.Session(site, uid, reactor=clock)
+        return site
+
+
+
+KLEIN = KleinAdapter()
+
+
+
 class CachingSiteAdapter(NevowAdapter):
     """
     The Nevow pages under a L{nevowcache.CachingSite}, which answers fresh

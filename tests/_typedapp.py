@@ -118,3 +118,37 @@ def testHome() -> List[Optional[bytes]]:
     cache.clear()
     return [first.cacheStatus, first.header(b"etag"), str(age).encode("ascii"),
             client.post(b"/", body=b"a=1").body]
+
+
+# A Klein app with cached routes (nevowcache.klein).
+from klein import Klein
+
+from nevowcache.klein import cached as cachedRoute, invalidateRoute
+
+blog = Klein()
+
+
+@blog.route("/post/<int:pid>")
+@cachedRoute(cacheTimeout=60, cacheGrace=600, pageCache=pages,
+             cacheTags=lambda request, pid: [u"post-%d" % (pid,)])
+def post(request: IRequest, pid: int) -> IRenderable:
+    return Greeting()
+
+
+@blog.route("/about")
+@cachedRoute
+def about(request: IRequest) -> "Deferred[str]":
+    d: "Deferred[str]" = Deferred()
+    d.callback(u"about")
+    return d
+
+
+@blog.route("/post/<int:pid>/edit", methods=["POST"])
+def edit(request: IRequest, pid: int) -> bytes:
+    invalidateRoute(blog, "post", pid=pid, request=request)
+    done: "Deferred[None]" = invalidateRoute(blog, "about", hard=False, pageCache=pages)
+    return b"saved"
+
+
+def kleinSite() -> Site:
+    return InvalidatingSite(blog.resource(), pageCaches=[pages])

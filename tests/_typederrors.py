@@ -10,3 +10,9 @@ cached(object(), cacheTimeout=60)  # error: cached
 MemoryClient(object()).get("/")  # error: get
 MemoryStore(maxEntries=None)  # error: maxEntries
 pages.stats().hits  # error: stats
+
+from klein import Klein
+from nevowcache.klein import cached as cachedRoute, invalidateRoute
+app = Klein()
+cachedRoute(cacheTimeout="a minute")  # error: cacheTimeout
+invalidateRoute(app, 42)  # error: endpoint

@@ -58,6 +58,7 @@ class ApiDocsTests(SynchronousTestCase):
         self.assertIn("index.html", names)
         self.assertIn("nevowcache.html", names)
         self.assertIn("nevowcache.web.html", names)
+        self.assertIn("nevowcache.klein.html", names)
         self.assertIn("nevowcache.admin.html", names)
 
 

@@ -14,7 +14,7 @@ from twisted.web import http
 
 from nevowcache import MemoryStore, PageCache
 
-from tests._adapters import ADAPTERS, PageSpec, makeCases, pendingRenders
+from tests._adapters import ADAPTERS, KLEIN, PageSpec, makeCases, pendingRenders
 from tests._http import Exchange
 
 
@@ -1593,4 +1593,4 @@ class BehaviourTestsMixin(object):
 
 
 
-makeCases(globals(), BehaviourTestsMixin, "BehaviourTests")
+makeCases(globals(), BehaviourTestsMixin, "BehaviourTests", ADAPTERS + [KLEIN])

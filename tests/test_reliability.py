@@ -25,7 +25,8 @@ from nevowcache import _engine
 from nevowcache._engine import _Refused
 from nevowcache._footprint import footprint
 
-from tests._adapters import ADAPTERS, CACHING_SITE, PageSpec, makeCases, pendingRenders
+from tests._adapters import (
+    ADAPTERS, CACHING_SITE, KLEIN, PageSpec, makeCases, pendingRenders)
 from tests._harness import (
     FaultyStore, RenderLog, SiteTestsMixin, StoreDown, fetch, provenanceOf, rss)
 from tests._http import Exchange
@@ -793,7 +794,7 @@ class FloodMemoryTestsMixin(object):
 
 makeCases(globals(), ProvenanceTestsMixin, "ProvenanceTests", ADAPTERS + [CACHING_SITE],
           base=TestCase)
-makeCases(globals(), FaultTestsMixin, "FaultTests", ADAPTERS + [CACHING_SITE])
+makeCases(globals(), FaultTestsMixin, "FaultTests", ADAPTERS + [CACHING_SITE, KLEIN])
 makeCases(globals(), FloodMemoryTestsMixin, "FloodMemoryTests")
 
 

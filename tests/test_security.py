@@ -17,7 +17,7 @@ from twisted.web import resource, server
 from nevowcache import CacheKey, MemoryStore, PageCache
 from nevowcache._key import encodeKey, hostKey, urlIdentity, validHost
 
-from tests._adapters import ADAPTERS, CACHING_SITE, makeCases
+from tests._adapters import ADAPTERS, CACHING_SITE, KLEIN, makeCases
 from tests._harness import SiteTestsMixin
 from tests._http import Exchange
 
@@ -542,8 +542,9 @@ class UnkeyedInputTestsMixin(_SiteTestsMixin):
 
 
 makeCases(globals(), PersonalisationTestsMixin, "PersonalisationTests",
-          ADAPTERS + [CACHING_SITE])
-makeCases(globals(), UnkeyedInputTestsMixin, "UnkeyedInputTests", ADAPTERS + [CACHING_SITE])
+          ADAPTERS + [CACHING_SITE, KLEIN])
+makeCases(globals(), UnkeyedInputTestsMixin, "UnkeyedInputTests",
+          ADAPTERS + [CACHING_SITE, KLEIN])
 
 
 

@@ -21,7 +21,7 @@ from tests._tools import ROOT, toolSkip
 
 CONFIG = os.path.join(ROOT, "tests", "typecheck.ini")
 ALLOWLIST = os.path.join(ROOT, "tests", "stubtest-allowlist.txt")
-PUBLIC = ("__init__", "web", "admin", "testing", "metrics")
+PUBLIC = ("__init__", "web", "admin", "testing", "metrics", "klein")
 
 
 
