@@ -415,6 +415,19 @@ def targets(results):
           ratios("naive"), 0.0)
     out[-1] = (out[-1][0], out[-1][1], None)
     check("`web3` ≥ 0.9× bare py3 Resource", ratios("web3", "bare3"), 0.9)
+    # Issue 18: a near-tier hit costs what a MemoryStore hit through the
+    # same site kind costs; a shared-store hit without one, at least twice
+    # what it cost before (0.28× bare for memcached, 0.21× for Redis).
+    for near, memory in (("nc-redis-near", "nc-fresh"), ("nc-mc-near", "nc-fresh"),
+                         ("site-redis-near", "nc-site"), ("site-mc-near", "nc-site"),
+                         ("web3-redis-near", "web3"), ("web3-mc-near", "web3")):
+        absent = results.get("unavailable", {}).get(near, "not measured")
+        check("`%s` ≥ 0.9× `%s` (a near-tier hit, a MemoryStore hit)" % (near, memory),
+              ratios(near, memory), 0.9, absent)
+    for name, before in (("nc-mc", 0.28), ("nc-redis", 0.21)):
+        absent = results.get("unavailable", {}).get(name, "not measured")
+        check("`%s` ≥ %.2f× bare (2× the %.2f× before issue 18)" % (name, 2 * before, before),
+              ratios(name), 2 * before, absent)
     stale = {}
     for c in cs:
         runs = table.get(str(c), {})

@@ -50,8 +50,41 @@ SERVERS = [
     ("web27", "nevowcache.web CachedResource, py2.7: fresh hit", "py27"),
     ("bare3", "twisted.web Resource, py3.11 / Twisted 26.10", "py3"),
     ("web3", "nevowcache.web CachedResource, py3: fresh hit", "py3"),
+    # Shared stores, without and with a near tier (NearStore), fresh hits.
+    ("nc-redis", "CachedPage over RedisStore (one local Redis)", "shared"),
+    ("nc-redis-near", "CachedPage over NearStore(RedisStore)", "shared"),
+    ("nc-mc", "CachedPage over MemcachedStore (one local memcached)", "shared"),
+    ("nc-mc-near", "CachedPage over NearStore(MemcachedStore)", "shared"),
+    ("site-redis-near", "CachingSite over NearStore(RedisStore)", "shared"),
+    ("site-mc-near", "CachingSite over NearStore(MemcachedStore)", "shared"),
+    ("web3-redis", "CachedResource, py3, over RedisStore", "shared"),
+    ("web3-redis-near", "CachedResource, py3, over NearStore(RedisStore)", "shared"),
+    ("web3-mc", "CachedResource, py3, over MemcachedStore", "shared"),
+    ("web3-mc-near", "CachedResource, py3, over NearStore(MemcachedStore)", "shared"),
     ("nginx", "nginx, 1 worker: the same file", "nginx"),
 ]
+
+# The shared-store servers: (store, near tier?), and the MemoryStore server
+# of the same site kind that a near-tier hit is compared with.
+STORE_SERVERS = {
+    "nc-redis": ("redis", False), "nc-redis-near": ("redis", True),
+    "nc-mc": ("memcached", False), "nc-mc-near": ("memcached", True),
+    "site-redis-near": ("redis", True), "site-mc-near": ("memcached", True),
+    "web3-redis": ("redis", False), "web3-redis-near": ("redis", True),
+    "web3-mc": ("memcached", False), "web3-mc-near": ("memcached", True),
+}
+NEAR_PAIRS = [("nc-redis-near", "nc-fresh"), ("nc-mc-near", "nc-fresh"),
+              ("site-redis-near", "nc-site"), ("site-mc-near", "nc-site"),
+              ("web3-redis-near", "web3"), ("web3-mc-near", "web3")]
+
+# The store servers the shared-store rows use.
+STORE_COMMANDS = {
+    "memcached": lambda port: ["memcached", "-l", "127.0.0.1", "-p", str(port), "-U", "0",
+                               "-m", "256", "-t", "1"]
+    + (["-u", "root"] if os.geteuid() == 0 else []),
+    "redis": lambda port: ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                           "--save", "", "--appendonly", "no", "--loglevel", "warning"],
+}
 LABELS = dict((name, label) for name, label, _ in SERVERS)
 
 # Servers measured at the other page sizes.
@@ -298,6 +331,7 @@ class Bench(object):
                         "wrk": {}, "serverStats": {}}
         self.reference = {}
         self._durations = {}
+        self.stores = {}
 
 
     def settings(self):
@@ -343,6 +377,64 @@ class Bench(object):
             prepare=lambda port: procs.nginxConfig(directory, self.docroot, port))
 
 
+    def _storeServer(self, kind):
+        """
+        Start the Redis or memcached server the shared-store rows use (once,
+        on the servers' CPU).
+
+        @return: Its port, or L{None} if it could not be started.
+        """
+        if kind in self.stores:
+            return self.stores[kind][1]
+        binary = "redis-server" if kind == "redis" else "memcached"
+        if shutil.which(binary) is None:
+            self.stores[kind] = (None, None)
+            return None
+        port = procs.freePort()
+        argv = STORE_COMMANDS[kind](port)
+        if self.serverCpu is not None:
+            argv = ["taskset", "-c", str(self.serverCpu)] + argv
+        log = open(os.path.join(self.logDir, "store-%s.log" % (kind,)), "wb")
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+        import socket
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    process.kill()
+                    self.stores[kind] = (None, None)
+                    return None
+                time.sleep(0.02)
+        self.stores[kind] = (process, port)
+        return port
+
+
+    def stopStores(self):
+        for kind, (process, _) in list(self.stores.items()):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
+        self.stores.clear()
+
+
+    def _shared(self, name):
+        """
+        The server of a shared-store row.
+        """
+        kind, near = STORE_SERVERS[name]
+        port = self._storeServer(kind)
+        if port is None:
+            raise procs.ServerFailed("no %s server" % (kind,))
+        extra = ["--store", kind, "--store-port", str(port)] + (["--near"] if near else [])
+        if name.startswith("web3"):
+            return self._web(name, PY3, "cached", *extra)
+        return self._nevow(name, "cachingsite" if name.startswith("site") else "cached",
+                           *extra)
+
+
     def wanted(self, name):
         only = self.options.servers
         return name == BASELINE or not only or name in only.split(",")
@@ -379,13 +471,15 @@ class Bench(object):
             "web3": lambda: self._web("web3", PY3, "cached"),
             "nginx": self._nginx,
         }
+        for name in STORE_SERVERS:
+            makers[name] = (lambda name: lambda: self._shared(name))(name)
         hasSite = _run([PY27, "-c", "import nevowcache, sys; "
                         "sys.exit(0 if hasattr(nevowcache, 'CachingSite') else 3)"],
                        env=self._env()).returncode == 0
         for name, _, _ in SERVERS:
             if name == "nevow" or not self.wanted(name):
                 continue
-            if name == "nc-site" and not hasSite:
+            if name in ("nc-site", "site-redis-near", "site-mc-near") and not hasSite:
                 self.unavailable[name] = "not available (nevowcache has no CachingSite)"
                 continue
             if name == "nginx" and not self.tools["nginx"]:
@@ -691,6 +785,7 @@ class Bench(object):
                 self.profileSection()
         finally:
             self.stopServers()
+            self.stopStores()
             shutil.rmtree(self.tmp, ignore_errors=True)
         return self.results
 

@@ -22,11 +22,12 @@ from nevowcache._capture import CaptureRequest
 from nevowcache._engine import Answer, CachePolicy, PageCache, defaultPageCache
 from nevowcache._entry import CacheEntry
 from nevowcache._interfaces import (
-    Generation, IChargedStore, ILeaseStore, IPageStore, IPeekableStore, IScopedStore,
-    ISharedStore)
+    Generation, IChargedStore, ILeaseStore, INearStore, IPageStore, IPeekableStore,
+    IScopedStore, ISharedStore)
 from nevowcache._key import CacheKey
 from nevowcache._memcached import MemcachedStore
 from nevowcache._memory import MemoryStore
+from nevowcache._near import NearStore
 from nevowcache._redis import RedisStore
 
 __version__ = "0.1.0"
@@ -39,6 +40,7 @@ __all__ = [
     "MemoryStore",
     "MemcachedStore",
     "RedisStore",
+    "NearStore",
     "defaultPageCache",
     "IPageStore",
     "IScopedStore",
@@ -46,6 +48,7 @@ __all__ = [
     "IChargedStore",
     "ISharedStore",
     "ILeaseStore",
+    "INearStore",
     "CacheKey",
     "CacheEntry",
     "Generation",

@@ -19,6 +19,7 @@ __all__ = [
     "MemoryStore",
     "MemcachedStore",
     "RedisStore",
+    "NearStore",
     "defaultPageCache",
     "IPageStore",
     "IScopedStore",
@@ -26,6 +27,7 @@ __all__ = [
     "IChargedStore",
     "ISharedStore",
     "ILeaseStore",
+    "INearStore",
     "CacheKey",
     "CacheEntry",
     "Generation",
@@ -177,6 +179,11 @@ class IChargedStore(IPageStore):
 class ISharedStore(IPageStore): ...
 
 
+class INearStore(IPageStore):
+    shared: Any
+    bound: float
+
+
 class ILeaseStore(Interface):
     def acquireLease(key: CacheKey, ttl: float) -> Deferred[Optional[bytes]]: ...
     def releaseLease(key: CacheKey, token: bytes) -> Deferred[bool]: ...
@@ -215,6 +222,7 @@ class _SharedStore(object):
     maxEntryBytes: int
     entryTimeout: int
     maxPendingInvalidations: int
+    writerId: bytes
     @property
     def reactor(self) -> Any: ...
     def lookup(self, key: CacheKey, scopes: Sequence[_Scope] = ...) -> Deferred[Any]: ...
@@ -248,7 +256,32 @@ class RedisStore(_SharedStore):
                  reactor: Any = ..., endpoint: Any = ...) -> None: ...
 
 
-_Store = Union[IPageStore, MemoryStore, MemcachedStore, RedisStore, Any]
+class NearStore(object):
+    shared: Union[MemcachedStore, RedisStore]
+    name: str
+    bound: float
+    maxBytes: int
+    maxEntries: int
+    def __init__(self, shared: Union[MemcachedStore, RedisStore], maxBytes: int = ...,
+                 maxEntries: int = ..., bound: Optional[float] = ...,
+                 reactor: Any = ...) -> None: ...
+    @property
+    def reactor(self) -> Any: ...
+    def lookup(self, key: CacheKey, scopes: Sequence[_Scope] = ...) -> Deferred[Any]: ...
+    def needsScopes(self) -> bool: ...
+    def peek(self, key: CacheKey, scopes: Sequence[_Scope] = ...) -> Any: ...
+    def store(self, key: CacheKey, entry: CacheEntry) -> Deferred[bool]: ...
+    def delete(self, key: CacheKey) -> Deferred[None]: ...
+    def invalidate(self, url: Tuple[Any, ...], hard: bool) -> Deferred[None]: ...
+    def invalidateScope(self, scope: _Scope, hard: bool) -> Deferred[None]: ...
+    def clear(self, hard: bool) -> Deferred[None]: ...
+    def stats(self) -> _Stats: ...
+    def acquireLease(self, key: CacheKey, ttl: float) -> Deferred[Optional[bytes]]: ...
+    def releaseLease(self, key: CacheKey, token: bytes) -> Deferred[bool]: ...
+    def close(self) -> Deferred[None]: ...
+
+
+_Store = Union[IPageStore, MemoryStore, MemcachedStore, RedisStore, NearStore, Any]
 
 
 class PageCache(object):

@@ -26,7 +26,7 @@ from nevowcache._clocks import wallClock as _wallClock
 from nevowcache._compat import intToBytes, textType
 from nevowcache._entry import CacheEntry
 from nevowcache._interfaces import (
-    IChargedStore, ILeaseStore, IPeekableStore, IScopedStore, ISharedStore,
+    IChargedStore, ILeaseStore, INearStore, IPeekableStore, IScopedStore, ISharedStore,
     StoreUnavailable)
 from nevowcache._key import (
     CacheKey, encodeKey, isPath, keyParts, pathScopeFromString, pathScopes,
@@ -40,6 +40,7 @@ from nevowcache._replay import replay, writeDirect
 from nevowcache._slicing import callAfterOutput
 from nevowcache._stats import CacheStatistics
 from nevowcache._validators import bodyETag, hasExplicitFreshness
+from nevowcache._yourwrites import markWriter, markedWriter
 
 __all__ = ["PageCache", "CachePolicy", "Answer", "refreshHeaders"]
 
@@ -563,6 +564,9 @@ class PageCache(object):
         self._scoped = IScopedStore.providedBy(store)
         self._peekable = IPeekableStore.providedBy(store)
         self._leasing = ILeaseStore.providedBy(store)
+        # A near tier's bound: unsafe requests mark their client, whose
+        # requests then bypass the cache for that long (_yourwrites).
+        self._writeMark = store.bound if INearStore.providedBy(store) else None
         self._storeName = getattr(store, "name", None) or store
 
 
@@ -624,7 +628,13 @@ class PageCache(object):
 
         @return: L{None} to use the cache, else the reason (L{bytes}).
         """
-        return _bypass.bypassReason(request)
+        reason = _bypass.bypassReason(request)
+        if (reason is None and self._writeMark is not None
+                and markedWriter(request, self._wallClock.seconds())):
+            # It wrote, perhaps through another process, whose change this
+            # process's near tier may not have heard of yet.
+            return b"own-write"
+        return reason
 
 
     def bypassed(self, reason, request=None):
@@ -682,6 +692,8 @@ class PageCache(object):
         elif self in watching:
             return
         watching.append(self)
+        if self._writeMark is not None:
+            markWriter(request, self._writeMark, self._wallClock.seconds())
         request.notifyFinish().addBoth(self._unsafeAnswered, request)
 
 

@@ -9,7 +9,7 @@ from __future__ import absolute_import, division
 from zope.interface import Attribute, Interface
 
 __all__ = ["IPageStore", "IScopedStore", "IPeekableStore", "IChargedStore",
-           "ISharedStore", "ILeaseStore", "Generation", "StoreUnavailable"]
+           "ISharedStore", "ILeaseStore", "INearStore", "Generation", "StoreUnavailable"]
 
 
 
@@ -278,6 +278,27 @@ class ISharedStore(IPageStore):
     L{ILeaseStore} too, so that processes do not render the same page at
     the same time.
     """
+
+
+
+class INearStore(IPageStore):
+    """
+    A shared store with a near tier in this process
+    (L{nevowcache.NearStore}): the near tier may lag the shared store by
+    up to C{bound} seconds for changes made by other processes.
+
+    A L{PageCache} over such a store marks the client of a successful
+    unsafe request (a cookie that lasts C{bound} and a little more), and
+    renders that client's requests anew while it is marked: whichever
+    process answers, the client never gets the page as it was before its
+    own write (read-your-writes across processes).
+    """
+
+    shared = Attribute("The shared store behind the near tier.")
+
+    bound = Attribute(
+        "Seconds within which a change made by another process reaches the "
+        "near tier: a L{float}.")
 
 
 

@@ -33,6 +33,7 @@ from twisted.internet.error import ConnectionAborted
 from twisted.logger import Logger
 from twisted.protocols.memcache import MemCacheProtocol
 
+from nevowcache._coherence import counterName, slotName, slotValue
 from nevowcache._sharedstore import (
     BadRecord, SharedStore, generationSeed, makeRecord, parseRecord)
 
@@ -168,14 +169,47 @@ class MemcachedStore(SharedStore):
         _, cas, old = values[entryName]
         expiry = int(self.entryTimeout)
         if old is None:
-            ok = yield protocol.add(entryName, data, 0, expiry)
+            written = protocol.add(entryName, data, 0, expiry)
         else:
-            ok = yield protocol.checkAndSet(entryName, data, cas, 0, expiry)
+            written = protocol.checkAndSet(entryName, data, cas, 0, expiry)
+        announced = self._announce(protocol, entryName)
+        ok = yield written
+        yield announced
         defer.returnValue(ok)
 
 
+    @defer.inlineCallbacks
     def _remove(self, protocol, name):
-        return protocol.delete(name)
+        removed = protocol.delete(name)
+        announced = self._announce(protocol, name)
+        ok = yield removed
+        yield announced
+        defer.returnValue(ok)
+
+
+    @defer.inlineCallbacks
+    def _announce(self, protocol, name):
+        """
+        Announce a change of C{name} to near tiers (L{nevowcache._coherence}):
+        draw the next event number and write the event into its ring slot.
+        Called right after the change is sent, before its answer, so that
+        the two go together (memcached runs one connection's commands in
+        order): a writer that dies between them leaves a numbered slot
+        empty, which near tiers read as "something changed", never as
+        nothing.
+        """
+        counter = counterName(self.namespace)
+        for _ in range(_BUMP_ATTEMPTS):
+            sequence = yield protocol.increment(counter)
+            if sequence is False:
+                seed = generationSeed()
+                if (yield protocol.add(counter, b"%d" % (seed,))):
+                    sequence = seed
+            if sequence is not False:
+                yield protocol.set(slotName(self.namespace, sequence),
+                                   slotValue(sequence, self._eventOf(name)))
+                return
+        raise RuntimeError("%s: could not number an event" % (self.name,))
 
 
     @defer.inlineCallbacks
@@ -200,9 +234,12 @@ class MemcachedStore(SharedStore):
                 floor = generation
             record = makeRecord(generation, floor, tag)
             if old is None:
-                ok = yield protocol.add(name, record)
+                written = protocol.add(name, record)
             else:
-                ok = yield protocol.checkAndSet(name, record, cas)
+                written = protocol.checkAndSet(name, record, cas)
+            announced = self._announce(protocol, name)
+            ok = yield written
+            yield announced
             if ok:
                 defer.returnValue(None)
         raise RuntimeError("%s: gave up bumping %r, others kept writing it"

@@ -17,9 +17,11 @@ from __future__ import absolute_import, division
 
 import math
 
+from twisted.internet import defer
 from twisted.internet.error import ConnectionAborted
 from twisted.logger import Logger
 
+from nevowcache._coherence import eventChannel
 from nevowcache._connection import ProtocolFactory
 from nevowcache._sharedstore import SharedStore, generationSeed
 
@@ -27,7 +29,9 @@ __all__ = ["RedisStore"]
 
 # KEYS: entry, URL record, clear record, then scope records.  ARGV: value,
 # fenced ("1" or "0"), clear generation, URL generation, expiry seconds ("0":
-# none), then the stamped generation of each scope record ("0": none).
+# none), the events channel and the event to publish once written
+# (nevowcache._coherence), then the stamped generation of each scope record
+# ("0": none).
 _STORE_SCRIPT = b"""
 local function generation(record)
   if not record then return '0' end
@@ -39,7 +43,7 @@ if ARGV[2] == '1' then
     return 0
   end
   for i = 4, #KEYS do
-    if generation(redis.call('GET', KEYS[i])) ~= ARGV[i + 2] then
+    if generation(redis.call('GET', KEYS[i])) ~= ARGV[i + 4] then
       return 0
     end
   end
@@ -49,11 +53,12 @@ if ARGV[5] ~= '0' then
 else
   redis.call('SET', KEYS[1], ARGV[1])
 end
+redis.call('PUBLISH', ARGV[6], ARGV[7])
 return 1
 """
 
 # KEYS: record, counter.  ARGV: hard ("1" or "0"), tag, counter seed,
-# expiry seconds ("0": none).
+# expiry seconds ("0": none), the events channel and the event to publish.
 _BUMP_SCRIPT = b"""
 if redis.call('EXISTS', KEYS[2]) == 0 then
   redis.call('SET', KEYS[2], ARGV[3])
@@ -71,6 +76,7 @@ if ARGV[4] ~= '0' then
 else
   redis.call('SET', KEYS[1], record)
 end
+redis.call('PUBLISH', ARGV[5], ARGV[6])
 return generation
 """
 
@@ -409,7 +415,8 @@ class RedisStore(SharedStore):
             args = [data, b"0", b"0", b"0"]
         else:
             args = [data, b"1", b"%d" % (stamp[0],), b"%d" % (stamp[1],)]
-        args.append(b"%d" % (int(self.entryTimeout),))
+        args.extend([b"%d" % (int(self.entryTimeout),), eventChannel(self.namespace),
+                     self._eventOf(entryName)])
         if stamp is not None and scopeTags:
             stamped = dict(stamp[2]) if len(stamp) > 2 else {}
             keys.extend(self._scopeName(scopeTag) for scopeTag in scopeTags)
@@ -420,14 +427,21 @@ class RedisStore(SharedStore):
 
 
     def _remove(self, protocol, name):
-        return protocol.execute_command(b"DEL", name).addCallback(_answer)
+        # Sent together: Redis runs them in this order.
+        d = protocol.execute_command(b"DEL", name).addCallback(_answer)
+        announced = protocol.execute_command(
+            b"PUBLISH", eventChannel(self.namespace), self._eventOf(name))
+        d = defer.gatherResults([d, announced.addCallback(_answer)], consumeErrors=True)
+        return d.addCallbacks(lambda results: results[0],
+                              lambda failure: failure.value.subFailure)
 
 
     def _bump(self, protocol, name, tag, hard):
         d = protocol.eval(_BUMP_SCRIPT, [name, self._counterName],
                           [b"1" if hard else b"0", tag, b"%d" % (generationSeed(),),
                            b"0" if name == self._clearName
-                           else b"%d" % (self._recordTimeout(),)])
+                           else b"%d" % (self._recordTimeout(),),
+                           eventChannel(self.namespace), self._eventOf(name)])
         return d.addCallback(_answer)
 
 

@@ -23,6 +23,10 @@ In the server, under a namespace prefix (C{ns}):
       generation an old entry was stamped with.
     - C{ns l:<digest>}: the lease of one key.
 
+Every change is announced to near tiers (L{nevowcache._coherence}): in
+Redis on the channel C{ns events}; in memcached in the ring C{ns n:<i>}
+numbered by the counter C{ns n}.
+
 A record carries its tag so that a value read for another name (a desynced
 connection) is noticed rather than trusted.
 """
@@ -41,6 +45,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from nevowcache._breaker import CircuitBreaker
+from nevowcache._coherence import eventMessage
 from nevowcache._connection import Connection, clientEndpoint
 from nevowcache._interfaces import (
     Generation, ILeaseStore, IScopedStore, ISharedStore)
@@ -244,6 +249,9 @@ class SharedStore(object):
         self._entryNames = {}
         self._decoded = {}
         self._decodedBytes = 0
+        # Names this store's changes in the events it announces to near
+        # tiers (nevowcache._coherence).
+        self.writerId = newToken()[:16]
         self._counts = dict.fromkeys(
             ("stored", "fenced", "tooLarge", "badValues", "badRecords",
              "leasesTaken", "leasesBusy"), 0)
@@ -283,6 +291,14 @@ class SharedStore(object):
     @property
     def _counterName(self):
         return self.namespace + b"g"
+
+
+    def _eventOf(self, name):
+        """
+        @return: The event announcing a change of C{name}
+            (L{nevowcache._coherence}).
+        """
+        return eventMessage(self.namespace, name, self.writerId)
 
 
     # Running calls

@@ -22,6 +22,13 @@ Paths:
       tagged C{page-NAME}.
     - C{/control/stats}: the cache's statistics as JSON.
 
+With C{--near}, the cache's store is a L{NearStore} over the shared one
+(C{--near-bound} seconds).  With C{--state FILE}, the page's body shows
+the file's content (the application's data, shared by the processes as a
+database would be), and a C{POST} to a page writes its C{value} argument
+there.  With C{--control-port}, the process also listens on a port of its
+own, so that a test can reach this very process.
+
 Every response carries C{X-Served-By: pid} (not stored in entries).
 """
 
@@ -42,7 +49,7 @@ from twisted.web import server  # noqa: E402
 from twisted.web.resource import Resource  # noqa: E402
 from twisted.web.vhost import VHostMonsterResource  # noqa: E402
 
-from nevowcache import MemcachedStore, PageCache, RedisStore  # noqa: E402
+from nevowcache import MemcachedStore, NearStore, PageCache, RedisStore  # noqa: E402
 from nevowcache.web import CachedResource  # noqa: E402
 
 PID = str(os.getpid()).encode("ascii")
@@ -62,6 +69,13 @@ class Page(CachedResource):
         self.delay = delay
         self.log = log
         self.renders = 0
+        self.state = None
+
+
+    def render_POST(self, request):
+        with open(self.state, "wb") as f:
+            f.write(request.args[b"value"][0])
+        return b"written"
 
 
     def cacheTags(self, request):
@@ -78,6 +92,9 @@ class Page(CachedResource):
             request.setHeader(b"content-type", b"text/html")
             request.write(b"<p>" + request.path + b" by " + PID + b" #"
                           + str(count).encode("ascii") + b"</p>")
+            if self.state is not None:
+                with open(self.state, "rb") as f:
+                    request.write(b"<p>state " + f.read() + b"</p>")
             request.finish()
         reactor.callLater(self.delay, done)
         return server.NOT_DONE_YET
@@ -145,16 +162,24 @@ def main(argv):
     parser.add_argument("--delay", type=float, default=0.3)
     parser.add_argument("--log", required=True)
     parser.add_argument("--ready", required=True)
+    parser.add_argument("--near", action="store_true")
+    parser.add_argument("--near-bound", type=float)
+    parser.add_argument("--state")
+    parser.add_argument("--control-port", type=int)
     args = parser.parse_args(argv)
     globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stderr)])
 
     storeClass = MemcachedStore if args.store == "memcached" else RedisStore
     store = storeClass("127.0.0.1", args.store_port, timeout=args.store_timeout,
                        namespace=b"multiprocess:", maxFailures=3, coolDown=0.5)
+    if args.near:
+        store = NearStore(store, bound=args.near_bound)
     cache = PageCache(store, waitTimeout=5, renderTimeout=10, leasePoll=0.02)
     log = open(args.log, "ab")
     root = Root()
-    root.putChild(b"page", Page(cache, args.delay, log))
+    page = Page(cache, args.delay, log)
+    page.state = args.state
+    root.putChild(b"page", page)
     root.putChild(b"vhost", VHostMonsterResource())
     root.putChild(b"control", Control(cache))
     site = server.Site(root)
@@ -167,6 +192,8 @@ def main(argv):
         reactor.adoptStreamPort(args.fd, socket.AF_INET, site)
     else:
         reactor.listenTCP(args.port, site, interface="127.0.0.1")
+    if args.control_port is not None:
+        reactor.listenTCP(args.control_port, site, interface="127.0.0.1")
 
     def ready():
         with open(args.ready, "w") as f:

@@ -14,7 +14,7 @@ import sys
 from twisted.trial.unittest import SynchronousTestCase
 
 import nevowcache
-from nevowcache import _capture, _engine, _entry, _interfaces, _key, _memory
+from nevowcache import _capture, _engine, _entry, _interfaces, _key, _memory, _near
 
 from tests._tools import ROOT
 
@@ -24,9 +24,9 @@ from tests._tools import ROOT
 # answers with).
 PUBLIC = [
     "CachedPage", "CachedPageMixin", "CachingSite", "PageCache", "defaultPageCache",
-    "MemoryStore", "MemcachedStore", "RedisStore", "IPageStore", "IScopedStore",
-    "IPeekableStore", "IChargedStore", "ISharedStore", "ILeaseStore", "CacheKey",
-    "CacheEntry", "Generation"]
+    "MemoryStore", "MemcachedStore", "RedisStore", "NearStore", "IPageStore",
+    "IScopedStore", "IPeekableStore", "IChargedStore", "ISharedStore", "ILeaseStore",
+    "INearStore", "CacheKey", "CacheEntry", "Generation"]
 
 
 
@@ -46,6 +46,8 @@ class ExportTests(SynchronousTestCase):
         self.assertIs(nevowcache.CacheKey, _key.CacheKey)
         self.assertIs(nevowcache.CacheEntry, _entry.CacheEntry)
         self.assertIs(nevowcache.Generation, _interfaces.Generation)
+        self.assertIs(nevowcache.NearStore, _near.NearStore)
+        self.assertIs(nevowcache.INearStore, _interfaces.INearStore)
 
 
     def test_publicNames(self):

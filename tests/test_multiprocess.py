@@ -63,13 +63,13 @@ class SiteProcess(object):
     """
 
     def __init__(self, directory, name, store, storePort, port=None, listening=None,
-                 delay=0.3):
+                 delay=0.3, extra=()):
         self.log = os.path.join(directory, name + ".renders")
         self.ready = os.path.join(directory, name + ".ready")
         self.port = port
         args = [sys.executable, _SCRIPT, "--store", store, "--store-port", str(storePort),
                 "--store-timeout", "2", "--log", self.log, "--ready", self.ready,
-                "--delay", str(delay)]
+                "--delay", str(delay)] + list(extra)
         kwargs = {}
         if listening is not None:
             fd = listening.fileno()

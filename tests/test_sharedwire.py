@@ -274,7 +274,9 @@ class MemcachedWireTests(WireTestsMixin, SynchronousTestCase):
         """
         A store reads the records and the entry's CAS identifier with
         C{gets}, and writes with C{cas}: only if the generations are the
-        stamp and no one wrote the entry meanwhile.
+        stamp and no one wrote the entry meanwhile.  With the C{cas} goes
+        the announcement of the change to near tiers: the event's number
+        drawn (C{incr}), then the event written into its ring slot.
         """
         key = makeKey()
         entryName, urlName, clearName = self.names(key)
@@ -287,7 +289,12 @@ class MemcachedWireTests(WireTestsMixin, SynchronousTestCase):
                     + self.value(clearName, b"3 0 *", 2) + b"END\r\n")
         data = encodeEntry(entry)
         self.assertEqual(self.sent(), b"cas " + entryName + b" 0 0 %d 42\r\n" % (len(data),)
-                         + data + b"\r\n")
+                         + data + b"\r\n" + b"incr ns:n 1\r\n")
+        self.answer(b"STORED\r\n5\r\n")
+        event = b"5 e:" + key.digest() + b" " + self.store.writerId
+        self.assertEqual(self.sent(), b"set ns:n:5 0 0 %d\r\n" % (len(event),)
+                         + event + b"\r\n")
+        self.assertNoResult(d)
         self.answer(b"STORED\r\n")
         self.assertTrue(self.successResultOf(d))
 
@@ -318,7 +325,7 @@ class MemcachedWireTests(WireTestsMixin, SynchronousTestCase):
         self.sent()
         self.answer(self.value(entryName, b"old", 42) + b"END\r\n")
         self.assertTrue(self.sent().startswith(b"cas "))
-        self.answer(b"EXISTS\r\n")
+        self.answer(b"EXISTS\r\n5\r\nSTORED\r\n")
         self.assertFalse(self.successResultOf(d))
 
 
@@ -336,7 +343,12 @@ class MemcachedWireTests(WireTestsMixin, SynchronousTestCase):
         self.assertEqual(self.sent(), b"incr ns:g 1\r\n")
         self.answer(b"12\r\n")
         self.assertEqual(self.sent(), b"cas " + urlName + b" 0 0 %d 9\r\n"
-                         % (len(b"12 5 " + tag),) + b"12 5 " + tag + b"\r\n")
+                         % (len(b"12 5 " + tag),) + b"12 5 " + tag + b"\r\n"
+                         + b"incr ns:n 1\r\n")
+        self.answer(b"STORED\r\n3\r\n")
+        event = b"3 u:" + tag + b" " + self.store.writerId
+        self.assertEqual(self.sent(), b"set ns:n:3 0 0 %d\r\n" % (len(event),)
+                         + event + b"\r\n")
         self.answer(b"STORED\r\n")
         self.assertIsNone(self.successResultOf(d))
 
@@ -357,6 +369,14 @@ class MemcachedWireTests(WireTestsMixin, SynchronousTestCase):
         self.assertGreater(int(sent.split(b"\r\n")[1]), 1500000000000)
         self.answer(b"STORED\r\n")
         self.assertTrue(self.sent().startswith(b"add ns:u:"))
+        # The event counter too.
+        self.answer(b"STORED\r\nNOT_FOUND\r\n")
+        sent = self.sent()
+        self.assertTrue(sent.startswith(b"add ns:n 0 0 13\r\n"), sent)
+        seed = int(sent.split(b"\r\n")[1])
+        self.assertGreater(seed, 1500000000000)
+        self.answer(b"STORED\r\n")
+        self.assertTrue(self.sent().startswith(b"set ns:n:%d " % (seed % 1024,)))
         self.answer(b"STORED\r\n")
 
 
@@ -376,6 +396,8 @@ class MemcachedWireTests(WireTestsMixin, SynchronousTestCase):
         self.assertNoResult(d)
         self.answer(b"END\r\n")
         self.answer(b"5\r\n")
+        self.answer(b"STORED\r\n")
+        self.answer(b"6\r\n")
         self.answer(b"STORED\r\n")
         self.assertTrue(self.sent().endswith(b"get " + b" ".join(self.names(key))
                                              + b"\r\n"))
@@ -557,14 +579,18 @@ class RedisWireTests(WireTestsMixin, SynchronousTestCase):
 
     def test_storeIsOneScript(self):
         """
-        A fenced store is one C{EVAL}: the check and the write are atomic.
+        A fenced store is one C{EVAL}: the check, the write and its
+        announcement to near tiers (on the events channel) are atomic.
         """
         key = makeKey()
         d = self.store.store(key, makeEntry(key, generation=(3, 7)))
         sent = self.sent()
-        self.assertTrue(sent.startswith(b"*11\r\n$4\r\nEVAL\r\n"), sent[:40])
-        self.assertTrue(sent.endswith(self.bulk(b"1") + self.bulk(b"3") + self.bulk(b"7")
-                                      + self.bulk(b"0")))
+        self.assertTrue(sent.startswith(b"*13\r\n$4\r\nEVAL\r\n"), sent[:40])
+        self.assertIn(b"redis.call('PUBLISH', ARGV[6], ARGV[7])", sent)
+        self.assertTrue(sent.endswith(
+            self.bulk(b"1") + self.bulk(b"3") + self.bulk(b"7") + self.bulk(b"0")
+            + self.bulk(b"ns:events")
+            + self.bulk(b"e:" + key.digest() + b" " + self.store.writerId)))
         self.answer(b":0\r\n")
         self.assertFalse(self.successResultOf(d))
 
@@ -639,8 +665,10 @@ class RedisWireTests(WireTestsMixin, SynchronousTestCase):
         self.assertEqual(self.sent(), self.command(b"SELECT", b"3"))
         self.assertNoResult(d)
         self.answer(b"+OK\r\n")
-        self.assertEqual(self.sent(), self.command(b"DEL", b"ns:e:" + makeKey().digest()))
-        self.answer(b":1\r\n")
+        self.assertEqual(self.sent(), self.command(b"DEL", b"ns:e:" + makeKey().digest())
+                         + self.command(b"PUBLISH", b"ns:events", b"e:" + makeKey().digest()
+                                        + b" " + self.store.writerId))
+        self.answer(b":1\r\n:0\r\n")
         self.assertIsNone(self.successResultOf(d))
 
 

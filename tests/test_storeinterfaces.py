@@ -20,7 +20,7 @@ import nevowcache
 import tests
 from nevowcache import (
     IChargedStore, ILeaseStore, IPageStore, IPeekableStore, IScopedStore, ISharedStore,
-    MemoryStore, PageCache)
+    MemoryStore, PageCache, RedisStore)
 from nevowcache._engine import CachePolicy
 from nevowcache._key import CacheKey
 
@@ -36,7 +36,9 @@ FACTORIES = {
     "nevowcache._sharedstore.SharedStore": None,
     "nevowcache._memcached.MemcachedStore": lambda cls: cls(reactor=Clock()),
     "nevowcache._redis.RedisStore": lambda cls: cls(reactor=Clock()),
+    "nevowcache._near.NearStore": lambda cls: cls(RedisStore(reactor=Clock())),
     "nevowcache.testing.FailingStore": lambda cls: cls(),
+    "tests.test_near.SharedDouble": lambda cls: cls(Clock()),
     "tests._harness.FaultyStore": lambda cls: cls(),
     "tests.test_leases.LeasingStore": lambda cls: cls(Clock()),
     "tests.test_model._RecordingStore": lambda cls: cls(None),

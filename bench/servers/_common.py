@@ -16,7 +16,7 @@ import sys
 import twisted
 
 __all__ = ["serverParser", "startLogging", "listen", "processInfo", "statsJSON",
-           "raiseFileLimit", "SIZES", "HTML"]
+           "raiseFileLimit", "makeStore", "SIZES", "HTML"]
 
 # The page sizes every server offers, as the last path segment: /1k, /10k,
 # /100k.
@@ -42,7 +42,35 @@ def serverParser(description):
                         help="the MemoryStore's byte bound")
     parser.add_argument("--max-entries", type=int, default=10000,
                         help="the MemoryStore's entry bound")
+    parser.add_argument("--store", choices=("memory", "redis", "memcached"),
+                        default="memory", help="where the cache keeps its entries")
+    parser.add_argument("--store-port", type=int,
+                        help="the Redis or memcached server's port, on 127.0.0.1")
+    parser.add_argument("--near", action="store_true",
+                        help="a near tier (NearStore, --max-bytes) in front of the "
+                             "Redis or memcached store")
     return parser
+
+
+
+def makeStore(options):
+    """
+    @return: The store the cached variants use, as the options say: a
+        L{MemoryStore}, or a Redis or memcached store (each server in a
+        namespace of its own), with a near tier if C{--near}.
+    """
+    import nevowcache
+    if options.store == "memory":
+        return nevowcache.MemoryStore(maxBytes=options.max_bytes,
+                                      maxEntries=options.max_entries)
+    storeClass = {"redis": nevowcache.RedisStore,
+                  "memcached": nevowcache.MemcachedStore}[options.store]
+    namespace = b"bench-%d:" % (os.getpid(),)
+    store = storeClass("127.0.0.1", options.store_port, namespace=namespace)
+    if options.near:
+        store = nevowcache.NearStore(store, maxBytes=options.max_bytes,
+                                     maxEntries=options.max_entries)
+    return store
 
 
 

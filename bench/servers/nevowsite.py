@@ -13,6 +13,10 @@ Variants:
   - C{cachingsite}: the same pages served by C{nevowcache.CachingSite}
     instead of C{NevowSite} (exits with status 3 if nevowcache has none).
 
+The cached variants keep their entries where C{--store} says (a
+C{MemoryStore}, Redis or memcached at C{--store-port}), with a near tier
+in front if C{--near}.
+
 Every variant serves the benchmark page at C{/1k}, C{/10k} and C{/100k}, and
 C{/_bench/stats} (JSON: renders per page, the cache's statistics, RSS).
 The cached variants also serve C{/burst}: the 10k page whose data arrives
@@ -31,7 +35,7 @@ from twisted.internet import reactor
 from twisted.python import log
 
 import nevowcache
-from nevowcache import CachedPage, MemoryStore, PageCache
+from nevowcache import CachedPage, PageCache
 
 from bench.servers import _common, benchpage
 
@@ -124,8 +128,7 @@ def makeRoot(options):
         base = NaivePage
     elif variant in ("cached", "cachingsite"):
         base = CachedPage
-        cache = PageCache(MemoryStore(maxBytes=options.max_bytes,
-                                      maxEntries=options.max_entries))
+        cache = PageCache(_common.makeStore(options))
         extra = dict(pageCache=cache, cacheTimeout=options.timeout, cacheGrace=None)
     else:
         raise SystemExit("unknown variant %r" % (variant,))

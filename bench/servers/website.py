@@ -24,7 +24,7 @@ from twisted.internet import reactor
 from twisted.web.resource import Resource
 from twisted.web.server import Site
 
-from nevowcache import MemoryStore, PageCache
+from nevowcache import PageCache
 from nevowcache.web import CachedResource
 
 from bench.servers import _common
@@ -114,8 +114,7 @@ def makeRoot(options):
     """
     cache = None
     if options.variant == "cached":
-        cache = PageCache(MemoryStore(maxBytes=options.max_bytes,
-                                      maxEntries=options.max_entries))
+        cache = PageCache(_common.makeStore(options))
     elif options.variant != "bare":
         raise SystemExit("unknown variant %r" % (options.variant,))
     root = Resource()
