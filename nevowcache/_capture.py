@@ -25,6 +25,8 @@ from zope.interface import providedBy
 
 from nevowcache._compat import textType
 from nevowcache._entry import HOP_BY_HOP
+from nevowcache._offered import (
+    COPIED, KEYED, OFFERED, UNSUPPORTED, CaptureSite, RecordingHeaders, Unwired)
 from nevowcache._validators import parseHTTPDate
 
 __all__ = ["CaptureRequest", "OFFERED", "RenderAborted"]
@@ -38,119 +40,6 @@ def _lowerBytes(name):
 
 
 
-class _RecordingHeaders(object):
-    """
-    A view of request headers that records which names are read.  A render
-    that changes them changes a copy: the request's own stay as they came.
-    """
-
-    def __init__(self, headers, capture):
-        self._headers = headers
-        self._capture = capture
-        self._copied = False
-
-
-    def getRawHeaders(self, name, default=None):
-        self._capture._readHeader(name)
-        return self._headers.getRawHeaders(name, default)
-
-
-    def hasHeader(self, name):
-        self._capture._readHeader(name)
-        return self._headers.hasHeader(name)
-
-
-    def getAllRawHeaders(self):
-        self._capture._readHeader(b"*")
-        return self._headers.getAllRawHeaders()
-
-
-    def copy(self):
-        self._capture._readHeader(b"*")
-        return self._headers.copy()
-
-
-    def _own(self):
-        if not self._copied:
-            self._headers = self._headers.copy()
-            self._copied = True
-        return self._headers
-
-
-    def setRawHeaders(self, name, values):
-        self._own().setRawHeaders(name, values)
-
-
-    def addRawHeader(self, name, value):
-        self._own().addRawHeader(name, value)
-
-
-    def removeHeader(self, name):
-        self._own().removeHeader(name)
-
-
-    def __getattr__(self, name):
-        if name == "_rawHeaders":
-            # Twisted's table itself would be read unrecorded: headerTable
-            # answers None, and its callers use getRawHeaders.
-            raise AttributeError(name)
-        return getattr(self._headers, name)
-
-
-
-# How a CaptureRequest offers each public name of twisted.web's Request
-# (http.Request and server.Request, on Twisted 20.3 and current Twisted):
-# nothing else is offered, so that nothing a render does reaches the live
-# request (tests.test_capture checks the list against Twisted's).
-#
-# - CAPTURED: implemented by the capture: it records the response, and notes
-#   (CaptureRequest.refuse) the reads that reveal what the key does not hold.
-# - KEYED: the request's own value, read as is: what the key holds (method,
-#   URI, scheme, host, port), or the site's configuration.
-# - COPIED: a copy of the request's, taken when first read: the render may
-#   change it (traversal moves prepath and postpath) without changing the
-#   live request's.
-# - UNSUPPORTED: the request's machinery (parsing, connection, PB copying),
-#   which no render may use on a capture: reading the name refuses storage
-#   (detail=unsupported-NAME), calling it raises.
-CAPTURED = "captured"
-KEYED = "keyed"
-COPIED = "copied"
-UNSUPPORTED = "unsupported"
-
-OFFERED = {}
-for _kind, _names in [
-        (CAPTURED, """
-            write writeSequence finish finished startedWriting sentLength
-            notifyFinish notifications processingFailed render loseConnection
-            setResponseCode code code_message setHeader responseHeaders
-            redirect addCookie cookies setLastModified lastModified setETag
-            etag registerProducer unregisterProducer producer
-            requestHeaders getHeader getAllHeaders getCookie received_cookies
-            getSession session getClientIP getClientAddress client getUser
-            getPassword channel transport site content queued chunked
-            prePathURL URLPath childLink sibLink getRootURL rememberRootURL
-            getComponent setComponent addComponent unsetComponent
-            removeComponent setAdapter addAdapter
-            view_write view_finish view_addCookie view_setHeader
-            view_setResponseCode view_setLastModified view_setETag
-            view_registerProducer view_unregisterProducer"""),
-        (KEYED, """
-            method uri path clientproto isSecure getRequestHostname getHost
-            host defaultContentType appRootURL locateAdapterClass
-            persistenceVersion"""),
-        (COPIED, "args prepath postpath sitepath"),
-        (UNSUPPORTED, """
-            process requestReceived gotLength handleContentChunk
-            parseCookies connectionLost noLongerQueued setHost
-            getStateFor getStateToCopy getStateToCopyFor getTypeToCopy
-            getTypeToCopyFor jellyFor processUniqueID""")]:
-    for _name in _names.split():
-        OFFERED[_name] = _kind
-del _kind, _names, _name
-
-
-
 def _function(cls, name):
     """
     @return: The plain function C{cls} has under C{name} (on Python 2 a
@@ -158,81 +47,6 @@ def _function(cls, name):
     """
     value = getattr(cls, name)
     return getattr(value, "__func__", value)
-
-
-
-class _CaptureSite(object):
-    """
-    The site, as a capture offers it: the request's site, except that
-    reading C{displayTracebacks} notes a rendering failure.
-
-    twisted.web reads C{displayTracebacks} only to render an error for the
-    request whose site it is: L{twisted.web.template.renderElement}, whose
-    answer to a failed flattening is a C{200} with an error C{<div>} (or
-    Twisted's traceback page), and L{twisted.web.server.Request.
-    processingFailed}.  So does Klein, through them.  A render that asked
-    is an error page, never stored (C{detail=render-error}).
-    """
-
-    def __init__(self, site, capture):
-        self.__dict__["_site"] = site
-        self.__dict__["_capture"] = capture
-
-
-    @property
-    def displayTracebacks(self):
-        self._capture.refuse(b"render-error")
-        return self._site.displayTracebacks
-
-
-    def __getattr__(self, name):
-        return getattr(self._site, name)
-
-
-    def __setattr__(self, name, value):
-        setattr(self._site, name, value)
-
-
-
-class _Unwired(object):
-    """
-    A capture's C{channel} and C{transport}: the addresses, but no way to the
-    live connection.  A render that needs the connection itself (to write
-    on it, to take it over) cannot be captured: the attribute it asks for is
-    missing, and the render fails (never stored).
-    """
-
-    def __init__(self, capture, what):
-        self._capture = capture
-        self._what = what
-
-
-    def getPeer(self):
-        self._capture.refuse(b"client-address")
-        return self._capture._underlying.getClientAddress()
-
-
-    def getHost(self):
-        return self._capture._underlying.getHost()
-
-
-    def isSecure(self):
-        return self._capture._underlying.isSecure()
-
-
-    @property
-    def site(self):
-        return self._capture.site
-
-
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        self._capture.refuse(b"unsupported-" + self._what)
-        raise AttributeError(
-            "%s of a cached render has no %r: a render that uses its request's "
-            "connection cannot be cached (leave it out of the cache, or send "
-            "such requests around it)" % (self._what.decode("ascii"), name))
 
 
 
@@ -288,7 +102,7 @@ class CaptureRequest(object):
         if responseHeaders is None:
             responseHeaders = http.Headers()
         self.responseHeaders = responseHeaders
-        self.requestHeaders = _RecordingHeaders(underlying.requestHeaders, self)
+        self.requestHeaders = RecordingHeaders(underlying.requestHeaders, self)
         self.body = []
         self.cookies = []
         self.lastModified = None
@@ -325,7 +139,7 @@ class CaptureRequest(object):
                 return own[name]
         raise AttributeError(
             "%r: a cached render's request offers %r only if it is in "
-            "nevowcache._capture.OFFERED (twisted.web's request) or set on "
+            "nevowcache._offered.OFFERED (twisted.web's request) or set on "
             "the request before the render" % (self, name))
 
 
@@ -418,12 +232,12 @@ class CaptureRequest(object):
 
     @property
     def channel(self):
-        return _Unwired(self, b"channel")
+        return Unwired(self, b"channel")
 
 
     @property
     def transport(self):
-        return _Unwired(self, b"transport")
+        return Unwired(self, b"transport")
 
 
     @property
@@ -432,7 +246,7 @@ class CaptureRequest(object):
         if site is None:
             site = getattr(self._underlying, "site", None)
             if site is not None:
-                site = self.__dict__["_site"] = _CaptureSite(site, self)
+                site = self.__dict__["_site"] = CaptureSite(site, self)
         return site
 
 

@@ -26,8 +26,7 @@ from nevow import appserver, context, inevow, rend, tags
 from nevow.flat import ten
 
 from nevowcache._bypass import answerableEarly, nevowBypassReason, watchUnsafe
-from nevowcache._capture import (
-    CAPTURED, KEYED, OFFERED, UNSUPPORTED, CaptureRequest)
+from nevowcache._capture import CaptureRequest
 from nevowcache._compat import textType
 from nevowcache._engine import CachePolicy
 from nevowcache._formless import markAction
@@ -35,6 +34,7 @@ from nevowcache._front import (
     CacheFront, RefreshKeyChanged, Refresher, RequestInputs, noSession)
 from nevowcache._memo import remember
 from nevowcache._nevowcontext import Outside, captureContext
+from nevowcache._offered import CAPTURED, KEYED, OFFERED, UNSUPPORTED
 from nevowcache._remembered import rememberedKey
 from nevowcache._settings import pageName
 from nevowcache._slicing import Slicer, callAfterOutput
