@@ -29,7 +29,7 @@ from nevowcache._offered import (
     COPIED, KEYED, OFFERED, UNSUPPORTED, CaptureSite, RecordingHeaders, Unwired)
 from nevowcache._validators import parseHTTPDate
 
-__all__ = ["CaptureRequest", "OFFERED", "RenderAborted"]
+__all__ = ["CaptureRequest", "OFFERED", "RenderAborted", "takeBody"]
 
 
 
@@ -526,14 +526,7 @@ class CaptureRequest(object):
         stored); the adapter answers the live request as twisted.web would.
         """
         try:
-            body = resource.render(self)
-            if body is server.NOT_DONE_YET:
-                return
-            if not isinstance(body, bytes):
-                raise TypeError("%r rendered %r, not bytes or NOT_DONE_YET"
-                                % (resource, body))
-            self.write(body)
-            self.finish()
+            takeBody(self, resource.render(self), resource)
         except Exception:
             self.processingFailed(Failure())
 
@@ -614,3 +607,22 @@ class CaptureRequest(object):
                 out.append((lower, tuple(values)))
         out.sort()
         return tuple(out)
+
+
+
+def takeBody(request, body, resource):
+    """
+    Do with what a resource's C{render} returned what
+    L{twisted.web.server.Request.render} does: for C{NOT_DONE_YET}, nothing
+    (the resource writes and finishes later); for L{bytes}, write them and
+    finish C{request}.
+
+    @param resource: The resource that rendered, for the error.
+    @raise TypeError: If C{body} is neither.
+    """
+    if body is server.NOT_DONE_YET:
+        return
+    if not isinstance(body, bytes):
+        raise TypeError("%r rendered %r, not bytes or NOT_DONE_YET" % (resource, body))
+    request.write(body)
+    request.finish()

@@ -29,7 +29,7 @@ from twisted.web.resource import _IEncodingResource
 from twisted.web.template import flattenString
 
 from nevowcache._bypass import watchUnsafe
-from nevowcache._capture import CaptureRequest, RenderAborted
+from nevowcache._capture import CaptureRequest, RenderAborted, takeBody
 from nevowcache._compat import intToBytes, textType
 from nevowcache._engine import CachePolicy
 from nevowcache._front import CacheFront, Refresher, noSession
@@ -189,13 +189,7 @@ class _ResourceFront(CacheFront):
             return capture
         finished = capture.notifyFinish()
         try:
-            body = self._renderUncached(capture)
-            if body is not NOT_DONE_YET:
-                if not isinstance(body, bytes):
-                    raise TypeError("%r rendered %r, not bytes or NOT_DONE_YET"
-                                    % (self, body))
-                capture.write(body)
-                capture.finish()
+            takeBody(capture, self._renderUncached(capture), self)
         except BaseException:
             # Whatever failure the capture got too is this one.
             finished.addErrback(lambda failure: None)
