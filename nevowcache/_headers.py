@@ -37,9 +37,15 @@ def headerValues(headers, name):
     table = headerTable(headers)
     if table is None:
         return headers.getRawHeaders(name)
-    values = table.get(name)
-    if values is None:
-        values = table.get(nameForms(name)[0])
+    if _FILED_LOWER:
+        values = table.get(name)
+        if values is None:
+            values = table.get((NAME_FORMS.get(name) or nameForms(name))[0])
+    else:
+        # The spelling this Twisted files names by first: one look, not two.
+        values = table.get((NAME_FORMS.get(name) or nameForms(name))[0])
+        if values is None:
+            values = table.get(name)
     return values
 
 
@@ -110,3 +116,17 @@ _SPECIAL_NAMES = {
     b"P3p": b"P3P", b"Te": b"TE", b"Www-Authenticate": b"WWW-Authenticate",
     b"X-Xss-Protection": b"X-XSS-Protection",
 }
+
+
+
+def _filedLowerCase():
+    """
+    @return: Whether this Twisted's L{Headers} files names lower-cased
+        (before Twisted 22) rather than as written (L{wireName}).
+    """
+    from twisted.web.http_headers import Headers
+    headers = Headers()
+    headers.setRawHeaders(b"X-Filed", [b"1"])
+    return b"x-filed" in (headerTable(headers) or ())
+
+_FILED_LOWER = _filedLowerCase()

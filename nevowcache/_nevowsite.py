@@ -37,7 +37,7 @@ from nevowcache._bypass import answerableEarly, mayChange
 from nevowcache._engine import invalidateAfterEach, sitePageCaches
 from nevowcache._formless import markAction
 from nevowcache._headers import headerValues
-from nevowcache._key import requestUrlIdentity, varyValues
+from nevowcache._key import isSecure, requestUrlIdentity, varyValues
 
 try:
     from urllib import unquote
@@ -86,7 +86,7 @@ def _requestLine(request):
         host = hosts[0]
     else:
         return None
-    return (request.uri, host, request.isSecure(), getattr(address, "port", 0))
+    return (request.uri, host, isSecure(request), getattr(address, "port", 0))
 
 
 

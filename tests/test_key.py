@@ -5,13 +5,20 @@ Tests for cache keys: what goes in, what stays apart, and their encoding.
 from __future__ import absolute_import, division
 
 from hypothesis import given, strategies as st
+from twisted.internet.interfaces import ISSLTransport
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
-from twisted.web import resource, server
+from twisted.web import http, resource, server
+from zope.interface import directlyProvides
+
+try:
+    from twisted.internet.testing import StringTransport
+except ImportError:  # Twisted < 21.2
+    from twisted.test.proto_helpers import StringTransport
 
 from nevowcache import CacheKey
 from nevowcache._key import (
-    MAX_PREFIX_DEPTH, encodeKey, hostKey, isPath, pathScopeFromString,
+    MAX_PREFIX_DEPTH, encodeKey, hostKey, isPath, isSecure, pathScopeFromString,
     prefixScopeFromString, prefixScopes, tagScope, urlIdentity, urlIdentityFromString,
     urlScopes, validHost)
 
@@ -270,3 +277,67 @@ class ScopeTests(SynchronousTestCase):
         self.assertEqual(tagScope(b"caf\xc3\xa9"), (b"t", u"caf\u00e9"))
         self.assertEqual(tagScope(u"news"), (b"t", u"news"))
         self.assertRaises(TypeError, tagScope, 1)
+
+
+
+class IsSecureTests(SynchronousTestCase):
+    """
+    L{isSecure} answers as C{request.isSecure()}, without adapting the
+    transport again for every request.
+    """
+
+    def request(self, transport=None, requestClass=server.Request,
+                channelClass=http.HTTPChannel):
+        channel = channelClass()
+        channel.site = server.Site(resource.Resource())
+        channel.makeConnection(transport or StringTransport())
+        return requestClass(channel)
+
+
+    def test_plain(self):
+        """
+        A request over a transport that is not TLS is not secure.
+        """
+        request = self.request()
+        self.assertIs(isSecure(request), False)
+        self.assertIs(isSecure(request), request.isSecure())
+
+
+    def test_transportProvidesTLS(self):
+        """
+        A request over a transport that provides L{ISSLTransport} (as a TLS
+        one does, from the start or once C{startTLS} made it one) is secure,
+        even after one of the same class that was not.
+        """
+        self.assertIs(isSecure(self.request(StringTransport())), False)
+        transport = StringTransport()
+        directlyProvides(transport, ISSLTransport)
+        # What HTTPChannel asks of a TCP transport.
+        transport.setTcpNoDelay = lambda enabled: None
+        request = self.request(transport)
+        self.assertIs(isSecure(request), True)
+        self.assertIs(isSecure(request), request.isSecure())
+
+
+    def test_forced(self):
+        """
+        A request made secure with C{setHost(..., ssl=True)} is secure.
+        """
+        request = self.request()
+        request.setHost(b"example.com", 443, ssl=True)
+        self.assertIs(isSecure(request), True)
+
+
+    def test_ownIsSecure(self):
+        """
+        A request (or a channel) with an C{isSecure} of its own is asked.
+        """
+        class Secure(server.Request):
+            def isSecure(self):
+                return True
+        self.assertIs(isSecure(self.request(requestClass=Secure)), True)
+
+        class SecureChannel(http.HTTPChannel):
+            def isSecure(self):
+                return True
+        self.assertIs(isSecure(self.request(channelClass=SecureChannel)), True)
