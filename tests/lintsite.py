@@ -2,11 +2,12 @@
 A live site of cached pages for the HTTP linter (L{tests.test_redbot}),
 served on a loopback port by either adapter:
 
-    python -m tests.lintsite --adapter nevow|web
+    python -m tests.lintsite --adapter nevow|web|klein
 
 prints C{PORT <n>} once it listens, and serves until its standard input
 closes.  The Nevow adapter runs under a L{nevowcache.CachingSite} (fresh hits
-before traversal), on Python 2.7; the twisted.web one on either Python.
+before traversal), on Python 2.7; the twisted.web one on either Python;
+the Klein one (routes behind L{nevowcache.klein.cached}) on Python 3.
 
 Pages (each C{/name}):
   - C{fresh}: cached for 60 s, no C{Cache-Control} of its own;
@@ -29,7 +30,7 @@ from twisted.protocols.basic import LineReceiver
 
 from nevowcache import MemoryStore, PageCache
 
-from tests._adapters import NevowAdapter, PageSpec, WebAdapter
+from tests._adapters import KleinAdapter, NevowAdapter, PageSpec, WebAdapter
 
 _TEXT = (b"<!DOCTYPE html><html><head><title>lint</title></head><body><p>"
          + b"A page for the linter. " * 40 + b"</p></body></html>")
@@ -77,6 +78,10 @@ def makeSite(adapter):
         from nevowcache import CachingSite
         site = NevowAdapter().makeSite(reactor, cache, pages())
         return CachingSite(site.resource)
+    if adapter == "klein":
+        routes = pages()
+        del routes[b"gzip"]
+        return KleinAdapter().makeSite(reactor, cache, routes)
     from twisted.web.server import GzipEncoderFactory
     from twisted.web.resource import EncodingResourceWrapper
     site = WebAdapter().makeSite(reactor, cache, pages())
@@ -101,7 +106,7 @@ class _Stdin(LineReceiver):
 
 def main(argv=None):
     parser = argparse.ArgumentParser()
-    parser.add_argument("--adapter", choices=["nevow", "web"], required=True)
+    parser.add_argument("--adapter", choices=["nevow", "web", "klein"], required=True)
     args = parser.parse_args(argv)
     port = reactor.listenTCP(0, makeSite(args.adapter), interface="127.0.0.1")
     print("PORT %d" % (port.getHost().port,))

@@ -13,7 +13,6 @@ import sys
 
 from twisted.internet import defer, task
 from twisted.trial.unittest import SynchronousTestCase
-from twisted.web import server
 from twisted.web.resource import Resource
 
 from nevowcache import web
@@ -416,7 +415,8 @@ class CachedRouteTests(KleinTestsBase):
             return b"b"
         fr = self.client.get(b"/a/1", headers={b"Accept-Language": b"fr"})
         self.assertEqual(fr.cacheStatus, b"nevowcache; fwd=uri-miss; ttl=10; stored")
-        self.assertEqual(fr.header(b"cache-control"), b"public, max-age=10, stale-while-revalidate=5")
+        self.assertEqual(fr.header(b"cache-control"),
+                         b"public, max-age=10, stale-while-revalidate=5")
         self.assertEqual(fr.header(b"vary"), b"accept-language")
         self.assertEqual(self.client.get(b"/a/1", headers={b"Accept-Language": b"de"}).body, b"ade")
         self.assertEqual(self.client.get(b"/a/1", headers={b"Accept-Language": b"fr"}).cacheStatus,
@@ -486,7 +486,8 @@ class CachedRouteTests(KleinTestsBase):
         from nevowcache._webresource import _SnapshotRequest
         self.assertIsInstance(calls[1][0]._underlying, _SnapshotRequest)
         fresh = self.client.get(b"/post/1")
-        self.assertEqual((fresh.body, fresh.cacheStatus), (b"#2 next /post/2", b"nevowcache; hit; ttl=10"))
+        self.assertEqual((fresh.body, fresh.cacheStatus),
+                         (b"#2 next /post/2", b"nevowcache; hit; ttl=10"))
         self.assertEqual(self.cache.stats()["refreshes"], 1)
 
 
@@ -636,7 +637,8 @@ class UnsafeTests(KleinTestsBase):
                          b"nevowcache; fwd=uri-miss; ttl=60; stored")
         self.assertEqual(self.client.get(b"/post/2").cacheStatus, b"nevowcache; hit; ttl=60")
         invalidateRoute(self.app, "post", pid=2, hard=False)
-        self.assertTrue(self.client.get(b"/post/2").cacheStatus.startswith(b"nevowcache; hit; ttl=-"))
+        self.assertTrue(
+            self.client.get(b"/post/2").cacheStatus.startswith(b"nevowcache; hit; ttl=-"))
 
 
     def test_invalidateRouteMounted(self):

@@ -174,18 +174,28 @@ class PackagingTests(TestCase):
         self.assertRuns([os.path.join(bin, "twistd"), "web", "--help"])
 
 
-    def checkPython3(self, artefact):
+    def checkPython3(self, artefact, extra=""):
         bin = self.install(
-            self.interpreter(os.environ.get("NEVOWCACHE_TOOLS_ENV", "py3")), artefact)
+            self.interpreter(os.environ.get("NEVOWCACHE_TOOLS_ENV", "py3")),
+            artefact + extra)
         python = os.path.join(bin, "python")
         self.assertRuns([python, "-c", (
             "import os, nevowcache, nevowcache.web, nevowcache.admin\n"
             "assert nevowcache.__file__.startswith(%r), nevowcache.__file__\n"
             "here = os.path.dirname(nevowcache.__file__)\n"
             "for name in ('py.typed', '__init__.pyi', 'web.pyi', 'admin.pyi',\n"
-            "             'testing.pyi'):\n"
+            "             'testing.pyi', 'klein.pyi'):\n"
             "    assert os.path.exists(os.path.join(here, name)), name\n"
             % (os.path.dirname(bin),))])
+        if extra == "[klein]":
+            self.assertRuns([python, "-c", (
+                "from nevowcache.klein import cached, invalidateRoute\n"
+                "import klein\n"
+                "app = klein.Klein()\n"
+                "@app.route('/')\n"
+                "@cached(cacheTimeout=5)\n"
+                "def home(request):\n"
+                "    return 'home'\n")])
         self.assertRuns([os.path.join(bin, "twistd"), "--version"])
 
 
@@ -200,7 +210,7 @@ class PackagingTests(TestCase):
         self.assertIn("nevowcache/__init__.py", names)
         self.assertIn("nevowcache/_engine.py", names)
         for name in ("py.typed", "__init__.pyi", "web.pyi", "admin.pyi", "testing.pyi",
-                     "metrics.pyi"):
+                     "metrics.pyi", "klein.pyi"):
             self.assertIn("nevowcache/" + name, names)
         self.assertEqual([n for n in names if n.split("/")[0] in
                           ("tests", "demo", "bench", "admin")], [])
@@ -229,9 +239,10 @@ class PackagingTests(TestCase):
 
     def test_wheelPython3(self):
         """
-        The wheel installs on Python 3, with its type information.
+        The wheel installs on Python 3, with its type information, and with
+        Klein for C{nevowcache.klein} (C{'nevowcache-*.whl[klein]'}).
         """
-        self.checkPython3(self.wheel)
+        self.checkPython3(self.wheel, "[klein]")
 
 
     def test_sdistPython3(self):

@@ -3,7 +3,7 @@ REDbot, the HTTP linter, against live cached servers of both adapters.
 
 Each adapter's pages (L{tests.lintsite}) are served by a process of their
 own on a loopback port: the Nevow adapter under C{CachingSite} on Python
-2.7, the twisted.web adapter on this interpreter.  REDbot (Python 3, as a
+2.7, the twisted.web adapter and the Klein adapter on this interpreter.  REDbot (Python 3, as a
 library: L{tests.redbotcheck}, one URL per process, with a watchdog) lints
 a fresh hit, a stale hit, a C{304}, C{HEAD}, gzip through
 C{EncodingResourceWrapper} (twisted.web), C{cacheControl = "public"}, a
@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 
-from twisted.trial.unittest import TestCase
+from twisted.trial.unittest import SkipTest, TestCase
 
 try:
     import redbot.resource
@@ -46,13 +46,13 @@ ALLOWED_WARNINGS = {
 
 # Each check: (name, path, method, request headers, adapters, prime).
 CHECKS = [
-    ("slow", "/slow", "GET", [], ("web", "nevow"), False),
-    ("fresh", "/fresh", "GET", [], ("web", "nevow"), True),
-    ("304", "/fresh", "GET", ["If-None-Match: {etag}"], ("web", "nevow"), True),
-    ("head", "/fresh", "HEAD", [], ("web", "nevow"), True),
-    ("stale", "/stale", "GET", [], ("web", "nevow"), True),
-    ("public", "/public", "GET", [], ("web", "nevow"), True),
-    ("own", "/own", "GET", [], ("web", "nevow"), True),
+    ("slow", "/slow", "GET", [], ("web", "nevow", "klein"), False),
+    ("fresh", "/fresh", "GET", [], ("web", "nevow", "klein"), True),
+    ("304", "/fresh", "GET", ["If-None-Match: {etag}"], ("web", "nevow", "klein"), True),
+    ("head", "/fresh", "HEAD", [], ("web", "nevow", "klein"), True),
+    ("stale", "/stale", "GET", [], ("web", "nevow", "klein"), True),
+    ("public", "/public", "GET", [], ("web", "nevow", "klein"), True),
+    ("own", "/own", "GET", [], ("web", "nevow", "klein"), True),
     ("gzip", "/gzip", "GET", [], ("web",), True),
     ("gzip-asked", "/gzip", "GET", ["Accept-Encoding: gzip"], ("web",), True),
 ]
@@ -200,6 +200,18 @@ class RedbotTests(TestCase):
         The twisted.web adapter.
         """
         self.assertClean("web", self.lint(sys.executable, "web"))
+
+
+    def test_klein(self):
+        """
+        The Klein adapter: a Klein app's routes behind
+        L{nevowcache.klein.cached}.
+        """
+        try:
+            import klein  # noqa: F401
+        except ImportError:
+            raise SkipTest("Klein (requirements/py3.txt) is installed on Python 3 only")
+        self.assertClean("klein", self.lint(sys.executable, "klein"))
 
 
     def test_nevow(self):

@@ -792,7 +792,7 @@ class FloodMemoryTestsMixin(object):
 
 
 
-makeCases(globals(), ProvenanceTestsMixin, "ProvenanceTests", ADAPTERS + [CACHING_SITE],
+makeCases(globals(), ProvenanceTestsMixin, "ProvenanceTests", ADAPTERS + [CACHING_SITE, KLEIN],
           base=TestCase)
 makeCases(globals(), FaultTestsMixin, "FaultTests", ADAPTERS + [CACHING_SITE, KLEIN])
 makeCases(globals(), FloodMemoryTestsMixin, "FloodMemoryTests")
