@@ -393,7 +393,7 @@ class RedisCoherence(object):
             return
         self._sequence += 1
         number = b"%d" % (self._sequence,)
-        self._sent[number] = self._reactor.seconds()
+        self._sent[number] = self._near.clock.seconds()
         if len(self._sent) > 64:
             del self._sent[min(self._sent, key=int)]
         d = self._shared._call(
@@ -437,7 +437,7 @@ class MemcachedCoherence(object):
         if self._polling:
             return
         self._polling = True
-        started = self._near.reactor.seconds()
+        started = self._near.clock.seconds()
         d = self._shared._call(self._shared._fetch, [self._counter])
         d.addCallback(self._read, started)
 

@@ -12,8 +12,10 @@ from collections import OrderedDict
 
 from twisted.internet import defer
 from twisted.logger import Logger
+from twisted.python import runtime
 from zope.interface import implementer
 
+from nevowcache._clocks import monotonicClock
 from nevowcache._coherence import MemcachedCoherence, RedisCoherence
 from nevowcache._footprint import orderedDictBytes
 from nevowcache._interfaces import (
@@ -142,6 +144,7 @@ class NearStore(object):
         self.maxBytes = maxBytes
         self.maxEntries = maxEntries
         self._reactor = reactor
+        self._clock = None
         self._items = OrderedDict()
         self._bytes = 0
         # Names changed (as events name them) to the keys of the near
@@ -172,6 +175,24 @@ class NearStore(object):
         return self._reactor
 
 
+    @property
+    def clock(self):
+        """
+        What trust is timed by: a monotonic clock (the time of day may jump
+        back, and would make entries trusted for longer), unless the
+        reactor is not a real one (a L{task.Clock} in tests).
+        """
+        clock = self._clock
+        if clock is None:
+            reactor = self.reactor
+            if getattr(reactor, "seconds", None) is runtime.seconds:
+                clock = monotonicClock()
+            else:
+                clock = reactor
+            self._clock = clock
+        return clock
+
+
     def _start(self):
         if not self._started and not self._closed:
             self._started = True
@@ -181,7 +202,7 @@ class NearStore(object):
     # Trust
 
     def _trusted(self):
-        return self.reactor.seconds() < self._trustedUntil
+        return self.clock.seconds() < self._trustedUntil
 
 
     def _trustUntil(self, when):
@@ -308,7 +329,7 @@ class NearStore(object):
         item = self._items.get(key)
         if item is None:
             return None, None
-        if self.reactor.seconds() >= self._trustedUntil:
+        if self.clock.seconds() >= self._trustedUntil:
             self._counts["nearUntrusted"] += 1
             return None, None
         self._counts["nearHits"] += 1
@@ -336,7 +357,7 @@ class NearStore(object):
         if item is not None and self._leasing:
             until = self._leasing.get(key)
             if until is not None:
-                if until > self.reactor.seconds():
+                if until > self.clock.seconds():
                     item = None
                 else:
                     del self._leasing[key]
@@ -437,9 +458,9 @@ class NearStore(object):
     def acquireLease(self, key, ttl):
         # Asked for when the entry is missing or stale: until this process
         # is done with it, look it up where another process's render lands.
-        self._leasing[key] = self.reactor.seconds() + ttl
+        self._leasing[key] = self.clock.seconds() + ttl
         if len(self._leasing) > 1000:
-            now = self.reactor.seconds()
+            now = self.clock.seconds()
             for leased, until in list(self._leasing.items()):
                 if until <= now:
                     del self._leasing[leased]

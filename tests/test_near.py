@@ -401,6 +401,19 @@ class NearRulesTests(SynchronousTestCase):
         self.assertIsNone(cache.answerAtOnce(key, policy))
 
 
+    def test_trustTimedMonotonically(self):
+        """
+        Over a real reactor, trust is timed by a monotonic clock, not the
+        time of day (which may jump back, and would keep near entries
+        trusted for longer); over a L{Clock}, by the L{Clock}.
+        """
+        from twisted.internet import reactor
+        self.assertIs(self.near.clock, self.clock)
+        real = NearStore(RedisStore(reactor=reactor))
+        self.assertIsNot(real.clock, reactor)
+        self.assertLess(real.clock.seconds(), time.time() - 1e6)
+
+
     def test_closeStops(self):
         """
         Closing the near store stops its coherence and closes the shared
@@ -804,10 +817,10 @@ class MemcachedNearStoreTests(NearStoreTestsMixin, TestCase):
             counterName(shared.namespace)))
         self.assertEqual(int(counter), b._coherence._last + 1)
         before = b._trustedUntil
-        yield b._coherence._read([counter], time.time())
+        yield b._coherence._read([counter], b.clock.seconds())
         self.assertIsNotNone(b.peek(key)[0])
         self.assertEqual(b._trustedUntil, before)
-        yield b._coherence._read([counter], time.time())
+        yield b._coherence._read([counter], b.clock.seconds())
         self.assertEqual(b.peek(key), (None, None))
 
 
