@@ -38,12 +38,12 @@ from nevowcache._webresource import _ResourceFront, _componentsOf, _send
 
 __all__ = ["cached", "invalidateRoute"]
 
+_log = Logger()
+
 # The component Klein sets on every request it routes (the URL mapper
 # bound to the request's host, path and method, and a branch route's
 # remaining segments): made from what the key holds, so it is not a value
 # the application remembered outside the render.
-_log = Logger()
-
 _KLEIN_REQUEST = qual(IKleinRequest)
 
 # What a cached route's function carries (and Klein's endpoint function

@@ -139,6 +139,7 @@ class CachedRouteTests(KleinTestsBase):
         """
         C{@cached} without settings caches with the defaults.
         """
+        from nevowcache import defaultPageCache
         from nevowcache.klein import cached
         calls = self.calls
 
@@ -147,13 +148,11 @@ class CachedRouteTests(KleinTestsBase):
         def home(request):
             calls.append(1)
             return b"home"
-        self.addCleanup(self.cache.clear)
+        self.addCleanup(defaultPageCache.clear)
         client = self.client
         client.get(b"/")
         self.assertEqual(client.get(b"/").cacheStatus, b"nevowcache; hit; ttl=60")
         self.assertEqual(calls, [1])
-        from nevowcache import defaultPageCache
-        self.addCleanup(defaultPageCache.clear)
 
 
     def test_endpointIsTheFunctionName(self):
