@@ -12,74 +12,38 @@ background refresher, and put the L{Answer} on the live request
 
 from __future__ import absolute_import, division
 
-import re
-
 from twisted.internet import defer, task
 from twisted.logger import Logger
 from twisted.python import runtime
 from twisted.python.failure import Failure
 
 from nevowcache import _bypass
+from nevowcache import _cachestatus as cacheStatus
+from nevowcache._answer import Answer
 from nevowcache._bypass import actsAnyway
+from nevowcache._cachestatus import withDetail
 from nevowcache._clocks import monotonicClock, workClock
 from nevowcache._clocks import wallClock as _wallClock
-from nevowcache._compat import intToBytes, textType
 from nevowcache._entry import CacheEntry
+from nevowcache._entrywriter import entryFrom
 from nevowcache._interfaces import (
     IChargedStore, ILeaseStore, INearStore, IPeekableStore, IScopedStore, ISharedStore,
     StoreUnavailable)
 from nevowcache._key import (
     CacheKey, encodeKey, isPath, keyParts, pathScopeFromString, pathScopes,
-    prefixScopeFromString, requestUrlIdentity, tagScope, unsafeTargets, urlIdentity,
-    urlIdentityFromString, urlScopes, varyValues)
-from nevowcache._memo import remember
+    prefixScopeFromString, requestUrlIdentity, tagScope, unsafeTargets,
+    urlIdentityFromString, varyValues)
 from nevowcache._memory import MemoryStore
+from nevowcache._policy import CachePolicy
 from nevowcache._records import Fingerprints, Records
 from nevowcache._refusal import refusalOf
-from nevowcache._replay import replay, writeDirect
 from nevowcache._slicing import callAfterOutput
 from nevowcache._stats import CacheStatistics
-from nevowcache._validators import bodyETag, hasExplicitFreshness
 from nevowcache._yourwrites import markWriter, markedWriter
 
 __all__ = ["PageCache", "CachePolicy", "Answer", "refreshHeaders"]
 
-# Cache-Status values of fresh hits, by their ttl.
-_HIT_STATUS = {}
 
-# CachePolicy.downstream's values, by lifetime and grace.
-_DOWNSTREAM = {}
-
-# An RFC 8941 token: what a Cache-Status detail may be written as bare.
-_TOKEN = re.compile(br"\A[A-Za-z*][A-Za-z0-9!#$%&'*+.^_`|~:/-]*\Z")
-
-
-
-def withDetail(status, reason):
-    """
-    Add a C{detail} parameter to a C{Cache-Status} value (RFC 9211
-    section 2.8): a token if the reason is one, else a quoted string.
-
-    @param status: The value so far, L{bytes}.
-    @param reason: The detail, L{bytes}.
-    @rtype: L{bytes}
-    """
-    if _TOKEN.match(reason) is None:
-        reason = b'"' + b"".join(
-            b"\\" + c if c in (b'"', b"\\") else (c if 0x20 <= ord(c) < 0x7f else b"?")
-            for c in (reason[i:i + 1] for i in range(len(reason)))) + b'"'
-    return status + b"; detail=" + reason
-
-
-
-def _stored(status, policy):
-    """
-    The C{Cache-Status} of a response just stored: with the seconds it
-    stays fresh (C{ttl}), unless it is fresh until invalidated.
-    """
-    if policy.timeout:
-        status += b"; ttl=" + intToBytes(int(policy.timeout))
-    return status + b"; stored"
 
 _STATS = ("hits", "staleHits", "misses", "collapsed", "renders", "refreshes",
           "refreshFailures", "refreshesSkipped", "bypasses", "refusals",
@@ -97,14 +61,8 @@ _MAX_VARIANT_BYTES = 2 * 1024 * 1024
 _MAX_BACKOFF_KEYS = 10000
 _MAX_BACKOFF_BYTES = 512 * 1024
 
-# CachePolicy.fromPage's policies, by page attributes.
-_POLICIES = {}
-_MAX_POLICIES = 1000
-
 # The methods RFC 9110 defines as safe: any other invalidates (RFC 9111 4.4).
 _KNOWN_SAFE = frozenset([b"GET", b"HEAD", b"OPTIONS", b"TRACE"])
-
-
 
 # Request headers a background refresh never carries, besides every If-*.
 _PRIVATE_HEADERS = frozenset([b"cookie", b"authorization", b"proxy-authorization"])
@@ -127,277 +85,6 @@ def refreshHeaders(headers):
         if lower not in _PRIVATE_HEADERS and not lower.startswith(b"if-"):
             kept.append((name, list(values)))
     return kept
-
-
-
-class CachePolicy(object):
-    """
-    How one page is cached.
-
-    @ivar timeout: Seconds an entry stays fresh; C{0} means until
-        invalidated.
-    @ivar grace: Seconds past C{timeout} a stale entry may still be served
-        while one refresh runs; L{None} means always.
-    @ivar vary: Lower-cased request header names (L{bytes}) whose values
-        join the key, and which the render may therefore read.
-    @ivar cacheControl: L{None} to leave C{Cache-Control} to the page, or
-        C{"public"} to tell browsers and shared caches downstream how long
-        a stored response stays fresh (C{max-age}) and may be served stale
-        (C{stale-while-revalidate}).
-    @ivar tags: The page's tags (text), for L{PageCache.invalidateTag}.
-    """
-    __slots__ = ("timeout", "grace", "vary", "cacheControl", "tags")
-
-    def __init__(self, timeout, grace=None, vary=(), cacheControl=None, tags=()):
-        if timeout is None or timeout < 0:
-            raise ValueError("cacheTimeout must be 0 or more seconds")
-        if grace is not None and grace < 0:
-            raise ValueError("cacheGrace must be None or 0 or more seconds")
-        self.timeout = timeout
-        self.grace = grace
-        self.vary = tuple(
-            (h.encode("ascii") if not isinstance(h, bytes) else h).lower()
-            for h in vary)
-        if cacheControl not in (None, "public", b"public"):
-            raise ValueError("cacheControl must be None or 'public'")
-        self.cacheControl = cacheControl
-        if tags is None:
-            tags = ()
-        elif isinstance(tags, (bytes, textType)):
-            tags = (tags,)
-        self.tags = tuple(tagScope(tag)[1] for tag in tags)
-
-
-    def _values(self):
-        return (self.timeout, self.grace, self.vary, self.cacheControl, self.tags)
-
-
-    def __eq__(self, other):
-        if self is other:
-            # The common case: fromPage hands out shared policies.
-            return True
-        if not isinstance(other, CachePolicy):
-            return NotImplemented
-        return self._values() == other._values()
-
-
-    def __ne__(self, other):
-        result = self.__eq__(other)
-        return result if result is NotImplemented else not result
-
-
-    def __hash__(self):
-        return hash(self._values())
-
-
-    @classmethod
-    def fromPage(cls, page, context=None):
-        """
-        Read a page's C{cacheTimeout}, C{cacheGrace}, C{cacheVary},
-        C{cacheControl} and C{cacheTags} attributes, whichever adapter it is
-        for.
-
-        @param context: What a C{cacheTags} method is called with, as the
-            page's C{cacheKey} hook is: the Nevow context, or the
-            twisted.web request.  Tags must depend only on what the page's
-            key holds.
-        """
-        tags = getattr(page, "cacheTags", ())
-        if callable(tags):
-            tags = tags(context)
-        attributes = (page.cacheTimeout, page.cacheGrace, getattr(page, "cacheVary", ()),
-                      getattr(page, "cacheControl", None), tags)
-        try:
-            # Policies are immutable: pages with the same attributes share
-            # one, made once (checked and normalised once, not per request).
-            return _POLICIES[attributes]
-        except (KeyError, TypeError):
-            pass
-        policy = cls(*attributes)
-        try:
-            hash(attributes)
-        except TypeError:
-            # A list in cacheVary or cacheTags, say: not remembered.
-            return policy
-        remember(_POLICIES, attributes, policy, _MAX_POLICIES)
-        return policy
-
-
-    def scopesFor(self, key):
-        """
-        @return: The scopes of an entry of C{key} under this policy: the
-            path prefixes of its URL, on its host and on every host, its path
-            on every host (L{urlScopes}), then its tags.
-        """
-        scopes = urlScopes(key.url)
-        if self.tags:
-            scopes += tuple((b"t", tag) for tag in self.tags)
-        return scopes
-
-
-    def downstream(self, age, stale):
-        """
-        The C{Cache-Control} to send with a stored response, if any.
-
-        @param age: Seconds since it was rendered.
-        @param stale: Whether it is served stale.
-        @rtype: L{bytes} or L{None}
-        """
-        if self.cacheControl is None:
-            return None
-        if not self.timeout:
-            # Fresh until invalidated here: downstream must ask each time
-            # (and gets a cheap 304).
-            return b"public, no-cache"
-        # The response says its Age: a cache downstream adds it to the time
-        # the response spends with it (RFC 9111 section 4.2.3), so max-age
-        # is the whole lifetime, not what is left of it.  A stale response
-        # (past cacheTimeout, or invalidated) is stale downstream at once.
-        lifetime = int(self.timeout)
-        if stale:
-            lifetime = min(lifetime, int(age))
-        value = _DOWNSTREAM.get((lifetime, self.grace))
-        if value is None:
-            value = b"public, max-age=" + intToBytes(lifetime)
-            if self.grace is not None:
-                value += b", stale-while-revalidate=" + intToBytes(int(self.grace))
-            value = remember(_DOWNSTREAM, (lifetime, self.grace), value, 4096)
-        return value
-
-
-
-class Answer(object):
-    """
-    What to send for one request: a stored L{CacheEntry}, or the request's
-    own captured render passed through.
-
-    @ivar entry: The L{CacheEntry} to replay, or L{None}.
-    @ivar capture: The L{CaptureRequest} to pass through, or L{None}.
-    @ivar status: The C{Cache-Status} header value.
-    @ivar age: Seconds since C{entry} was rendered, for C{Age}; or L{None}.
-    @ivar cacheControl: A C{Cache-Control} value to send instead of the
-        entry's, or L{None}.
-    """
-    __slots__ = ("entry", "capture", "status", "age", "cacheControl")
-
-    def __init__(self, entry=None, capture=None, status=b"", age=None,
-                 cacheControl=None):
-        self.entry = entry
-        self.capture = capture
-        self.status = status
-        self.age = age
-        self.cacheControl = cacheControl
-
-
-    def replay(self, request):
-        """
-        Put this answer on the live request.
-
-        @return: The body to send (L{bytes}; empty for a C{304}).
-        """
-        if self.entry is not None:
-            return replay(request, self.entry, self.status, self.age, self.cacheControl)
-        capture = self.capture
-        for args, kwargs in capture.cookies:
-            request.addCookie(*args, **kwargs)
-        etag, lastModified = capture.validators()
-        # In the form of a stored entry's (what _entryFrom starts from).
-        headers = capture.storedHeaders()
-        negotiated = _negotiated(capture)
-        if negotiated:
-            headers = _withVary(headers, negotiated)
-        passed = CacheEntry(
-            _PASSTHROUGH_KEY, capture.code, capture.code_message,
-            headers, capture.value(), None,
-            lastModified=lastModified, etag=etag)
-        status = self.status
-        if capture.code != 200:
-            # What the render answered (RFC 9211 section 2.3).
-            status += b"; fwd-status=" + intToBytes(capture.code)
-        return replay(request, passed, status)
-
-
-    def respond(self, request, leading=b"", contentType=None):
-        """
-        Put this answer on the live request: straight to the connection
-        when L{writeDirect} can, else replayed on the request.
-
-        @param leading: As for L{writeDirect}.
-        @param contentType: As for L{writeDirect}.
-        @return: L{None} if the whole response was written (the caller only
-            finishes the request); else the body for the caller to write,
-            after the headers L{replay} set.
-        """
-        if self.writeDirect(request, leading, contentType):
-            return None
-        return self.replay(request)
-
-
-    def writeDirect(self, request, leading=b"", contentType=None):
-        """
-        Send this answer's stored entry straight to the connection, if
-        L{nevowcache._replay.writeDirect} can (the caller then finishes
-        the request); else do nothing.
-
-        @return: Whether it was sent.
-        """
-        if self.entry is None:
-            return False
-        return writeDirect(request, self.entry, self.status, self.age,
-                           self.cacheControl, leading, contentType)
-
-
-
-_PASSTHROUGH_KEY = CacheKey(())
-
-
-
-def _withNoCache(headers):
-    """
-    Add C{no-cache} to stored response headers' C{Cache-Control}.
-    """
-    others = [(name, values) for name, values in headers if name != b"cache-control"]
-    values = [v for name, vs in headers if name == b"cache-control" for v in vs]
-    others.append((b"cache-control", (b", ".join(values + [b"no-cache"]),)))
-    others.sort()
-    return tuple(others)
-
-
-
-def _withVary(headers, vary):
-    """
-    Add the declared request headers to a stored response's C{Vary}.
-    """
-    names = list(vary)
-    others = []
-    for name, values in headers:
-        if name == b"vary":
-            for value in values:
-                names.extend(n.strip().lower() for n in value.split(b",") if n.strip())
-        else:
-            others.append((name, values))
-    seen = []
-    for name in names:
-        if name not in seen:
-            seen.append(name)
-    others.append((b"vary", (b", ".join(seen),)))
-    others.sort()
-    return tuple(others)
-
-
-
-def _negotiated(capture):
-    """
-    The request headers a captured render's representation is negotiated on
-    by something between the cache and the client (C{Accept-Encoding}
-    behind twisted.web's C{EncodingResourceWrapper}), as the adapter noted
-    them on the request (C{nevowcacheNegotiated}).
-
-    @rtype: L{tuple} of lower-cased L{bytes}
-    """
-    # From the request itself: the capture offers only twisted.web's names.
-    underlying = getattr(capture, "_underlying", capture)
-    return getattr(underlying, "nevowcacheNegotiated", None) or ()
 
 
 
@@ -817,8 +504,8 @@ class PageCache(object):
             # HEAD never populates the cache: Nevow's unbuffered pages leak
             # bodies on HEAD, and a HEAD render may differ.
             self.statistics.uncacheable(key)
-            return self._renderAlone(render, policy, b"nevowcache; fwd=" + missKind
-                                     + b"; detail=head", key, False)
+            return self._renderAlone(render, policy, withDetail(
+                cacheStatus.forwarded(missKind), b"head"), key, False)
         flight = self._flights.get(key)
         if flight is not None:
             if flight.current(generation):
@@ -854,25 +541,14 @@ class PageCache(object):
         self.statistics.staleHit(entry.key, now)
         self._stats["staleHits"] += 1
         self._scheduleRefresh(key, policy, makeRefresher, generation, entry)
-        staleFor = int(age - timeout) if timeout and age > timeout else 0
-        status = b"nevowcache; hit; ttl=-" + intToBytes(max(1, staleFor))
-        if verdict == "stale":
-            status += b"; detail=invalidated"
-        return Answer(entry, status=status, age=age,
+        return Answer(entry, status=cacheStatus.staleHit(timeout, age, verdict == "stale"),
+                      age=age,
                       cacheControl=policy.downstream(age, True))
 
 
     def _hit(self, entry, age, policy):
         self._stats["hits"] += 1
-        status = b"nevowcache; hit"
-        if policy.timeout:
-            # Whole seconds, so that Age + ttl is the timeout.
-            ttl = int(policy.timeout - int(age))
-            status = _HIT_STATUS.get(ttl)
-            if status is None:
-                status = remember(_HIT_STATUS, ttl,
-                                  b"nevowcache; hit; ttl=" + intToBytes(ttl), 4096)
-        return Answer(entry, status=status, age=age,
+        return Answer(entry, status=cacheStatus.hit(policy.timeout, age), age=age,
                       cacheControl=policy.downstream(age, False))
 
 
@@ -964,7 +640,8 @@ class PageCache(object):
                 # Another process rendered it meanwhile.
                 self._land(key, flight, entry)
                 age = max(0, self._clock.seconds() - entry.created)
-                return Answer(entry, status=b"nevowcache; fwd=" + missKind + b"; collapsed",
+                return Answer(entry, status=cacheStatus.collapsed(
+                                  cacheStatus.forwarded(missKind)),
                               age=age, cacheControl=policy.downstream(age, False))
             return self._lead(key, policy, render, generation, missKind, previous,
                               flight)
@@ -983,7 +660,7 @@ class PageCache(object):
             flight = self._startFlight(key, _Flight())
         flight.stamp = generation.stamp() if generation is not None else None
         deadline = self.reactor.callLater(self.renderTimeout, self._abandon, key, flight)
-        status = b"nevowcache; fwd=" + missKind
+        status = cacheStatus.forwarded(missKind)
 
         def finished(result):
             if deadline.active():
@@ -1013,7 +690,7 @@ class PageCache(object):
                 # The lookup failed: nothing tells which invalidations this
                 # render saw, so nothing fences its write.  Serve, don't store.
                 self._land(key, flight, None)
-                return Answer(capture=capture, status=status + b"; detail=store-error")
+                return Answer(capture=capture, status=withDetail(status, b"store-error"))
             reason = reason or self._admitVariant(key)
             if reason is not None:
                 self._stats["refusals"] += 1
@@ -1031,7 +708,8 @@ class PageCache(object):
                 # invalidation since it began fenced it): they joined
                 # while no invalidation since its start had happened.
                 self._land(key, flight, entry)
-                return Answer(entry, status=_stored(status, policy) if ok else status, age=0,
+                return Answer(entry, status=cacheStatus.stored(status, policy.timeout) if ok
+                              else status, age=0,
                               cacheControl=policy.downstream(0, False) if ok else None)
             return d.addCallback(stored)
 
@@ -1117,11 +795,11 @@ class PageCache(object):
         if kind == "entry":
             self._land(key, flight, value)
             age = max(0, self._clock.seconds() - value.created)
-            return Answer(value, status=status + b"; collapsed", age=age,
+            return Answer(value, status=cacheStatus.collapsed(status), age=age,
                           cacheControl=policy.downstream(age, False))
         if kind == "timeout":
             self._land(key, flight, None)
-            return self._renderAlone(render, policy, status + b"; detail=lease-timeout",
+            return self._renderAlone(render, policy, withDetail(status, b"lease-timeout"),
                                      key)
         return self._leadRender(key, policy, render, generation, previous, flight,
                                 status, value)
@@ -1148,51 +826,10 @@ class PageCache(object):
         return result
 
 
-    def _entryFrom(self, key, policy, capture, generation, previous, started=None):
-        """
-        Make the entry to store from a capture.
-
-        @param previous: The entry this one replaces, or L{None}: while the
-            body is the same, C{Last-Modified} stays.
-        @param started: The time of day the render started (seconds since
-            the epoch), or L{None} for now: a new body's C{Last-Modified}.
-            Not when it ended: the request it answers was dated (C{Date})
-            before its render, and RFC 9110 section 8.8.2.1 forbids a
-            C{Last-Modified} later than the C{Date} (L{replay} makes sure).
-        """
-        body = capture.value()
-        etag, lastModified = capture.validators()
-        headers = capture.storedHeaders()
-        if policy.cacheControl is None and not hasExplicitFreshness(headers):
-            # The page said nothing of freshness: without a word, caches
-            # downstream would choose a lifetime of their own from the
-            # Last-Modified added below (RFC 9111 section 4.2.2), where no
-            # purge reaches them.  They may keep it, and must ask first.
-            headers = _withNoCache(headers)
-        if etag is None:
-            etag = bodyETag(body)
-        if lastModified is None:
-            if previous is not None and previous.etag == etag:
-                lastModified = previous.lastModified
-            else:
-                if started is None:
-                    started = self._wallClock.seconds()
-                lastModified = int(started)
-                if previous is not None and previous.lastModified is not None:
-                    # The time of day may have gone back, or the body changed
-                    # twice in one second: a changed body must never look as
-                    # old as the one it replaces (If-Modified-Since would
-                    # answer 304 for it).  A Last-Modified ahead of a
-                    # response's Date is sent as that Date (replay).
-                    lastModified = max(lastModified, int(previous.lastModified) + 1)
-        vary = policy.vary + _negotiated(capture)
-        if vary:
-            headers = _withVary(headers, vary)
-        return CacheEntry(
-            key, capture.code, capture.code_message, headers,
-            body, self._clock.seconds(),
-            generation.stamp() if generation is not None else None,
-            lastModified, etag)
+    def _entryFrom(self, key, policy, capture, generation, previous, started):
+        return entryFrom(key, policy, capture,
+                         generation.stamp() if generation is not None else None,
+                         previous, started, self._clock.seconds())
 
 
     def _admitVariant(self, key):
@@ -1288,11 +925,12 @@ class PageCache(object):
                 timer.cancel()
             if isinstance(entry, CacheEntry):
                 age = max(0, self._clock.seconds() - entry.created)
-                return Answer(entry, status=b"nevowcache; fwd=uri-miss; collapsed",
+                return Answer(entry, status=cacheStatus.collapsed(
+                                  cacheStatus.forwarded(b"uri-miss")),
                               age=age, cacheControl=policy.downstream(age, False))
             detail = b"leader-timeout" if entry == b"timeout" else b"leader-not-stored"
-            return self._renderAlone(render, policy,
-                                     b"nevowcache; fwd=uri-miss; detail=" + detail, key)
+            return self._renderAlone(render, policy, withDetail(
+                cacheStatus.forwarded(b"uri-miss"), detail), key)
         return waiter.addCallback(landed)
 
 

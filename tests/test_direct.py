@@ -12,7 +12,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web import resource, server
 from twisted.web.http_headers import Headers
 
-from nevowcache import _engine, _replay
+from nevowcache import _answer, _replay
 from nevowcache._entry import CacheEntry
 from nevowcache._key import CacheKey
 from nevowcache._replay import writeDirect
@@ -57,7 +57,7 @@ class DirectTestsMixin(SiteTestsMixin):
         """
         self.get(path, **kwargs)
         direct = self.get(path, **kwargs)
-        self.patch(_engine.Answer, "writeDirect", _replayOnly)
+        self.patch(_answer.Answer, "writeDirect", _replayOnly)
         replayed = self.get(path, **kwargs)
         self.assertIn(b"hit", replayed.cacheStatus)
         return direct, replayed
@@ -140,7 +140,7 @@ class DirectTestsMixin(SiteTestsMixin):
 
         def replay(*args, **kwargs):
             raise AssertionError("replayed")
-        self.patch(_engine, "replay", replay)
+        self.patch(_answer, "replay", replay)
         hit = self.get()
         self.assertIn(b"nevowcache; hit", hit.cacheStatus)
         self.assertEqual(hit.body, b"url=/p render=1|")
@@ -160,7 +160,7 @@ class DirectTestsMixin(SiteTestsMixin):
             result = original(request, *args, **kwargs)
             calls.append(result)
             return result
-        self.patch(_engine, "writeDirect", spy)
+        self.patch(_answer, "writeDirect", spy)
         notModified = self.get(headers=[b"If-None-Match: " + etag])
         self.assertEqual(notModified.code, 304)
         self.assertEqual(notModified.body, b"")
