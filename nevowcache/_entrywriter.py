@@ -7,10 +7,25 @@ renders and background refreshes store one.
 
 from __future__ import absolute_import, division
 
+from twisted.internet import defer
+
 from nevowcache._entry import CacheEntry
+from nevowcache._refusal import refusalOf
 from nevowcache._validators import bodyETag, hasExplicitFreshness
 
-__all__ = ["entryFrom", "negotiatedHeaders", "withVary"]
+__all__ = ["EntryWriter", "UNFENCED", "entryFrom", "negotiatedHeaders", "withVary"]
+
+
+
+class _Unfenced(object):
+    """
+    The type of L{UNFENCED}.
+    """
+
+    def __repr__(self):
+        return "<unfenced: the lookup failed>"
+
+UNFENCED = _Unfenced()
 
 
 
@@ -106,3 +121,57 @@ def entryFrom(key, policy, capture, stamp, previous, started, now):
         headers = withVary(headers, vary)
     return CacheEntry(key, capture.code, capture.code_message, headers, body, now,
                       stamp, lastModified, etag)
+
+
+
+class EntryWriter(object):
+    """
+    Write a render to the store, the one way for first renders and
+    background refreshes alike: refused (the storage rules, or superseded),
+    or its variant admitted (L{VariantLimit}), its entry built
+    (L{entryFrom}) and stored.
+    """
+
+    def __init__(self, client, variants, clock):
+        """
+        @param client: The engine's L{StoreClient}.
+        @param variants: The engine's L{VariantLimit}.
+        @param clock: The engine's clock: an entry's C{created}.
+        """
+        self._client = client
+        self._variants = variants
+        self._clock = clock
+
+
+    def write(self, lookup, capture):
+        """
+        Write C{capture}, rendered for C{lookup}: unless the storage rules
+        refuse it, its flight was superseded, it is a first render whose
+        lookup failed (L{UNFENCED}) or its variant is one too many, build
+        its entry and store it.
+
+        @return: A L{Deferred} firing with C{lookup}, its C{refusal} (the
+            reason not to write, L{bytes}, or L{UNFENCED}), or its C{entry}
+            and whether it was C{stored}, set.
+        """
+        reason = refusalOf(capture, lookup.policy.vary)
+        if reason is None and lookup.flight.superseded:
+            reason = b"superseded"
+        if reason is None and lookup.generation is None and not lookup.flight.refresh:
+            # The lookup failed: nothing tells which invalidations this
+            # render saw, so nothing fences its write.  (A refresh's
+            # generation was read with the stale entry it replaces.)
+            reason = UNFENCED
+        if reason is None:
+            reason = self._variants.admit(lookup.key)
+        if reason is not None:
+            lookup.refusal = reason
+            return defer.succeed(lookup)
+        entry = lookup.entry = entryFrom(
+            lookup.key, lookup.policy, capture, lookup.stamp(), lookup.previous,
+            lookup.started, self._clock.seconds())
+
+        def stored(ok):
+            lookup.stored = ok
+            return lookup
+        return self._client.put(lookup.key, entry).addCallback(stored)

@@ -1,12 +1,14 @@
 # -*- test-case-name: tests.test_clocks -*-
 """
-Tests for L{nevowcache._clocks}: the real clocks.
+Tests for L{nevowcache._clocks}: the real clocks, L{Clocks} (every source
+of time of one engine, given to its collaborators) and L{lazyReactor}.
 """
 
 from __future__ import absolute_import, division
 
 import time
 
+from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
 from nevowcache import _clocks
@@ -29,3 +31,58 @@ class MonotonicClockTests(SynchronousTestCase):
             time.sleep(0.01)
             after = clock.seconds()
             self.assertTrue(0.005 < after - before < 5, (before, after))
+
+
+
+class _Holder(object):
+    reactor = _clocks.lazyReactor()
+
+    def __init__(self, reactor):
+        self._reactor = reactor
+
+
+
+class ClocksTests(SynchronousTestCase):
+    """
+    L{Clocks}: one clock, one wall clock, one reactor (and the slices'
+    clock), with the engine's defaults.
+    """
+
+    def test_fakeReactorIsEveryClock(self):
+        """
+        Given a reactor that is not a real one (a L{Clock}), it is every
+        source of time: tests move all time with it.
+        """
+        reactor = Clock()
+        clocks = _clocks.Clocks(reactor)
+        for source in (clocks.reactor, clocks.clock, clocks.wallClock, clocks.sliceClock):
+            self.assertIs(source, reactor)
+
+
+    def test_realDefaults(self):
+        """
+        Given nothing: the global reactor, a monotonic clock, the time of
+        day, and the time of day as the clock of entries shared by
+        processes.
+        """
+        from twisted.internet import reactor
+        clocks = _clocks.Clocks()
+        self.assertIs(clocks.reactor, reactor)
+        self.assertLess(abs(clocks.wallClock.seconds() - time.time()), 5)
+        self.assertGreater(abs(clocks.clock.seconds() - time.time()), 1000)
+        shared = _clocks.Clocks(shared=True)
+        self.assertLess(abs(shared.clock.seconds() - time.time()), 5)
+
+
+    def test_lazyReactor(self):
+        """
+        L{lazyReactor} gives the reactor an object was given, else the
+        global reactor, read when first needed.
+        """
+        from twisted.internet import reactor
+        given = Clock()
+        self.assertIs(_Holder(given).reactor, given)
+        holder = _Holder(None)
+        self.assertIs(holder.reactor, reactor)
+        self.assertIs(holder._reactor, reactor)
+

@@ -163,7 +163,7 @@ class CacheModel(RuleBasedStateMachine):
         # before an invalidation it came after) are leaders too, and read
         # their generation when they start.
         self.leading = 0
-        leadRender = self.cache._leadRender
+        leadRender = self.cache._misses.leadRender
 
         def leading(*args, **kwargs):
             self.leading += 1
@@ -171,7 +171,7 @@ class CacheModel(RuleBasedStateMachine):
                 return leadRender(*args, **kwargs)
             finally:
                 self.leading -= 1
-        self.cache._leadRender = leading
+        self.cache._misses.leadRender = leading
 
 
     def tick(self):

@@ -21,7 +21,7 @@ from twisted.web.http_headers import Headers
 
 from nevowcache import MemoryStore, PageCache
 from nevowcache._clocks import monotonicClock
-from nevowcache import _engine
+from nevowcache import _refresh
 from nevowcache._engine import _Refused
 from nevowcache._footprint import footprint
 
@@ -522,10 +522,10 @@ class FaultTestsMixin(SiteTestsMixin):
         for (an outage during a flood of URLs) keep that memory bounded; the
         most recent keys still back off.
         """
-        self.patch(_engine, "_MAX_BACKOFF_KEYS", 5)
+        self.patch(_refresh, "_MAX_BACKOFF_KEYS", 5)
         paths = [b"/p?r=" + str(n).encode("ascii") for n in range(20)]
         spec = self.failRefreshes(paths)
-        self.assertTrue(2 <= len(self.cache._failures) <= 5, len(self.cache._failures))
+        self.assertTrue(2 <= len(self.cache._refreshes.failures) <= 5, len(self.cache._refreshes.failures))
         self.get(paths[-1])
         self.clock.advance(0)
         self.assertEqual(spec.renders, 40, "retried before its back-off")
@@ -540,8 +540,8 @@ class FaultTestsMixin(SiteTestsMixin):
         paths = [b"/p?r=" + str(n).encode("ascii") + b"&pad=" + b"x" * 4000
                  for n in range(20)]
         self.failRefreshes(paths)
-        self.assertEqual(len(self.cache._failures), 20)
-        self.assertLess(footprint(self.cache._failures), 20 * 400)
+        self.assertEqual(len(self.cache._refreshes.failures), 20)
+        self.assertLess(footprint(self.cache._refreshes.failures), 20 * 400)
         self.flushAfterGC(FlakyError)
 
 

@@ -686,11 +686,11 @@ class MemoryStoreTests(StoreTestsMixin, TestCase):
 
         def admit():
             for key in keys:
-                self.assertIsNone(cache._admitVariant(key))
+                self.assertIsNone(cache._variants.admit(key))
         _, held = heldBy(admit)
         charged = store.stats()["recordBytes"]
         self.assertLessEqual(charged, store.maxBytes // 16)
-        self.assertGreater(len(cache._variants), 1000)
+        self.assertGreater(len(cache._variants.records), 1000)
         self.assertLessEqual(held, charged * 1.1)
         self.assertEqual(store.stats()["entries"], 0)
 
