@@ -34,6 +34,7 @@ from nevowcache._capture import RenderAborted
 from nevowcache._compat import textType
 from nevowcache._engine import CachePolicy, defaultPageCache
 from nevowcache._remembered import NOTHING, Remembered, rememberedKey
+from nevowcache._settings import checkedSettings
 from nevowcache._webresource import _ResourceFront, _componentsOf, _send
 
 __all__ = ["cached", "invalidateRoute"]
@@ -367,14 +368,9 @@ def cached(function=None, cacheTimeout=60, cacheGrace=None, cacheVary=(),
     @raise ValueError: If the timeout or grace is negative, or
         C{cacheControl} is not L{None} or C{"public"}.
     """
-    if cacheTags is None:
-        cacheTags = ()
-    elif not callable(cacheTags) and not isinstance(cacheTags, (bytes, textType)):
-        cacheTags = tuple(cacheTags)
-    if cacheTimeout is not None:
-        CachePolicy(cacheTimeout, cacheGrace, cacheVary, cacheControl,
-                    () if callable(cacheTags) else cacheTags)
-    settings = (pageCache, cacheTimeout, cacheGrace, tuple(cacheVary), cacheControl,
+    cacheVary, cacheTags = checkedSettings(
+        cacheTimeout, cacheGrace, cacheVary, cacheControl, cacheTags)
+    settings = (pageCache, cacheTimeout, cacheGrace, cacheVary, cacheControl,
                 cacheTags, cacheKey)
 
     def decorate(function):

@@ -7,10 +7,11 @@ their defaults (each documents them for its own users).
 
 from __future__ import absolute_import, division
 
-from nevowcache._engine import defaultPageCache
+from nevowcache._compat import textType
+from nevowcache._engine import CachePolicy, defaultPageCache
 from nevowcache._memo import remember
 
-__all__ = ["CacheSettings", "pageName"]
+__all__ = ["CacheSettings", "pageName", "checkedSettings"]
 
 
 
@@ -52,3 +53,27 @@ class CacheSettings(object):
             L{defaultPageCache}.
         """
         return self.pageCache if self.pageCache is not None else defaultPageCache
+
+
+
+def checkedSettings(cacheTimeout, cacheGrace, cacheVary, cacheControl, cacheTags):
+    """
+    Check the settings given to a function that puts a cache in front of
+    something (L{nevowcache.web.cached}, L{nevowcache.klein.cached}) when
+    it is called, as L{CachePolicy} checks a page's, not at the first
+    request.
+
+    @return: C{(cacheVary, cacheTags)}: the header names as a L{tuple}; the
+        tags as a L{tuple} (one tag given alone, as text or bytes, stays
+        as it is), or the callable that returns them.
+    @raise ValueError: If the timeout or grace is negative, or
+        C{cacheControl} is not L{None} or C{"public"}.
+    """
+    if cacheTags is None:
+        cacheTags = ()
+    elif not callable(cacheTags) and not isinstance(cacheTags, (bytes, textType)):
+        cacheTags = tuple(cacheTags)
+    if cacheTimeout is not None:
+        CachePolicy(cacheTimeout, cacheGrace, cacheVary, cacheControl,
+                    () if callable(cacheTags) else cacheTags)
+    return tuple(cacheVary), cacheTags

@@ -30,12 +30,12 @@ from twisted.web.template import flattenString
 
 from nevowcache._bypass import watchUnsafe
 from nevowcache._capture import CaptureRequest, RenderAborted, takeBody
-from nevowcache._compat import intToBytes, textType
+from nevowcache._compat import intToBytes
 from nevowcache._engine import CachePolicy
 from nevowcache._front import CacheFront, Refresher, noSession
 from nevowcache._remembered import (
     NOTHING, Lookups, Remembered, Watched, rememberedKey)
-from nevowcache._settings import pageName
+from nevowcache._settings import checkedSettings, pageName
 
 __all__ = ["CachedResource", "ElementResource", "cached", "renderElementCached"]
 
@@ -381,15 +381,10 @@ def cached(resource=None, cacheTimeout=60, cacheGrace=None, cacheVary=(),
             resource, cacheTimeout, cacheGrace, cacheVary, cacheControl, pageCache,
             cacheKey, cacheTags)
     _checkResource(resource)
-    if cacheTags is None:
-        cacheTags = ()
-    elif not callable(cacheTags) and not isinstance(cacheTags, (bytes, textType)):
-        cacheTags = tuple(cacheTags)
-    if cacheTimeout is not None:
-        CachePolicy(cacheTimeout, cacheGrace, cacheVary, cacheControl,
-                    () if callable(cacheTags) else cacheTags)
+    cacheVary, cacheTags = checkedSettings(
+        cacheTimeout, cacheGrace, cacheVary, cacheControl, cacheTags)
     return _CachedWrapper(resource, pageCache, cacheTimeout, cacheGrace,
-                          tuple(cacheVary), cacheControl, cacheKey, cacheTags)
+                          cacheVary, cacheControl, cacheKey, cacheTags)
 
 
 
