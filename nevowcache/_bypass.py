@@ -103,7 +103,8 @@ def bypassReason(request):
         C{detail} of its C{Cache-Status} (C{b"method"}: never looked up for
         its method).
     """
-    if request.method not in SAFE_METHODS or actsAnyway(request):
+    if request.method not in SAFE_METHODS or getattr(request, "nevowcacheActs", False):
+        # Not safe, or acts anyway (actsAnyway, read here at once).
         return b"method"
     headers = request.requestHeaders
     if not hasAnyHeader(headers, _BYPASS_HEADERS):

@@ -73,7 +73,9 @@ class CacheFront(CacheSettings):
         @return: What the adapter's hooks return: L{_frontPassOn}'s result,
             L{_frontAnswer}'s, or L{_frontAnswerLater}'s.
         """
-        cache = self._cache()
+        cache = self.pageCache
+        if cache is None:
+            cache = self._cache()
         if self.cacheTimeout is None:
             watchUnsafe((cache,), request)
             return self._frontPassOn(request, where)

@@ -442,14 +442,20 @@ def isSecure(request):
         C{isSecure} method.
     @rtype: L{bool}
     """
-    if not _twistedIsSecure(request.__class__, _REQUEST_IS_SECURE):
+    plain = _plainSecure.get(request.__class__)
+    if plain is None:
+        plain = _twistedIsSecure(request.__class__, _REQUEST_IS_SECURE)
+    if not plain:
         return request.isSecure()
     if request._forceSSL:
         return True
     channel = getattr(request, "channel", None)
     if channel is None:
         return False
-    if not _twistedIsSecure(channel.__class__, _CHANNEL_IS_SECURE):
+    plain = _plainSecure.get(channel.__class__)
+    if plain is None:
+        plain = _twistedIsSecure(channel.__class__, _CHANNEL_IS_SECURE)
+    if not plain:
         return channel.isSecure()
     transport = channel.transport
     if ISSLTransport.providedBy(transport):
