@@ -18,7 +18,7 @@ import time
 from twisted.internet import defer
 from twisted.internet.defer import inlineCallbacks
 from twisted.internet.task import Clock
-from twisted.trial.unittest import SynchronousTestCase, TestCase
+from twisted.trial.unittest import SkipTest, SynchronousTestCase, TestCase
 from twisted.web.server import Request
 from twisted.web.test.requesthelper import DummyChannel
 from zope.interface import implementer
@@ -35,6 +35,8 @@ from nevowcache._sharedstore import newToken, urlTag
 from nevowcache._yourwrites import COOKIE, markWriter, markedWriter
 
 from tests import _servers
+from tests._http import Exchange
+from tests.test_nevowsite import makeTree
 from tests.test_stores import (
     LeaseStoreTestsMixin, StoreTestsMixin, makeEntry, makeKey, pause, scopesOf,
     uniqueNamespace)
@@ -844,3 +846,59 @@ class MemcachedNearStoreTests(NearStoreTestsMixin, TestCase):
         yield self.gone(b, change, time.time())
         self.assertIsNotNone(b.peek(keep)[0])
         self.assertEqual(b.stats()["nearForgotten"], 0)
+
+
+
+class CachingSiteNearTests(SynchronousTestCase):
+    """
+    L{nevowcache.CachingSite} answers near-tier hits before traversal, as
+    it does L{MemoryStore} hits; and marks and bypasses writers.
+    """
+
+    def setUp(self):
+        try:
+            from nevowcache import CachingSite
+        except ImportError:
+            raise SkipTest("Nevow runs only on Python 2.7")
+        self.clock = Clock()
+        self.clock.advance(1700000000)
+        self.near = NearStore(SharedDouble(self.clock), bound=1.0)
+        self.near._coherence = _ManualCoherence()
+        self.near._trustUntil(self.clock.seconds() + 100)
+        cache = PageCache(self.near, reactor=self.clock)
+        self.log = []
+        self.site = CachingSite(makeTree(cache, self.log), reactor=self.clock)
+
+
+    def get(self, path=b"/p", headers=(), method=b"GET"):
+        exchange = Exchange(self.site, method=method, path=path, headers=list(headers))
+        self.clock.advance(0)
+        self.assertTrue(exchange.done())
+        return exchange.response()
+
+
+    def test_nearHitBeforeTraversal(self):
+        """
+        The second request is a near-tier hit, answered without traversing.
+        """
+        first = self.get()
+        self.assertEqual(first.cacheStatus, b"nevowcache; fwd=uri-miss; ttl=60; stored")
+        traversals = self.log.count("traverse")
+        second = self.get()
+        self.assertEqual(second.cacheStatus, b"nevowcache; hit; ttl=60")
+        self.assertEqual(second.body, first.body)
+        self.assertEqual(self.log.count("traverse"), traversals)
+        self.assertEqual(self.near.stats()["nearHits"], 1)
+
+
+    def test_writerBypasses(self):
+        """
+        A POST through the site marks its client; the client's next GET is
+        rendered anew, not answered from the near tier.
+        """
+        self.get()
+        post = self.get(method=b"POST")
+        cookies = post.headers.getRawHeaders(b"set-cookie")
+        self.assertEqual(len(cookies), 1)
+        again = self.get(headers=[b"Cookie: " + cookies[0].split(b";")[0]])
+        self.assertEqual(again.cacheStatus, b"nevowcache; fwd=bypass; detail=own-write")
