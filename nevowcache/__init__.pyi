@@ -225,6 +225,8 @@ class _SharedStore(object):
     writerId: bytes
     @property
     def reactor(self) -> Any: ...
+    @property
+    def servers(self) -> List[Tuple[str, int, int]]: ...
     def lookup(self, key: CacheKey, scopes: Sequence[_Scope] = ...) -> Deferred[Any]: ...
     def store(self, key: CacheKey, entry: CacheEntry) -> Deferred[bool]: ...
     def delete(self, key: CacheKey) -> Deferred[None]: ...
@@ -237,8 +239,12 @@ class _SharedStore(object):
     def close(self) -> Deferred[None]: ...
 
 
+_Server = Union[str, bytes, Tuple[str], Tuple[str, int], Tuple[str, int, int]]
+
+
 class MemcachedStore(_SharedStore):
-    def __init__(self, host: str = ..., port: int = ..., *, timeout: float = ...,
+    def __init__(self, host: str = ..., port: int = ...,
+                 servers: Optional[Sequence[_Server]] = ..., *, timeout: float = ...,
                  namespace: bytes = ..., maxEntryBytes: int = ..., entryTimeout: int = ...,
                  secret: Optional[bytes] = ..., maxFailures: int = ..., coolDown: float = ...,
                  maxPendingInvalidations: int = ..., reactor: Any = ...,
@@ -248,9 +254,17 @@ class MemcachedStore(_SharedStore):
 class RedisStore(_SharedStore):
     password: Optional[Union[bytes, str]]
     dbid: Optional[int]
+    sentinels: Optional[List[Tuple[str, int]]]
+    masterName: Optional[str]
+    sentinelPassword: Optional[Union[bytes, str]]
+    @property
+    def primary(self) -> Optional[Tuple[str, int]]: ...
     def __init__(self, host: str = ..., port: int = ...,
                  password: Optional[Union[bytes, str]] = ..., dbid: Optional[int] = ...,
-                 maxEntryBytes: int = ..., *, timeout: float = ..., namespace: bytes = ...,
+                 maxEntryBytes: int = ..., sentinels: Optional[Sequence[_Server]] = ...,
+                 masterName: Optional[str] = ...,
+                 sentinelPassword: Optional[Union[bytes, str]] = ...,
+                 *, timeout: float = ..., namespace: bytes = ...,
                  entryTimeout: int = ..., secret: Optional[bytes] = ..., maxFailures: int = ...,
                  coolDown: float = ..., maxPendingInvalidations: int = ...,
                  reactor: Any = ..., endpoint: Any = ...) -> None: ...

@@ -22,6 +22,46 @@ Residual races, by design of memcached (no server-side scripts):
       fresh, as in L{MemoryStore} when it forgets a URL.  After an eviction
       a hard invalidation is therefore only as strong as a soft one; keep
       memcached from evicting (C{-M}, or memory to spare) if that matters.
+
+A pool, C{MemcachedStore(servers=["10.0.0.1", "10.0.0.2:11311", ...])},
+spreads names over its servers by consistent hashing, placed as
+libmemcached's ketama places keys (L{nevowcache._ketama}).  What matters
+is which names live together, so that a lookup stays one C{get} of one
+server and judges an entry by the records that were bumped for it:
+
+    - An entry, its URL's generation record and its lease live on the
+      server the URL identity's tag hashes to (not the entry's own name):
+      every variant of a URL with its URL record.  A lookup reads the
+      entry and that record together; a URL invalidation is one bump, on
+      that server; a store is fenced there, by the records it reads there.
+    - The clear record and the scope records (path prefixes, paths on every
+      host, page tags) are shared by URLs on every server, so every server
+      keeps its own copy, and judges the entries it holds by its copies
+      alone: a lookup never reads another server.  C{clear} and a scope
+      invalidation bump every server's copy, each from that server's own
+      generation counter (generations are only ever compared within one
+      server).  A server that does not get its copy (down, unreachable)
+      has it kept and sent before its next call, as for a single server:
+      an entry it holds is never served as fresh after the invalidation,
+      even if the server was only cut off and comes back with its entries.
+      Placing each scope record on the server its own name hashes to
+      instead would make every lookup read several servers, and one
+      server down would leave every URL under its scopes unjudgeable: a
+      failure costing far more than its share.
+    - Each server has its own connection, deadline and circuit breaker.
+      One that is down fails the calls for its share at once (refused) or
+      at the deadline (not answering), until its circuit opens; those
+      lookups are misses, those pages served uncached, and the other
+      servers' pages are not affected.  Its share is not handed to the
+      other servers (libmemcached's auto-eject does that): the URL
+      invalidations made meanwhile would go to the stand-in, and when the
+      server returned, its own entries and records would be served as if
+      nothing had been invalidated.  A server restarted comes back empty:
+      its pages are rendered again.
+    - Every process must list the same servers (in any order; weights
+      alike).  Changing the list moves about 1/n of the URLs to other
+      servers, whose records never saw the invalidations made before: use
+      a new C{namespace} with a new list.
 """
 
 from __future__ import absolute_import, division
@@ -131,15 +171,16 @@ class MemcachedStore(SharedStore):
 
     Provides L{IPageStore} and L{ILeaseStore}.  Values are at most
     C{maxEntryBytes} (memcached's own limit is 1 MiB by default, C{-I}).
-    See L{SharedStore.__init__} for the parameters.
+    See L{SharedStore.__init__} for the parameters; C{servers} makes a
+    pool (see L{nevowcache._memcached}).
 
     @since: 0.2.0
     """
     name = "memcached"
     defaultPort = 11211
 
-    def __init__(self, host="127.0.0.1", port=11211, **kwargs):
-        SharedStore.__init__(self, host, port, **kwargs)
+    def __init__(self, host="127.0.0.1", port=11211, servers=None, **kwargs):
+        SharedStore.__init__(self, host, port, servers=servers, **kwargs)
         if self.entryTimeout > _MAX_RELATIVE_EXPIRY:
             raise ValueError("memcached takes an entryTimeout of 30 days at most")
 
@@ -163,7 +204,7 @@ class MemcachedStore(SharedStore):
         if stamp is not None:
             generation = self._generationOf(
                 values[urlName][2], tag, values[self._clearName][2], scopeTags,
-                [values[name][2] for name in scopeNames])
+                [values[name][2] for name in scopeNames], protocol)
             if generation.judge(stamp) != "valid":
                 defer.returnValue(False)
         _, cas, old = values[entryName]

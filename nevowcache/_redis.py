@@ -11,6 +11,20 @@ runs atomically: a store compares the generations (and those of the scopes
 its entry's stamp names) and writes the entry in one step, so an entry
 rendered before an invalidation is never written after it; an invalidation draws a generation
 and rewrites a record in one step; a lease is released only by its holder.
+
+With Sentinel (C{RedisStore(sentinels=[...], masterName="...")}), the
+store asks the sentinels for the primary's address before each connection
+it makes, with C{txredisapi}'s C{Sentinel} (the same on 1.4.7 for Python
+2.7 and on 1.6.0: C{Sentinel(addresses).discover_master(name)}; its
+connection factories differ between the two, and are not used: the
+store's own connection, deadline and breaker are), and checks with C{ROLE}
+that the server it reached is a primary.  When the primary fails, calls
+fail (misses: pages are served uncached) until the sentinels have promoted
+a replica; the next connection goes to it.  A primary demoted while
+connected (Sentinel kills its clients' connections, and a C{READONLY}
+answer drops the connection) is left the same way.  Entries the old
+primary had not yet replicated are lost, as are invalidations it took
+that were not replicated: Redis replication is asynchronous.
 """
 
 from __future__ import absolute_import, division
@@ -19,11 +33,14 @@ import math
 
 from twisted.internet import defer
 from twisted.internet.error import ConnectionAborted
+from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.logger import Logger
+from zope.interface import implementer
 
 from nevowcache._coherence import eventChannel
-from nevowcache._connection import ProtocolFactory
-from nevowcache._sharedstore import SharedStore, generationSeed
+from nevowcache._connection import ProtocolFactory, clientEndpoint
+from nevowcache._interfaces import StoreUnavailable
+from nevowcache._sharedstore import SharedStore, generationSeed, parseServer
 
 __all__ = ["RedisStore"]
 
@@ -329,6 +346,12 @@ def _redisClient():
                 self.drop()
                 return
             txredisapi.BaseRedisProtocol.replyReceived(self, reply)
+            if (isinstance(reply, txredisapi.ResponseError)
+                    and str(reply).startswith("READONLY")):
+                # A primary demoted to a replica (a failover): the next
+                # call connects to whichever is the primary now.
+                self._log.warn(u"Redis is a replica now; dropping the connection")
+                self.drop()
 
 
         def drop(self, reason=None):
@@ -369,6 +392,57 @@ def _answer(value):
 
 
 
+@implementer(IStreamClientEndpoint)
+class _SentinelEndpoint(object):
+    """
+    Connect to the primary the sentinels name, asking them before every
+    connection.
+
+    @ivar primary: C{(host, port)} of the primary last connected to, or
+        L{None}.
+    """
+
+    def __init__(self, store):
+        self._store = store
+        self._sentinel = None
+        self.primary = None
+
+
+    def _discovery(self):
+        if self._sentinel is None:
+            import txredisapi
+            store = self._store
+            self._sentinel = txredisapi.Sentinel(
+                store.sentinels, password=store.sentinelPassword,
+                connectTimeout=store.timeout, replyTimeout=store.timeout)
+            # Within a call's deadline (txredisapi's default is 10 s).
+            self._sentinel.discovery_timeout = store.timeout or 10
+        return self._sentinel
+
+
+    def connect(self, protocolFactory):
+        store = self._store
+        d = self._discovery().discover_master(store.masterName)
+
+        def found(address):
+            host, port = address
+            self.primary = (host, port)
+            return clientEndpoint(store.reactor, host, port,
+                                  store.timeout or 30).connect(protocolFactory)
+        return d.addCallback(found)
+
+
+    def close(self):
+        """
+        Close the connections to the sentinels.
+        """
+        if self._sentinel is None:
+            return defer.succeed(None)
+        sentinel, self._sentinel = self._sentinel, None
+        return sentinel.disconnect().addCallback(lambda ignored: None)
+
+
+
 class RedisStore(SharedStore):
     """
     Keep entries in Redis, shared by every process that uses the same
@@ -377,10 +451,20 @@ class RedisStore(SharedStore):
         from nevowcache import PageCache, RedisStore
         cache = PageCache(RedisStore("127.0.0.1", 6379))
 
+    or in the primary Redis Sentinel names, following it when it fails
+    over::
+
+        cache = PageCache(RedisStore(
+            sentinels=["10.0.0.1:26379", "10.0.0.2:26379", "10.0.0.3:26379"],
+            masterName="cache"))
+
     Needs C{txredisapi} (C{txredisapi<=1.4.7} on Python 2.7).  Provides
     L{IPageStore} and L{ILeaseStore}.  See L{SharedStore.__init__} for the
     parameters; also C{password} (for C{AUTH}) and C{dbid} (for
-    C{SELECT}).
+    C{SELECT}), and C{sentinels} (C{"host:port"} or C{(host, port)} of
+    each; 26379 by default), C{masterName} (the name they monitor the
+    primary under) and C{sentinelPassword} (for C{AUTH} to them) instead
+    of C{host} and C{port}.
 
     @since: 0.2.0
     """
@@ -389,10 +473,25 @@ class RedisStore(SharedStore):
     _factoryClass = _RedisFactory
 
     def __init__(self, host="127.0.0.1", port=6379, password=None, dbid=None,
-                 maxEntryBytes=8 * 1024 * 1024, **kwargs):
+                 maxEntryBytes=8 * 1024 * 1024, sentinels=None, masterName=None,
+                 sentinelPassword=None, **kwargs):
         self._client = _redisClient()
         self.password = password
         self.dbid = dbid
+        self.sentinels = None
+        self.masterName = masterName
+        self.sentinelPassword = sentinelPassword
+        self._sentinelEndpoint = None
+        if (sentinels is None) != (masterName is None):
+            raise ValueError("sentinels and masterName go together")
+        if sentinels is not None:
+            if kwargs.get("endpoint") is not None or kwargs.get("servers"):
+                raise ValueError("sentinels name the server: no endpoint or servers")
+            self.sentinels = [parseServer(sentinel, 26379)[:2] for sentinel in sentinels]
+            if not self.sentinels:
+                raise ValueError("sentinels is empty")
+            kwargs["endpoint"] = self._sentinelEndpoint = _SentinelEndpoint(self)
+            host, port = u"%s (Sentinel)" % (masterName,), 0
         SharedStore.__init__(self, host, port, maxEntryBytes=maxEntryBytes, **kwargs)
 
 
@@ -401,7 +500,50 @@ class RedisStore(SharedStore):
 
 
     def _whenReady(self, protocol):
-        return protocol.ready
+        if self._sentinelEndpoint is None:
+            return protocol.ready
+        return protocol.ready.addCallback(self._primaryOnly)
+
+
+    def _primaryOnly(self, protocol):
+        """
+        Use a connection the sentinels gave only if it is to a primary (a
+        sentinel may not know of a failover yet).
+        """
+        def role(reply):
+            if not isinstance(reply, list) or reply[:1] != [b"master"]:
+                protocol.drop()
+                raise StoreUnavailable("%s:%s is not the primary (ROLE: %r)" % (
+                    self._sentinelEndpoint.primary + (reply,)))
+            return protocol
+        return protocol.execute_command(b"ROLE").addCallback(role)
+
+
+    @property
+    def primary(self):
+        """
+        C{(host, port)} of the primary the sentinels last named, or
+        L{None}; without sentinels, the server's.
+        """
+        if self._sentinelEndpoint is None:
+            return (self.host, self.port)
+        return self._sentinelEndpoint.primary
+
+
+    def close(self):
+        d = SharedStore.close(self)
+        if self._sentinelEndpoint is not None:
+            endpoint = self._sentinelEndpoint
+            d.addCallback(lambda ignored: endpoint.close())
+        return d
+
+
+    def __repr__(self):
+        if self._sentinelEndpoint is None:
+            return SharedStore.__repr__(self)
+        return "<%s %r via Sentinel %s namespace=%r>" % (
+            type(self).__name__, self.masterName,
+            " ".join("%s:%s" % sentinel for sentinel in self.sentinels), self.namespace)
 
 
     def _fetch(self, protocol, names):

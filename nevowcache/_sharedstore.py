@@ -49,6 +49,7 @@ from nevowcache._coherence import eventMessage
 from nevowcache._connection import Connection, clientEndpoint
 from nevowcache._interfaces import (
     Generation, ILeaseStore, IScopedStore, ISharedStore)
+from nevowcache._ketama import Continuum
 from nevowcache._key import encodeKey
 from nevowcache._memo import remember
 from nevowcache._wire import decodeEntry, encodeEntry
@@ -56,6 +57,9 @@ from nevowcache._wire import decodeEntry, encodeEntry
 __all__ = ["SharedStore", "BadRecord"]
 
 CLEAR_TAG = b"*"
+
+# A circuit's states, the best first.
+_CIRCUITS = ("closed", "half-open", "open")
 
 _NAMESPACE = re.compile(br"\A[!-~]{0,100}\Z")
 _RECORD = re.compile(br"\A([0-9]{1,19}) ([0-9]{1,19}) ([0-9a-f]{64}|\*)\Z")
@@ -159,6 +163,59 @@ class _PendingScope(tuple):
 
 
 
+def parseServer(server, defaultPort):
+    """
+    Read one server of a pool: C{"host"}, C{"host:port"},
+    C{"host:port:weight"}, C{"[v6]:port"}, or a tuple C{(host,)}, C{(host,
+    port)} or C{(host, port, weight)}.
+
+    @return: C{(host, port, weight)}.
+    @raise ValueError: If it is none of these.
+    """
+    if isinstance(server, bytes):
+        server = server.decode("ascii")
+    if isinstance(server, tuple):
+        parts = list(server)
+    else:
+        host, rest = server, u""
+        if server.startswith(u"["):
+            host, _, rest = server[1:].partition(u"]")
+            rest = rest[1:] if rest.startswith(u":") else rest
+        elif u":" in server:
+            host, _, rest = server.partition(u":")
+        parts = [host] + [int(part) for part in rest.split(u":") if rest]
+    if not 1 <= len(parts) <= 3 or not parts[0]:
+        raise ValueError("a server is host[:port[:weight]]: %r" % (server,))
+    parts += [defaultPort, 1][len(parts) - 1:]
+    host, port, weight = parts
+    return host, int(port), int(weight)
+
+
+
+class _Server(object):
+    """
+    One server a store uses: its connection, its circuit breaker, and the
+    invalidations it did not get yet, kept for its next call.
+    """
+
+    def __init__(self, store, host, port, weight, endpoint, maxFailures, coolDown):
+        self.host = host
+        self.port = port
+        self.weight = weight
+        self.breaker = CircuitBreaker(store._reactor, store.timeout, maxFailures,
+                                      coolDown, name=u"%s store %s:%s" % (
+                                          store.name, host, port))
+        self.connection = Connection(endpoint, store._buildProtocol,
+                                     store._whenReady, store._factoryClass)
+        self.pending = OrderedDict()
+        self.pendingClear = None
+
+
+    def __repr__(self):
+        return "%s:%s" % (self.host, self.port)
+
+
+
 @implementer(IScopedStore, ISharedStore, ILeaseStore)
 class SharedStore(object):
     """
@@ -189,10 +246,15 @@ class SharedStore(object):
     def __init__(self, host="127.0.0.1", port=None, timeout=1.0,
                  namespace=b"nevowcache:1:", maxEntryBytes=1000000,
                  entryTimeout=0, secret=None, maxFailures=5, coolDown=10.0,
-                 maxPendingInvalidations=1000, reactor=None, endpoint=None):
+                 maxPendingInvalidations=1000, reactor=None, endpoint=None,
+                 servers=None):
         """
         @param host: The server's host name or IP address.
         @param port: Its TCP port.
+        @param servers: Several servers instead of C{host} and C{port}, each
+            as L{parseServer} reads it: names are spread over them by
+            consistent hashing (L{nevowcache._ketama}); see the subclass for
+            which live where.  Where this store takes it.
         @param timeout: Seconds any one call (and a connection attempt) may
             take before it counts as failed, is given up and its connection
             dropped.
@@ -217,6 +279,14 @@ class SharedStore(object):
         """
         if port is None:
             port = self.defaultPort
+        if servers is not None:
+            servers = [parseServer(server, self.defaultPort) for server in servers]
+            if not servers:
+                raise ValueError("servers is empty")
+            if endpoint is not None and len(servers) > 1:
+                raise ValueError("an endpoint is for one server, not a pool")
+        else:
+            servers = [(host, port, 1)]
         if not isinstance(namespace, bytes) or not _NAMESPACE.match(namespace):
             raise ValueError("namespace must be at most 100 bytes of printable "
                              "ASCII without spaces: %r" % (namespace,))
@@ -225,23 +295,19 @@ class SharedStore(object):
         if entryTimeout < 0:
             raise ValueError("entryTimeout must be 0 or more")
         self._reactor = reactor
-        self.host = host
-        self.port = port
+        self.host, self.port = servers[0][:2]
         self.timeout = timeout
         self.namespace = namespace
         self.maxEntryBytes = maxEntryBytes
         self.entryTimeout = entryTimeout
         self.maxPendingInvalidations = maxPendingInvalidations
         self._secret = secret
-        self._breaker = CircuitBreaker(reactor, timeout, maxFailures, coolDown,
-                                       name=u"%s store %s:%s" % (self.name, host, port))
-        if endpoint is None:
-            def endpoint():
-                return clientEndpoint(self.reactor, host, port, timeout or 30)
-        self._connection = Connection(endpoint, self._buildProtocol, self._whenReady,
-                                      self._factoryClass)
-        self._pending = OrderedDict()
-        self._pendingClear = None
+        self._servers = [
+            _Server(self, host, port, weight,
+                    endpoint if endpoint is not None else self._endpointFor(host, port),
+                    maxFailures, coolDown)
+            for host, port, weight in servers]
+        self._continuum = Continuum(servers) if len(servers) > 1 else None
         # What lookups of the hot keys work out again and again: the names
         # they read (by URL identity and scopes, and by key), and the
         # entries the values read decode to (by key, with the value).
@@ -255,6 +321,56 @@ class SharedStore(object):
         self._counts = dict.fromkeys(
             ("stored", "fenced", "tooLarge", "badValues", "badRecords",
              "leasesTaken", "leasesBusy"), 0)
+
+
+    def _endpointFor(self, host, port):
+        """
+        @return: The endpoint of one server, or a no-argument callable
+            making it when first needed.
+        """
+        def endpoint():
+            return clientEndpoint(self.reactor, host, port, self.timeout or 30)
+        return endpoint
+
+
+    @property
+    def servers(self):
+        """
+        C{(host, port, weight)} of each server, in the order given.
+        """
+        return [(server.host, server.port, server.weight) for server in self._servers]
+
+
+    # The only server (the first one of a pool), for what has one.
+
+    @property
+    def _breaker(self):
+        return self._servers[0].breaker
+
+
+    @property
+    def _connection(self):
+        return self._servers[0].connection
+
+
+    @property
+    def _pending(self):
+        return self._servers[0].pending
+
+
+    @property
+    def _pendingClear(self):
+        return self._servers[0].pendingClear
+
+
+    def _serverFor(self, tag):
+        """
+        @param tag: The tag of a URL identity (L{urlTag}).
+        @return: The L{_Server} whose share of the names it is in.
+        """
+        if self._continuum is None:
+            return self._servers[0]
+        return self._servers[self._continuum.find(tag)]
 
 
     @property
@@ -305,58 +421,87 @@ class SharedStore(object):
 
     def _call(self, primitive, *args):
         """
-        Run a primitive on a connection, within the deadline and through the
-        breaker, after any invalidations still to be sent.
+        Run a primitive on the (first) server: see L{_callOn}.
+        """
+        return self._callOn(self._servers[0], primitive, *args)
+
+
+    def _callOn(self, server, primitive, *args):
+        """
+        Run a primitive on a server's connection, within the deadline and
+        through its breaker, after any invalidations still to be sent to
+        it.
         """
         def operation(protocol):
-            if self._pending or self._pendingClear is not None:
-                d = self._flush(protocol)
+            if server.pending or server.pendingClear is not None:
+                d = self._flush(server, protocol)
                 d.addCallback(lambda ignored: primitive(protocol, *args))
                 return d
             return primitive(protocol, *args)
-        return self._breaker.call(self._connection.run, operation)
+        return server.breaker.call(server.connection.run, operation)
+
+
+    def _callEverywhere(self, name, tag, hard, kept):
+        """
+        Bump a record on every server; keep the invalidation for those
+        that did not get it.
+
+        @param kept: What L{_keep} keeps.
+        @return: A L{Deferred} firing with L{None} once every server has
+            it, or failing as the first that failed.
+        """
+        calls = []
+        for server in self._servers:
+            d = self._callOn(server, self._bump, name, tag, hard)
+            calls.append(d.addCallbacks(lambda ignored: None, self._keep,
+                                        errbackArgs=(server, kept, hard)))
+        if len(calls) == 1:
+            return calls[0]
+        d = defer.gatherResults(calls, consumeErrors=True)
+        return d.addCallbacks(lambda ignored: None,
+                              lambda failure: failure.value.subFailure)
 
 
     @defer.inlineCallbacks
-    def _flush(self, protocol):
-        hard = self._pendingClear
+    def _flush(self, server, protocol):
+        hard = server.pendingClear
         if hard is not None:
             yield self._bump(protocol, self._clearName, CLEAR_TAG, hard)
-            if self._pendingClear is hard or not self._pendingClear:
-                self._pendingClear = None
-        for url, hard in list(self._pending.items()):
+            if server.pendingClear is hard or not server.pendingClear:
+                server.pendingClear = None
+        for url, hard in list(server.pending.items()):
             tag = urlTag(url)
             if isinstance(url, _PendingScope):
                 name = self._scopeName(tag)
             else:
                 name = self._urlName(tag)
             yield self._bump(protocol, name, tag, hard)
-            if url in self._pending and (hard or not self._pending[url]):
-                del self._pending[url]
+            if url in server.pending and (hard or not server.pending[url]):
+                del server.pending[url]
         self._log.info(u"Sent the invalidations kept while {store} was unreachable",
-                       store=self.name)
+                       store=server.breaker.name)
 
 
-    def _keep(self, failure, url, hard):
+    def _keep(self, failure, server, url, hard):
         """
-        Keep an invalidation the server did not get, for the next call.
+        Keep an invalidation a server did not get, for its next call.
         """
         if url is None:
-            self._pendingClear = bool(self._pendingClear) or hard
+            server.pendingClear = bool(server.pendingClear) or hard
         else:
-            self._pending[url] = self._pending.get(url, False) or hard
-            if len(self._pending) > self.maxPendingInvalidations:
-                self._pendingClear = (bool(self._pendingClear)
-                                      or any(self._pending.values()))
-                self._pending.clear()
+            server.pending[url] = server.pending.get(url, False) or hard
+            if len(server.pending) > self.maxPendingInvalidations:
+                server.pendingClear = (bool(server.pendingClear)
+                                       or any(server.pending.values()))
+                server.pending.clear()
         self._log.warn(u"{store} did not get an invalidation ({error}); it is "
-                       u"kept, and sent before this store's next call",
-                       store=self.name, error=failure.getErrorMessage())
+                       u"kept, and sent before its next call",
+                       store=server.breaker.name, error=failure.getErrorMessage())
         return failure
 
 
     def _generationOf(self, urlRecord, tag, clearRecord, scopeTags=(),
-                      scopeRecords=()):
+                      scopeRecords=(), connection=None):
         try:
             clearGeneration, clearFloor = parseRecord(clearRecord, CLEAR_TAG)
             urlGeneration, urlFloor = parseRecord(urlRecord, tag)
@@ -371,7 +516,7 @@ class SharedStore(object):
             self._counts["badRecords"] += 1
             # The connection may be answering for other names: never use it
             # again.
-            self._connection.drop()
+            (connection or self._connection).drop()
             raise
         return Generation(clearGeneration, clearFloor, urlGeneration, urlFloor,
                           scopes)
@@ -385,16 +530,19 @@ class SharedStore(object):
             tag = urlTag(key.url)
             scopeTags = [urlTag(scope) for scope in scopes]
             # The URL's tag, its scopes' tags, the names of their records,
-            # and the records last read with the generation they made.
+            # the records last read with the generation they made, and the
+            # server they are on.
             names = remember(self._lookupNames, (key.url, scopes), [
                 tag, scopeTags, [self._urlName(tag), self._clearName]
-                + [self._scopeName(scopeTag) for scopeTag in scopeTags], None],
-                _NAMES_KEPT)
+                + [self._scopeName(scopeTag) for scopeTag in scopeTags], None,
+                None], _NAMES_KEPT)
         entryName = self._entryNames.get(key)
         if entryName is None:
             entryName = remember(self._entryNames, key, self._entryName(key),
                                  _NAMES_KEPT)
-        d = self._call(self._fetch, [entryName] + names[2])
+        if names[4] is None:
+            names[4] = self._serverFor(names[0])
+        d = self._callOn(names[4], self._fetch, [entryName] + names[2])
         d.addCallback(self._found, key, names[0], names[1], names)
         return d
 
@@ -406,8 +554,9 @@ class SharedStore(object):
             # The records read last time for this URL and these scopes.
             generation = last[1]
         else:
-            generation = self._generationOf(values[1], tag, values[2], scopeTags,
-                                            values[3:])
+            generation = self._generationOf(
+                values[1], tag, values[2], scopeTags, values[3:],
+                names[4].connection if names is not None else None)
             if names is not None:
                 names[3] = (records, generation)
         return (self._decode(values[0], key), generation)
@@ -456,8 +605,8 @@ class SharedStore(object):
         # read.
         scopeTags = [scopeTag for scopeTag, _ in stamp[2]] if (
             stamp is not None and len(stamp) > 2) else []
-        d = self._call(self._fencedSet, self._entryName(key), self._urlName(tag),
-                       tag, data, stamp, scopeTags)
+        d = self._callOn(self._serverFor(tag), self._fencedSet, self._entryName(key),
+                         self._urlName(tag), tag, data, stamp, scopeTags)
 
         def stored(ok):
             self._counts["stored" if ok else "fenced"] += 1
@@ -466,28 +615,28 @@ class SharedStore(object):
 
 
     def delete(self, key):
-        return self._call(self._remove, self._entryName(key)).addCallback(
+        server = self._serverFor(urlTag(key.url))
+        return self._callOn(server, self._remove, self._entryName(key)).addCallback(
             lambda ignored: None)
 
 
     def invalidate(self, url, hard):
         tag = urlTag(url)
-        d = self._call(self._bump, self._urlName(tag), tag, bool(hard))
+        server = self._serverFor(tag)
+        d = self._callOn(server, self._bump, self._urlName(tag), tag, bool(hard))
         return d.addCallbacks(lambda ignored: None, self._keep,
-                              errbackArgs=(url, bool(hard)))
+                              errbackArgs=(server, url, bool(hard)))
 
 
     def invalidateScope(self, scope, hard):
+        # On every server: each judges the entries it holds by its own copy.
         tag = urlTag(scope)
-        d = self._call(self._bump, self._scopeName(tag), tag, bool(hard))
-        return d.addCallbacks(lambda ignored: None, self._keep,
-                              errbackArgs=(_PendingScope(scope), bool(hard)))
+        return self._callEverywhere(self._scopeName(tag), tag, bool(hard),
+                                    _PendingScope(scope))
 
 
     def clear(self, hard):
-        d = self._call(self._bump, self._clearName, CLEAR_TAG, bool(hard))
-        return d.addCallbacks(lambda ignored: None, self._keep,
-                              errbackArgs=(None, bool(hard)))
+        return self._callEverywhere(self._clearName, CLEAR_TAG, bool(hard), None)
 
 
     def stats(self):
@@ -500,25 +649,42 @@ class SharedStore(object):
             C{storeCalls}, C{storeFailures}, C{storeTimeouts},
             C{shortCircuits} (calls skipped while the circuit was open),
             C{circuit} (its state), C{pendingInvalidations} and
-            C{connects}.
+            C{connects}.  Of a pool: the sums over its servers, the worst
+            of their circuits (C{open}, then C{half-open}), and C{servers},
+            these figures for each server (and its C{server},
+            C{"host:port"}).
         """
-        breaker = self._breaker
-        result = {"entries": None, "bytes": None, "evictions": None,
-                  "storeCalls": breaker.calls, "storeFailures": breaker.failedCalls,
-                  "storeTimeouts": breaker.timeouts,
-                  "shortCircuits": breaker.shortCircuits, "circuit": breaker.state,
-                  "pendingInvalidations": len(self._pending)
-                  + (self._pendingClear is not None),
-                  "connects": self._connection.connects}
+        servers = [self._serverStats(server) for server in self._servers]
+        result = {"entries": None, "bytes": None, "evictions": None}
+        for name in ("storeCalls", "storeFailures", "storeTimeouts",
+                     "shortCircuits", "pendingInvalidations", "connects"):
+            result[name] = sum(figures[name] for figures in servers)
+        # Of a pool: the worst of its servers'.
+        result["circuit"] = max((figures["circuit"] for figures in servers),
+                                key=_CIRCUITS.index)
+        if len(servers) > 1:
+            result["servers"] = servers
         result.update(self._counts)
         return result
+
+
+    def _serverStats(self, server):
+        breaker = server.breaker
+        return {"server": "%s:%s" % (server.host, server.port),
+                "storeCalls": breaker.calls, "storeFailures": breaker.failedCalls,
+                "storeTimeouts": breaker.timeouts,
+                "shortCircuits": breaker.shortCircuits, "circuit": breaker.state,
+                "pendingInvalidations": len(server.pending)
+                + (server.pendingClear is not None),
+                "connects": server.connection.connects}
 
 
     # ILeaseStore
 
     def acquireLease(self, key, ttl):
         token = newToken()
-        d = self._call(self._addLease, self._leaseName(key), token, ttl)
+        d = self._callOn(self._serverFor(urlTag(key.url)), self._addLease,
+                         self._leaseName(key), token, ttl)
 
         def added(ok):
             self._counts["leasesTaken" if ok else "leasesBusy"] += 1
@@ -527,20 +693,26 @@ class SharedStore(object):
 
 
     def releaseLease(self, key, token):
-        return self._call(self._removeLease, self._leaseName(key), token)
+        return self._callOn(self._serverFor(urlTag(key.url)), self._removeLease,
+                            self._leaseName(key), token)
 
 
     # The rest
 
     def close(self):
         """
-        Close the connection to the server.  Calls fail from then on.
+        Close the connections to the servers.  Calls fail from then on.
 
-        @return: A L{Deferred} that fires once it is closed.
+        @return: A L{Deferred} that fires once they are closed.
         """
-        return self._connection.close()
+        if len(self._servers) == 1:
+            return self._connection.close()
+        return defer.gatherResults(
+            [server.connection.close() for server in self._servers]).addCallback(
+                lambda ignored: None)
 
 
     def __repr__(self):
-        return "<%s %s:%s namespace=%r>" % (type(self).__name__, self.host,
-                                            self.port, self.namespace)
+        return "<%s %s namespace=%r>" % (
+            type(self).__name__, " ".join(repr(server) for server in self._servers),
+            self.namespace)

@@ -64,9 +64,18 @@ class Server(object):
     @ivar port: Its TCP port on 127.0.0.1.
     """
 
-    def __init__(self, binary, port=None):
+    def __init__(self, binary, port=None, extra=(), config=None):
+        """
+        @param extra: More arguments for its command line.
+        @param config: If given, the text of a configuration file (with
+            C{{port}} and C{{dir}} in it): the server is started with it,
+            written once in its directory (which it may rewrite, as
+            Sentinel does), instead of its usual command line.
+        """
         self.binary = binary
         self.port = port or freePort()
+        self._extra = list(extra)
+        self._config = config
         self._dir = tempfile.mkdtemp(prefix="nevowcache-" + binary + "-")
         self._log = open(os.path.join(self._dir, "log"), "wb")
         self.process = None
@@ -78,8 +87,15 @@ class Server(object):
         Start it (again, on the same port), and wait until it accepts
         connections.
         """
+        command = _COMMANDS[self.binary](self.port)
+        if self._config is not None:
+            path = os.path.join(self._dir, "server.conf")
+            if not os.path.exists(path):
+                with open(path, "w") as f:
+                    f.write(self._config.format(port=self.port, dir=self._dir))
+            command = [command[0], path]
         self.process = subprocess.Popen(
-            _COMMANDS[self.binary](self.port), cwd=self._dir,
+            command + self._extra, cwd=self._dir,
             stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.time() + 10
         while True:
@@ -137,6 +153,30 @@ class Server(object):
         self.stop()
         self._log.close()
         shutil.rmtree(self._dir, ignore_errors=True)
+
+
+
+_SENTINEL = """\
+port {{port}}
+bind 127.0.0.1
+dir {{dir}}
+sentinel monitor {name} 127.0.0.1 {primary} 2
+sentinel down-after-milliseconds {name} {downAfter}
+sentinel failover-timeout {name} {failoverTimeout}
+sentinel parallel-syncs {name} 1
+"""
+
+
+
+def sentinel(name, primary, downAfter=1000, failoverTimeout=2000):
+    """
+    A Redis Sentinel monitoring the primary on port C{primary} as C{name},
+    with a quorum of 2, taking it for down after C{downAfter} milliseconds
+    without an answer.
+    """
+    return Server("redis-server", config=_SENTINEL.format(
+        name=name, primary=primary, downAfter=downAfter,
+        failoverTimeout=failoverTimeout), extra=["--sentinel"])
 
 
 

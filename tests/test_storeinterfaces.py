@@ -42,6 +42,8 @@ FACTORIES = {
     "tests._harness.FaultyStore": lambda cls: cls(),
     "tests.test_leases.LeasingStore": lambda cls: cls(Clock()),
     "tests.test_model._RecordingStore": lambda cls: cls(None),
+    "tests.test_pool._ScriptedPool": lambda cls: cls(servers=["a:1", "b:2"],
+                                                     reactor=Clock()),
 }
 
 
