@@ -207,6 +207,61 @@ class MemcachedWireTests(WireTestsMixin, SynchronousTestCase):
             self.assertEqual(tuple(generation), expected)
 
 
+    def test_answersReadInPieces(self):
+        """
+        Lookups' answers are read whole however they arrive: several in one
+        read, a byte at a time, or among the answers to other commands.
+        """
+        keys = [makeKey(b"k%d" % (i,)) for i in range(3)]
+        answers = []
+        for key in keys:
+            entryName, urlName, _ = self.names(key)
+            answers.append(self.value(entryName, encodeEntry(makeEntry(key, key.url[3][0])))
+                           + self.value(urlName, b"7 5 " + urlTag(key.url)) + b"END\r\n")
+        # Several in one read, the last one's value cut.
+        ds = [self.store.lookup(key) for key in keys]
+        self.sent()
+        together = b"".join(answers)
+        self.answer(together[:-20])
+        self.assertEqual(self.successResultOf(ds[0])[0].body, b"k0")
+        self.assertEqual(self.successResultOf(ds[1])[0].body, b"k1")
+        self.assertNoResult(ds[2])
+        self.answer(together[-20:])
+        self.assertEqual(self.successResultOf(ds[2])[0].body, b"k2")
+        # A byte at a time.
+        d = self.store.lookup(keys[1])
+        for i in range(len(answers[1])):
+            self.assertNoResult(d)
+            self.answer(answers[1][i:i + 1])
+        self.assertEqual(self.successResultOf(d)[0].body, b"k1")
+        # Between the answers to a delete and a lease, in one read.
+        deleted = self.store.delete(keys[0])
+        looked = self.store.lookup(keys[2])
+        leased = self.store.acquireLease(keys[2], 1)
+        self.sent()
+        self.answer(b"DELETED\r\n" + answers[2] + b"STORED\r\n")
+        self.assertIsNone(self.successResultOf(deleted))
+        self.assertEqual(self.successResultOf(looked)[0].body, b"k2")
+        self.assertTrue(self.successResultOf(leased))
+        # An error line instead.
+        d = self.store.lookup(keys[0])
+        self.answer(b"SERVER_ERROR out of memory\r\n")
+        self.failureResultOf(d)
+        self.flushLoggedErrors()
+
+
+    def test_valueNotAskedForDropsConnection(self):
+        """
+        A value for a name the lookup did not ask for drops the connection.
+        """
+        d = self.store.lookup(makeKey())
+        self.sent()
+        self.answer(self.value(b"ns:e:other", b"x") + b"END\r\n")
+        self.failureResultOf(d)
+        self.assertFalse(self.endpoint.last()[1].connected)
+        self.flushLoggedErrors()
+
+
     def test_recordOfAnotherNameDropsConnection(self):
         """
         A generation record carrying another URL's tag means the connection
