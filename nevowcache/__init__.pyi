@@ -259,6 +259,7 @@ class RedisStore(_SharedStore):
     sentinelPassword: Optional[Union[bytes, str]]
     @property
     def primary(self) -> Optional[Tuple[str, int]]: ...
+    def subscriberAddress(self) -> Tuple[str, int]: ...
     def __init__(self, host: str = ..., port: int = ...,
                  password: Optional[Union[bytes, str]] = ..., dbid: Optional[int] = ...,
                  maxEntryBytes: int = ..., sentinels: Optional[Sequence[_Server]] = ...,

@@ -410,6 +410,12 @@ class MemcachedCoherence(object):
     _log = Logger()
 
     def __init__(self, near, shared, bound):
+        if len(getattr(shared, "servers", ())) > 1:
+            # Each server of a pool numbers the changes made on it in its own
+            # ring, and this reads one server's: the others' changes would
+            # go unheard.
+            raise ValueError("a near tier over a memcached pool is not "
+                             "supported: its changes are announced per server")
         self._near = near
         self._shared = shared
         self.bound = bound

@@ -519,6 +519,19 @@ class RedisStore(SharedStore):
         return protocol.execute_command(b"ROLE").addCallback(role)
 
 
+    def subscriberAddress(self):
+        """
+        Where a near tier subscribes to this store's events
+        (L{nevowcache._coherence.RedisCoherence}): the server, or with
+        Sentinel the primary last named (after a failover, the new one once
+        this store has connected to it); before the first connection, an
+        address refused at once, so that the near tier tries again.
+        """
+        if self._sentinelEndpoint is None:
+            return (self.host, self.port)
+        return self._sentinelEndpoint.primary or ("127.0.0.1", 0)
+
+
     @property
     def primary(self):
         """

@@ -115,6 +115,8 @@ class SentinelArgumentsTests(SynchronousTestCase):
         self.assertEqual(store.sentinels, [("10.0.0.1", 26379), ("10.0.0.2", 26380)])
         self.assertIsNone(store.primary)
         self.assertIn("via Sentinel", repr(store))
+        # Where a near tier subscribes: nowhere yet.
+        self.assertEqual(store.subscriberAddress(), ("127.0.0.1", 0))
 
 
 
@@ -210,6 +212,7 @@ class SentinelFailoverTests(TestCase):
         # failover may have been stored there since).
         self.assertEqual(renders, before)
         self.assertEqual(redisCommand(self.replica.port, b"ROLE")[0], b"master")
+        self.assertEqual(store.subscriberAddress()[1], self.replica.port)
         names = len(redisCommand(self.replica.port, b"KEYS", store.namespace + b"e:*"))
         yield load([b"/new"])
         # The entry is written after the answer: wait for it (and for the

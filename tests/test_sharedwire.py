@@ -239,7 +239,9 @@ class MemcachedWireTests(WireTestsMixin, SynchronousTestCase):
         looked = self.store.lookup(keys[2])
         leased = self.store.acquireLease(keys[2], 1)
         self.sent()
-        self.answer(b"DELETED\r\n" + answers[2] + b"STORED\r\n")
+        # The delete's, its announcement's (incr; its ring slot is set
+        # after), the lookup's, the lease's, the slot's.
+        self.answer(b"DELETED\r\n5\r\n" + answers[2] + b"STORED\r\nSTORED\r\n")
         self.assertIsNone(self.successResultOf(deleted))
         self.assertEqual(self.successResultOf(looked)[0].body, b"k2")
         self.assertTrue(self.successResultOf(leased))
