@@ -10,6 +10,7 @@ from __future__ import absolute_import, division
 from twisted.internet import defer
 from twisted.logger import Logger
 
+from nevowcache._clocks import lazyReactor
 from nevowcache._interfaces import StoreUnavailable
 
 __all__ = ["CircuitBreaker", "CircuitOpen"]
@@ -43,11 +44,15 @@ class CircuitBreaker(object):
     """
     _log = Logger()
 
+    reactor = lazyReactor()
+
     def __init__(self, reactor=None, timeout=1.0, maxFailures=5, coolDown=10.0,
-                 name=u"store"):
+                 name=u"store", clock=None):
         """
-        @param reactor: An L{IReactorTime} for deadlines and cool-downs; by
-            default the global reactor, imported when first needed.
+        @param reactor: An L{IReactorTime} for deadlines; by default the
+            global reactor, imported when first needed.
+        @param clock: What C{seconds()} times cool-downs; by default the
+            C{reactor}.
         @param name: Names the store in logs.
         """
         if maxFailures < 1:
@@ -57,6 +62,7 @@ class CircuitBreaker(object):
         if coolDown < 0:
             raise ValueError("coolDown must be 0 or more")
         self._reactor = reactor
+        self._clock = clock
         self.timeout = timeout
         self.maxFailures = maxFailures
         self.coolDown = coolDown
@@ -70,12 +76,8 @@ class CircuitBreaker(object):
         self._probing = False
 
 
-    @property
-    def reactor(self):
-        if self._reactor is None:
-            from twisted.internet import reactor
-            self._reactor = reactor
-        return self._reactor
+    def _now(self):
+        return (self.reactor if self._clock is None else self._clock).seconds()
 
 
     @property
@@ -85,7 +87,7 @@ class CircuitBreaker(object):
         """
         if self._openUntil is None:
             return "closed"
-        if self._probing or self.reactor.seconds() >= self._openUntil:
+        if self._probing or self._now() >= self._openUntil:
             return "half-open"
         return "open"
 
@@ -100,7 +102,7 @@ class CircuitBreaker(object):
         """
         probe = False
         if self._openUntil is not None:
-            if self._probing or self.reactor.seconds() < self._openUntil:
+            if self._probing or self._now() < self._openUntil:
                 self.shortCircuits += 1
                 return defer.fail(CircuitOpen(
                     "%s skipped for %ss after %d failures in a row"
@@ -147,7 +149,7 @@ class CircuitBreaker(object):
 
 
     def _open(self, message, failure):
-        self._openUntil = self.reactor.seconds() + self.coolDown
+        self._openUntil = self._now() + self.coolDown
         self._log.warn(message, store=self.name, failures=self.failures,
                        coolDown=self.coolDown,
                        error=failure.getErrorMessage() or failure.type.__name__)

@@ -184,7 +184,8 @@ class PageCache(object):
         self._wallClock = clocks.wallClock
         counters = self._stats = dict.fromkeys(_STATS, 0)
         # Per page class, per minute, top pages, refresh failures.
-        self.statistics = statistics = CacheStatistics(self._clock, counters)
+        self.statistics = statistics = CacheStatistics(
+            self._clock, counters, now=clocks.wallClock.seconds)
         client = self._client = StoreClient(store, clocks, counters, storeTimeout)
         judge = self._judge = FreshnessJudge(self._clock)
         flights = self._flights = FlightTable(clocks, counters, waitTimeout, renderTimeout)

@@ -370,7 +370,7 @@ class MemcachedStore(SharedStore):
         for _ in range(_BUMP_ATTEMPTS):
             sequence = yield protocol.increment(counter)
             if sequence is False:
-                seed = generationSeed()
+                seed = generationSeed(self.wallClock)
                 if (yield protocol.add(counter, b"%d" % (seed,))):
                     sequence = seed
             if sequence is not False:
@@ -420,7 +420,7 @@ class MemcachedStore(SharedStore):
             generation = yield protocol.increment(self._counterName)
             if generation is not False:
                 defer.returnValue(generation)
-            seed = generationSeed()
+            seed = generationSeed(self.wallClock)
             added = yield protocol.add(self._counterName, b"%d" % (seed,))
             if added:
                 defer.returnValue(seed)

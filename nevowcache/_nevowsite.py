@@ -26,7 +26,6 @@ page moved).
 
 from __future__ import absolute_import, division
 
-import time
 from collections import OrderedDict
 
 from nevow import appserver
@@ -53,13 +52,15 @@ _stamp = [None, None]
 # The Server line of every response, as NevowRequest.process sets it.
 _SERVER_LINE = b"Server: " + _SERVER + b"\r\n"
 
-def _date():
+def _date(wallClock):
     """
     The C{Date} value for now, formatted once a second.
 
+    @param wallClock: What C{seconds()} is the time of day: the answering
+        cache's.
     @return: L{bytes}.
     """
-    now = int(time.time())
+    now = int(wallClock.seconds())
     if _stamp[0] != now:
         _stamp[:] = [now, datetimeToString(now)]
     return _stamp[1]
@@ -197,7 +198,7 @@ class _CachingRequest(appserver.NevowRequest):
         # The Date is the entry's (when it was generated): writeDirect and
         # replay send it.
         if not answer.writeDirect(self, _SERVER_LINE, _HTML):
-            date = _date()
+            date = _date(cache.clocks.wallClock)
             # Before the replay, which compares Last-Modified with the Date.
             self.setHeader(b"server", _SERVER)
             self.setHeader(b"date", date)

@@ -592,8 +592,9 @@ class RedisStore(SharedStore):
 
 
     def _bump(self, protocol, name, tag, hard):
+        seed = generationSeed(self.wallClock)
         d = protocol.eval(_BUMP_SCRIPT, [name, self._counterName],
-                          [b"1" if hard else b"0", tag, b"%d" % (generationSeed(),),
+                          [b"1" if hard else b"0", tag, b"%d" % (seed,),
                            b"0" if name == self._clearName
                            else b"%d" % (self._recordTimeout(),),
                            eventChannel(self.namespace), self._eventOf(name)])

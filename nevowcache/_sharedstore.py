@@ -37,7 +37,6 @@ import binascii
 import hashlib
 import os
 import re
-import time
 from collections import OrderedDict
 
 from twisted.internet import defer
@@ -45,6 +44,8 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from nevowcache._breaker import CircuitBreaker
+from nevowcache._clocks import lazyReactor
+from nevowcache._clocks import wallClock as _timeOfDay
 from nevowcache._coherence import eventMessage
 from nevowcache._connection import Connection, clientEndpoint
 from nevowcache._interfaces import (
@@ -128,12 +129,13 @@ def urlTag(url):
 
 
 
-def generationSeed():
+def generationSeed(wallClock):
     """
+    @param wallClock: What C{seconds()} is the time of day.
     @return: What a lost counter restarts from: milliseconds since the
         epoch, above any generation handed out before.
     """
-    return int(time.time() * 1000)
+    return int(wallClock.seconds() * 1000)
 
 
 
@@ -247,7 +249,7 @@ class SharedStore(object):
                  namespace=b"nevowcache:1:", maxEntryBytes=1000000,
                  entryTimeout=0, secret=None, maxFailures=5, coolDown=10.0,
                  maxPendingInvalidations=1000, reactor=None, endpoint=None,
-                 servers=None):
+                 servers=None, wallClock=None):
         """
         @param host: The server's host name or IP address.
         @param port: Its TCP port.
@@ -276,6 +278,8 @@ class SharedStore(object):
             the global reactor, imported when first needed.
         @param endpoint: An L{IStreamClientEndpoint} to use instead of
             C{host} and C{port} (a UNIX socket, TLS, a test double).
+        @param wallClock: What C{seconds()} is the time of day (a lost
+            generation counter restarts from it); by default the real one.
         """
         if port is None:
             port = self.defaultPort
@@ -295,6 +299,7 @@ class SharedStore(object):
         if entryTimeout < 0:
             raise ValueError("entryTimeout must be 0 or more")
         self._reactor = reactor
+        self.wallClock = _timeOfDay() if wallClock is None else wallClock
         self.host, self.port = servers[0][:2]
         self.timeout = timeout
         self.namespace = namespace
@@ -373,12 +378,7 @@ class SharedStore(object):
         return self._servers[self._continuum.find(tag)]
 
 
-    @property
-    def reactor(self):
-        if self._reactor is None:
-            from twisted.internet import reactor
-            self._reactor = reactor
-        return self._reactor
+    reactor = lazyReactor()
 
 
     # Names

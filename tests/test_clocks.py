@@ -8,10 +8,13 @@ from __future__ import absolute_import, division
 
 import time
 
+from twisted.internet import defer
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
-from nevowcache import _clocks
+from nevowcache import MemoryStore, MemcachedStore, PageCache, _clocks
+from nevowcache._breaker import CircuitBreaker
+from nevowcache._sharedstore import generationSeed
 
 
 
@@ -86,3 +89,53 @@ class ClocksTests(SynchronousTestCase):
         self.assertIs(holder.reactor, reactor)
         self.assertIs(holder._reactor, reactor)
 
+
+
+class InjectedTimeTests(SynchronousTestCase):
+    """
+    What reads the time reads it from the clocks it was given: the engine's
+    collaborators from the L{PageCache}'s, a store's breaker and generation
+    counter from the store's.
+    """
+
+    def test_engineCollaboratorsShareItsClocks(self):
+        """
+        A L{PageCache}'s reactor, clock and wall clock are its
+        collaborators': its statistics' start is on its wall clock.
+        """
+        reactor, clock, wall = Clock(), Clock(), Clock()
+        wall.advance(5000)
+        cache = PageCache(MemoryStore(), reactor=reactor, clock=clock, wallClock=wall)
+        self.assertIs(cache.reactor, reactor)
+        self.assertIs(cache.clocks.clock, clock)
+        self.assertIs(cache._judge.clock, clock)
+        self.assertIs(cache.clocks.wallClock, wall)
+        self.assertEqual(cache.statistics.startedAt, 5000)
+
+
+    def test_breakerCoolsDownOnItsClock(self):
+        """
+        A L{CircuitBreaker} given a clock measures its cool-down on it.
+        """
+        reactor, clock = Clock(), Clock()
+        breaker = CircuitBreaker(reactor, timeout=None, maxFailures=1, coolDown=10,
+                                 clock=clock)
+        breaker.call(lambda: defer.fail(ValueError("down"))).addErrback(lambda f: None)
+        self.assertEqual(breaker.state, "open")
+        reactor.advance(20)
+        self.assertEqual(breaker.state, "open")
+        clock.advance(10)
+        self.assertEqual(breaker.state, "half-open")
+
+
+    def test_generationSeedOnTheStoresWallClock(self):
+        """
+        A lost generation counter restarts from the store's wall clock, in
+        milliseconds.
+        """
+        wall = Clock()
+        wall.advance(1234.5)
+        self.assertEqual(generationSeed(wall), 1234500)
+        store = MemcachedStore(port=1, wallClock=wall)
+        self.assertIs(store.wallClock, wall)
+        self.assertLess(abs(MemcachedStore(port=1).wallClock.seconds() - time.time()), 5)

@@ -140,6 +140,18 @@ class CachingSiteTests(SynchronousTestCase):
         self.assertLess(cachingLog.count("traverse"), plainLog.count("traverse") - 3)
 
 
+    def test_earlyDateOnTheCachesWallClock(self):
+        """
+        The C{Date} L{CachingSite} gives a response it answers before
+        traversal is read from the answering cache's wall clock.
+        """
+        from twisted.web.http import datetimeToString
+        from nevowcache._nevowsite import _date
+        wall = Clock()
+        wall.advance(86400 * 400 + 0.5)
+        self.assertEqual(_date(wall), datetimeToString(86400 * 400))
+
+
     def test_freshHitSkipsTraversal(self):
         """
         Once a URL's page has been reached anonymously, its fresh hits are
