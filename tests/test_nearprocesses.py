@@ -184,6 +184,20 @@ class NearProcessesTestsMixin(object):
 
 
     @defer.inlineCallbacks
+    def until(self, condition, most=30.0):
+        """
+        Wait until C{condition()} is true, looking every 50 ms: for a window
+        of answers a loaded machine may be slow to fill.  Fails after
+        C{most} seconds.
+        """
+        deadline = time.time() + most
+        while not condition():
+            if time.time() > deadline:
+                self.fail("still waiting after %.0f s" % (most,))
+            yield _pause(0.05)
+
+
+    @defer.inlineCallbacks
     def stats(self, site):
         sample = yield self.request(site.port, b"/control/stats")
         defer.returnValue(json.loads(sample.body.decode("utf-8")))
@@ -258,6 +272,10 @@ class NearProcessesTestsMixin(object):
         samples = []
         loading = self.load(path, lambda: bool(done), into=samples)
         yield _pause(0.3)
+        # On a loaded machine the first answers may take longer than that:
+        # the invalidation goes out once hits of the old page have come back.
+        yield self.until(lambda: any(
+            s.status.startswith(b"nevowcache; hit") for s in samples))
         if killChannel:
             sent, acknowledged = yield self.killChannelAndInvalidate(hard)
         else:
@@ -268,6 +286,8 @@ class NearProcessesTestsMixin(object):
             self.assertEqual((invalidated.code, invalidated.body), (200, b"ok"))
             sent, acknowledged = invalidated.sent, invalidated.received
         yield _pause(self.nearBound + 0.5)
+        yield self.until(lambda: any(
+            s.sent > acknowledged + self.nearBound for s in samples))
         done.append(True)
         samples = yield loading
         self.assertEqual([s for s in samples if s.code != 200], [])
@@ -322,11 +342,14 @@ class NearProcessesTestsMixin(object):
         path = b"/page/k"
         yield self.request(self.port, path)
         done = []
-        loading = self.load(path, lambda: bool(done))
+        loadSamples = []
+        loading = self.load(path, lambda: bool(done), into=loadSamples)
         yield _pause(0.3)
         self.server.stop()
         killed = time.time()
         yield _pause(self.nearBound + 1.0)
+        yield self.until(lambda: any(
+            s.sent > killed + self.nearBound + 0.1 for s in loadSamples))
         done.append(True)
         samples = yield loading
         self.assertEqual([(s.code, s.body) for s in samples if s.code != 200], [])
