@@ -38,7 +38,6 @@ from twisted.internet import defer, task
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
 
-from nevowcache._clocks import wallClock
 
 __all__ = ["RING", "eventChannel", "eventMessage", "parseEvent", "counterName",
            "slotName", "slotValue", "parseSlot", "RedisCoherence",
@@ -49,13 +48,16 @@ RING = 1024
 
 
 
-def generationSeed():
+def generationSeed(wallClock):
     """
-    @return: What memcached's event counter starts from: milliseconds since
-        the epoch, so that a counter lost and started again is read as a
-        gap, never as the same events.
+    @param wallClock: What C{seconds()} is the time of day (a store's
+        C{wallClock}).
+    @return: What a lost counter restarts from (a shared store's generation
+        counter, memcached's event counter): milliseconds since the epoch,
+        above any number handed out before, so that a counter lost and
+        started again is read as a gap, never as the same numbers.
     """
-    return int(wallClock().seconds() * 1000)
+    return int(wallClock.seconds() * 1000)
 
 
 
@@ -463,9 +465,11 @@ class MemcachedCoherence(object):
         if value is None:
             # No process announced anything yet (or the counter was
             # evicted): start it, so that the first change is read as one
-            # change, not as a gap.
-            seed = generationSeed()
+            # change, not as a gap.  It starts from the store's time of day
+            # in milliseconds, so a counter lost and started again is read
+            # as a gap, never as the same events.
             shared = self._shared
+            seed = generationSeed(shared.wallClock)
             added = yield shared._call(
                 lambda protocol: protocol.add(self._counter, b"%d" % (seed,)))
             if added:

@@ -46,7 +46,7 @@ from zope.interface import implementer
 from nevowcache._breaker import CircuitBreaker
 from nevowcache._clocks import lazyReactor
 from nevowcache._clocks import wallClock as _timeOfDay
-from nevowcache._coherence import eventMessage
+from nevowcache._coherence import eventMessage, generationSeed
 from nevowcache._connection import Connection, clientEndpoint
 from nevowcache._interfaces import (
     Generation, ILeaseStore, IScopedStore, ISharedStore)
@@ -126,16 +126,6 @@ def urlTag(url):
         injective encoding.
     """
     return hashlib.sha256(encodeKey(url)).hexdigest().encode("ascii")
-
-
-
-def generationSeed(wallClock):
-    """
-    @param wallClock: What C{seconds()} is the time of day.
-    @return: What a lost counter restarts from: milliseconds since the
-        epoch, above any generation handed out before.
-    """
-    return int(wallClock.seconds() * 1000)
 
 
 
