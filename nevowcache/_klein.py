@@ -32,8 +32,8 @@ from twisted.web.template import renderElement
 
 from nevowcache._capture import RenderAborted
 from nevowcache._compat import textType
-from nevowcache._engine import CachePolicy, defaultPageCache
-from nevowcache._remembered import NOTHING, Remembered, rememberedKey
+from nevowcache._engine import defaultPageCache
+from nevowcache._remembered import NOTHING, Remembered
 from nevowcache._settings import checkedSettings
 from nevowcache._webresource import _ResourceFront, _componentsOf, _send
 
@@ -144,18 +144,12 @@ class _RouteFront(_ResourceFront):
         return self._route
 
 
-    def _frontKey(self, cache, request, where, policy=None):
+    def _requestComponents(self, request):
         """
-        Key the request as the twisted.web adapter does, but for Klein's own
+        The components the twisted.web adapter keys on, but for Klein's own
         component, which is not a value the application remembered.
         """
-        if policy is None:
-            policy = CachePolicy.fromPage(self, request)
-        remembered = _withoutKlein(_componentsOf(request))
-        key, keyed, unkeyable = rememberedKey(
-            cache, request, self._cachedName(), self._rememberedClass(), policy,
-            self.cacheKey(request), remembered)
-        return key, policy, unkeyable, (remembered, keyed)
+        return _withoutKlein(_componentsOf(request))
 
 
     def _renderUncached(self, request):

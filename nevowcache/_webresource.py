@@ -122,11 +122,19 @@ class _ResourceFront(CacheFront):
         """
         if policy is None:
             policy = CachePolicy.fromPage(self, request)
-        remembered = _componentsOf(request)
+        remembered = self._requestComponents(request)
         key, keyed, unkeyable = rememberedKey(
             cache, request, self._cachedName(), self._rememberedClass(), policy,
             self.cacheKey(request), remembered)
         return key, policy, unkeyable, (remembered, keyed)
+
+
+    def _requestComponents(self, request):
+        """
+        @return: The components set on C{request} that the key may hold, as
+            a L{Remembered} (L{_componentsOf}).
+        """
+        return _componentsOf(request)
 
 
     def _frontPassOn(self, request, where):
