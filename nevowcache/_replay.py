@@ -278,8 +278,7 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
         # Age, then the Date of when the entry was generated, not the
         # request's own (see generatedDate and replay).
         age = int(age)
-        date = int(_time()) - age
-        generated = _DATES.get(date) or _dateValue(date)
+        date, generated = generatedDate(age)
         lines.extend((b"Age: ", intToBytes(age), b"\r\nDate: ", generated, b"\r\n"))
     if cacheControl is not None:
         lines.extend((b"Cache-Control: ", cacheControl, b"\r\n"))
