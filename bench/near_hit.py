@@ -31,7 +31,7 @@ from twisted.web import resource, server
 
 from nevowcache import MemcachedStore, MemoryStore, NearStore, PageCache, RedisStore
 
-from bench.profile_hit import REQUEST, StringTransport, perRequest
+from bench.profile_hit import REQUEST, StringTransport, cachedResourceClass, perRequest
 
 
 
@@ -61,18 +61,8 @@ def _warm(site, body):
 
 
 def webSite(cache, body):
-    from nevowcache.web import CachedResource
-
-    class Cached(CachedResource):
-        isLeaf = True
-        pageCache = cache
-        cacheTimeout = 3600
-
-        def render_GET(self, request):
-            request.setHeader(b"content-type", b"text/html; charset=utf-8")
-            return body
     root = resource.Resource()
-    root.putChild(b"10k", Cached())
+    root.putChild(b"10k", cachedResourceClass(cache, body)())
     return server.Site(root)
 
 

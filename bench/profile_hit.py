@@ -122,20 +122,12 @@ def _capturingResource(base):
 
 
 
-def webSites(body):
+def cachedResourceClass(cache, body):
     """
-    @return: C{(bare site, cached site, cached resource, cache)}.
+    @return: A leaf C{CachedResource} class, cached in C{cache} for an hour,
+        rendering C{body} as HTML.
     """
     from nevowcache.web import CachedResource
-
-    class Bare(resource.Resource):
-        isLeaf = True
-
-        def render_GET(self, request):
-            request.setHeader(b"content-type", b"text/html; charset=utf-8")
-            return body
-
-    cache = PageCache(MemoryStore())
 
     class Cached(CachedResource):
         isLeaf = True
@@ -145,7 +137,23 @@ def webSites(body):
         def render_GET(self, request):
             request.setHeader(b"content-type", b"text/html; charset=utf-8")
             return body
+    return Cached
 
+
+
+def webSites(body):
+    """
+    @return: C{(bare site, cached site, cached resource, cache)}.
+    """
+    class Bare(resource.Resource):
+        isLeaf = True
+
+        def render_GET(self, request):
+            request.setHeader(b"content-type", b"text/html; charset=utf-8")
+            return body
+
+    cache = PageCache(MemoryStore())
+    Cached = cachedResourceClass(cache, body)
     Capturing = _capturingResource(Cached)
 
     def tree(leaf):

@@ -64,6 +64,7 @@ from zope.interface import implementer
 from nevowcache._interfaces import IScopedStore
 from nevowcache import MemcachedStore, MemoryStore, PageCache, RedisStore
 
+from bench.profile_hit import cachedResourceClass
 from bench.servers import _common
 
 _timer = getattr(time, "perf_counter", time.time)
@@ -172,8 +173,6 @@ def tree(leaf):
 
 
 def webSites(body, stores):
-    from nevowcache.web import CachedResource
-
     class Bare(resource.Resource):
         isLeaf = True
 
@@ -183,17 +182,7 @@ def webSites(body, stores):
 
     sites = {"bare": tree(Bare())}
     for name, store in stores.items():
-        cache = PageCache(store)
-
-        class Cached(CachedResource):
-            isLeaf = True
-            pageCache = cache
-            cacheTimeout = 3600
-
-            def render_GET(self, request):
-                request.setHeader(b"content-type", b"text/html; charset=utf-8")
-                return body
-        sites["web-" + name] = tree(Cached())
+        sites["web-" + name] = tree(cachedResourceClass(PageCache(store), body)())
     return sites
 
 
