@@ -329,6 +329,13 @@ class NearStore(object):
         item = self._items.get(key)
         if item is None:
             return None, None
+        return self._hit(item)
+
+
+    def _hit(self, item):
+        """
+        Answer with C{item} of the near table, if the tier is trusted.
+        """
         if self.clock.seconds() >= self._trustedUntil:
             self._counts["nearUntrusted"] += 1
             return None, None
@@ -371,7 +378,7 @@ class NearStore(object):
             else:
                 item = None
         if item is not None:
-            found = self.peek(key)
+            found = self._hit(item)
             if found[0] is not None:
                 return defer.succeed(found)
         self._counts["nearMisses"] += 1
