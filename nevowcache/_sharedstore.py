@@ -348,16 +348,6 @@ class SharedStore(object):
         return self._servers[0].connection
 
 
-    @property
-    def _pending(self):
-        return self._servers[0].pending
-
-
-    @property
-    def _pendingClear(self):
-        return self._servers[0].pendingClear
-
-
     def _serverFor(self, tag):
         """
         @param tag: The tag of a URL identity (L{urlTag}).
