@@ -52,7 +52,7 @@ except ImportError:  # Twisted < 21.2
     from twisted.test.proto_helpers import StringTransport
 
 from nevowcache import MemoryStore, PageCache
-from nevowcache._engine import CachePolicy
+from nevowcache._engine.pagecache import CachePolicy
 
 from bench.servers import _common
 
@@ -171,7 +171,7 @@ def ownWork(cache, page, request, n):
 
     @return: A L{dict} of microseconds per call.
     """
-    from nevowcache._settings import pageName
+    from nevowcache._engine.settings import pageName
     name = pageName(page)
     policy = CachePolicy.fromPage(page)
     key = cache.keyFor(request, name, policy.vary, None)

@@ -61,7 +61,7 @@ except ImportError:  # Twisted < 21.2
 
 from zope.interface import implementer
 
-from nevowcache._interfaces import IScopedStore
+from nevowcache._stores.interfaces import IScopedStore
 from nevowcache import MemcachedStore, MemoryStore, PageCache, RedisStore
 
 from bench.profile_hit import cachedResourceClass

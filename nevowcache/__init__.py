@@ -18,17 +18,17 @@ twisted.web adapter is in L{nevowcache.web}.
 
 from __future__ import absolute_import, division
 
-from nevowcache._capture import CaptureRequest
-from nevowcache._engine import Answer, CachePolicy, PageCache, defaultPageCache
-from nevowcache._entry import CacheEntry
-from nevowcache._interfaces import (
+from nevowcache._http.capture import CaptureRequest
+from nevowcache._engine.pagecache import Answer, CachePolicy, PageCache, defaultPageCache
+from nevowcache._http.entry import CacheEntry
+from nevowcache._stores.interfaces import (
     Generation, IChargedStore, ILeaseStore, INearStore, IPageStore, IPeekableStore,
     IScopedStore, ISharedStore)
-from nevowcache._key import CacheKey
-from nevowcache._memcached import MemcachedStore
-from nevowcache._memory import MemoryStore
-from nevowcache._near import NearStore
-from nevowcache._redis import RedisStore
+from nevowcache._http.key import CacheKey
+from nevowcache._stores.memcachedstore import MemcachedStore
+from nevowcache._stores.memory import MemoryStore
+from nevowcache._stores.near import NearStore
+from nevowcache._stores.redisstore import RedisStore
 
 __version__ = "0.1.0"
 
@@ -75,5 +75,5 @@ except ImportError:
             raise _nevowMissing(name)
         raise AttributeError("module 'nevowcache' has no attribute %r" % (name,))
 else:
-    from nevowcache._nevowpage import CachedPage, CachedPageMixin  # noqa: F401
-    from nevowcache._nevowsite import CachingSite  # noqa: F401
+    from nevowcache._adapters.nevowpage import CachedPage, CachedPageMixin  # noqa: F401
+    from nevowcache._adapters.nevowsite import CachingSite  # noqa: F401

@@ -90,7 +90,7 @@ class CacheEntry(object):
 
 
 class _CaptureRequest(object):
-    # Not public: nevowcache._capture.CaptureRequest, the type of what
+    # Not public: nevowcache._http.capture.CaptureRequest, the type of what
     # PageCache.serve's render callables fire with.  A stand-in for the live request while a page renders: it has the
     # request's API (twisted.web's IRequest, and Nevow's), recording what the
     # render did to decide whether the response may be stored.
@@ -114,7 +114,7 @@ class _CaptureRequest(object):
 
 
 class _CachePolicy(object):
-    # Not public: nevowcache._engine.CachePolicy, how an adapter tells
+    # Not public: nevowcache._engine.pagecache.CachePolicy, how an adapter tells
     # PageCache how one page is cached (from its cacheTimeout, ...).
     timeout: Optional[float]
     grace: Optional[float]
@@ -134,7 +134,7 @@ class _CachePolicy(object):
 
 
 class _Answer(object):
-    # Not public: nevowcache._engine.Answer, what PageCache.serve answers.
+    # Not public: nevowcache._engine.pagecache.Answer, what PageCache.serve answers.
     entry: Optional[CacheEntry]
     capture: Optional[_CaptureRequest]
     status: bytes
@@ -212,7 +212,7 @@ class MemoryStore(object):
 
 
 class _SharedStore(object):
-    # nevowcache._sharedstore.SharedStore: what MemcachedStore and RedisStore share.
+    # nevowcache._stores.sharedstore.SharedStore: what MemcachedStore and RedisStore share.
     name: str
     defaultPort: int
     host: str

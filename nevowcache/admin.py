@@ -8,6 +8,6 @@ purging.  Works under twisted.web and Nevow alike::
 
 from __future__ import absolute_import, division
 
-from nevowcache._admin import AdminResource
+from nevowcache._operations.admin import AdminResource
 
 __all__ = ["AdminResource"]

@@ -38,6 +38,6 @@ except ImportError as e:
         "pip install 'nevowcache[klein]' (%s)" % (e,))
 del _klein
 
-from nevowcache._klein import cached, invalidateRoute
+from nevowcache._adapters.kleinroute import cached, invalidateRoute
 
 __all__ = ["cached", "invalidateRoute"]

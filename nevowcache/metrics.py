@@ -16,6 +16,6 @@ only when collecting.)
 
 from __future__ import absolute_import, division
 
-from nevowcache._metrics import CONTENT_TYPE, PageCacheCollector, prometheusText
+from nevowcache._operations.metrics import CONTENT_TYPE, PageCacheCollector, prometheusText
 
 __all__ = ["PageCacheCollector", "prometheusText", "CONTENT_TYPE"]

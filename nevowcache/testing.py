@@ -50,9 +50,9 @@ from twisted.web import server
 from twisted.web.http_headers import Headers
 from zope.interface import implementer
 
-from nevowcache._engine import PageCache
-from nevowcache._interfaces import IScopedStore
-from nevowcache._memory import MemoryStore
+from nevowcache._engine.pagecache import PageCache
+from nevowcache._stores.interfaces import IScopedStore
+from nevowcache._stores.memory import MemoryStore
 
 try:
     from twisted.internet.testing import StringTransport

@@ -22,9 +22,9 @@ L{twisted.web.template.renderElement} answers it with a C{200}.
 
 from __future__ import absolute_import, division
 
-from nevowcache._webresource import (CachedResource, ElementResource, cached,
+from nevowcache._adapters.webresource import (CachedResource, ElementResource, cached,
                                      renderElementCached)
-from nevowcache._website import InvalidatingRequest, InvalidatingSite
+from nevowcache._adapters.website import InvalidatingRequest, InvalidatingSite
 
 __all__ = ["CachedResource", "ElementResource", "cached", "renderElementCached",
            "InvalidatingSite", "InvalidatingRequest"]

@@ -1,6 +1,6 @@
 # -*- test-case-name: tests.test_breaker -*-
 """
-Tests for L{nevowcache._breaker}: deadlines and the circuit breaker, on a
+Tests for L{nevowcache._stores.breaker}: deadlines and the circuit breaker, on a
 L{Clock}.
 """
 
@@ -12,8 +12,8 @@ from twisted.internet.testing import EventLoggingObserver
 from twisted.logger import globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase
 
-from nevowcache._breaker import CircuitBreaker, CircuitOpen
-from nevowcache._interfaces import StoreUnavailable
+from nevowcache._stores.breaker import CircuitBreaker, CircuitOpen
+from nevowcache._stores.interfaces import StoreUnavailable
 
 
 

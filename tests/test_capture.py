@@ -1,7 +1,7 @@
 """
 What a render sees of its request through the cache: L{CaptureRequest}
 offers each name of twisted.web's request that it decided to offer
-(L{nevowcache._offered.OFFERED}), and nothing a render does reaches the
+(L{nevowcache._http.offered.OFFERED}), and nothing a render does reaches the
 live request; renders that escaped the capture (C{request.render},
 L{DeferredResource}, static files, Klein) are cached or refused, never left
 hanging; error pages are never stored.
@@ -19,8 +19,8 @@ from twisted.web.template import Element, XMLString, renderElement, renderer
 from zope.interface import Interface, implementer
 
 from nevowcache import web
-from nevowcache._capture import CaptureRequest
-from nevowcache._offered import CAPTURED, COPIED, KEYED, OFFERED, UNSUPPORTED
+from nevowcache._http.capture import CaptureRequest
+from nevowcache._http.offered import CAPTURED, COPIED, KEYED, OFFERED, UNSUPPORTED
 
 from tests._http import Exchange, WebTestsBase
 
@@ -130,7 +130,7 @@ class OfferedTests(SynchronousTestCase):
         """
         if appserver is None:
             raise self.skipTest("Nevow runs only on Python 2.7")
-        from nevowcache._nevowpage import _NevowCapture
+        from nevowcache._adapters.nevowpage import _NevowCapture
         names = _publicNames(appserver.NevowRequest) | twistedRequestNames()
         self.assertEqual(sorted(names - set(_NevowCapture.offered)), [])
 

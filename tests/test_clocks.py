@@ -1,6 +1,6 @@
 # -*- test-case-name: tests.test_clocks -*-
 """
-Tests for L{nevowcache._clocks}: the real clocks, L{Clocks} (every source
+Tests for L{nevowcache._engine.clocks}: the real clocks, L{Clocks} (every source
 of time of one engine, given to its collaborators) and L{lazyReactor}.
 """
 
@@ -12,9 +12,10 @@ from twisted.internet import defer
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
-from nevowcache import MemoryStore, MemcachedStore, PageCache, _clocks
-from nevowcache._breaker import CircuitBreaker
-from nevowcache._sharedstore import generationSeed
+from nevowcache import MemoryStore, MemcachedStore, PageCache
+from nevowcache._engine import clocks as _clocks
+from nevowcache._stores.breaker import CircuitBreaker
+from nevowcache._stores.sharedstore import generationSeed
 
 
 

@@ -1,6 +1,6 @@
 # -*- test-case-name: tests.test_direct -*-
 """
-Tests for L{nevowcache._replay.writeDirect}: fresh hits written straight
+Tests for L{nevowcache._http.replay.writeDirect}: fresh hits written straight
 to the connection send what a replay through twisted.web's C{Request.write}
 sends, and every request it cannot answer that way is replayed as before.
 """
@@ -12,10 +12,11 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web import resource, server
 from twisted.web.http_headers import Headers
 
-from nevowcache import _answer, _replay
-from nevowcache._entry import CacheEntry
-from nevowcache._key import CacheKey
-from nevowcache._replay import writeDirect
+from nevowcache._engine import answer as _answer
+from nevowcache._http import replay as _replay
+from nevowcache._http.entry import CacheEntry
+from nevowcache._http.key import CacheKey
+from nevowcache._http.replay import writeDirect
 
 from tests._adapters import CACHING_SITE, NevowAdapter, WebAdapter
 from tests._harness import SiteTestsMixin
@@ -386,8 +387,8 @@ class RecordingHeadersTests(SynchronousTestCase):
         would be read without being recorded); nevowcache's own readers of
         it fall back to C{getRawHeaders}, which records.
         """
-        from nevowcache._headers import headerValues
-        from nevowcache._capture import CaptureRequest
+        from nevowcache._http.headers import headerValues
+        from nevowcache._http.capture import CaptureRequest
         site = server.Site(resource.Resource(), reactor=Clock())
         ex = Exchange(site, path=b"/unknown")
         self.addCleanup(ex.disconnect)

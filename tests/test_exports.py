@@ -14,7 +14,13 @@ import sys
 from twisted.trial.unittest import SynchronousTestCase
 
 import nevowcache
-from nevowcache import _capture, _engine, _entry, _interfaces, _key, _memory, _near
+from nevowcache._http import capture as _capture
+from nevowcache._engine import pagecache as _engine
+from nevowcache._http import entry as _entry
+from nevowcache._stores import interfaces as _interfaces
+from nevowcache._http import key as _key
+from nevowcache._stores import memory as _memory
+from nevowcache._stores import near as _near
 
 from tests._tools import ROOT
 

@@ -1,5 +1,5 @@
 """
-Tests for L{nevowcache._formless}: formless's actions, which write whatever
+Tests for L{nevowcache._adapters.formless}: formless's actions, which write whatever
 the request's method, are seen as writes.
 """
 
@@ -9,7 +9,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.http_headers import Headers
 
 from nevowcache import MemoryStore, PageCache
-from nevowcache._formless import isFormlessAction, markAction
+from nevowcache._adapters.formless import isFormlessAction, markAction
 
 
 

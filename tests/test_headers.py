@@ -1,13 +1,13 @@
 # -*- test-case-name: tests.test_headers -*-
 """
-Tests for L{nevowcache._headers}: header fast paths.
+Tests for L{nevowcache._http.headers}: header fast paths.
 """
 
 from __future__ import absolute_import, division
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from nevowcache import _headers
+from nevowcache._http import headers as _headers
 
 
 

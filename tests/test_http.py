@@ -15,7 +15,7 @@ import time
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from nevowcache._engine import withDetail
+from nevowcache._engine.pagecache import withDetail
 
 from tests import _http
 

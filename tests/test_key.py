@@ -17,7 +17,7 @@ except ImportError:  # Twisted < 21.2
     from twisted.test.proto_helpers import StringTransport
 
 from nevowcache import CacheKey
-from nevowcache._key import (
+from nevowcache._http.key import (
     MAX_PREFIX_DEPTH, encodeKey, hostKey, isPath, isSecure, pathScopeFromString,
     prefixScopeFromString, prefixScopes, tagScope, urlIdentity, urlIdentityFromString,
     urlScopes, validHost)
@@ -89,7 +89,7 @@ class UrlIdentityTests(SynchronousTestCase):
         values, at most C{_MAX_KNOWN_HOSTS} of them and none longer than a
         DNS name, and answer the same the second time.
         """
-        from nevowcache import _key
+        from nevowcache._http import key as _key
         self.patch(_key, "_hostKeys", {})
         self.patch(_key, "_validHosts", {})
         self.patch(_key, "_MAX_KNOWN_HOSTS", 10)

@@ -19,9 +19,9 @@ from twisted.web.http_headers import Headers
 from zope.interface import alsoProvides, implementer
 
 from nevowcache import ILeaseStore, IPageStore, ISharedStore, MemoryStore, PageCache
-from nevowcache._capture import CaptureRequest
-from nevowcache._engine import CachePolicy
-from nevowcache._interfaces import StoreUnavailable
+from nevowcache._http.capture import CaptureRequest
+from nevowcache._engine.pagecache import CachePolicy
+from nevowcache._stores.interfaces import StoreUnavailable
 
 from tests.test_stores import makeEntry, makeKey
 

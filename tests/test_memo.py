@@ -1,13 +1,13 @@
 # -*- test-case-name: tests.test_memo -*-
 """
-Tests for L{nevowcache._memo}: the bounded memo.
+Tests for L{nevowcache._engine.memo}: the bounded memo.
 """
 
 from __future__ import absolute_import, division
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from nevowcache import _memo
+from nevowcache._engine import memo as _memo
 
 
 

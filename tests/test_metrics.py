@@ -209,8 +209,8 @@ class MetricsTests(SynchronousTestCase):
         the store's circuit.
         """
         from nevowcache import MemcachedStore, RedisStore
-        from nevowcache._adminpage import statusPage
-        from nevowcache._report import report
+        from nevowcache._operations.adminpage import statusPage
+        from nevowcache._operations.report import report
         for storeClass in (MemcachedStore, RedisStore):
             cache = PageCache(storeClass("127.0.0.1", 1, reactor=self.clock),
                               reactor=self.clock)

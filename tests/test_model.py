@@ -19,9 +19,9 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.http_headers import Headers
 
 from nevowcache import CacheKey, MemoryStore, PageCache
-from nevowcache._capture import CaptureRequest
-from nevowcache._engine import CachePolicy, _Refused
-from nevowcache._key import urlIdentityFromString
+from nevowcache._http.capture import CaptureRequest
+from nevowcache._engine.pagecache import CachePolicy, _Refused
+from nevowcache._http.key import urlIdentityFromString
 
 WAIT_TIMEOUT = 4
 RENDER_TIMEOUT = 8

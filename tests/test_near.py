@@ -27,12 +27,12 @@ from zope.interface.verify import verifyObject
 from nevowcache import (
     CachePolicy, ILeaseStore, INearStore, IPageStore, IPeekableStore, IScopedStore,
     ISharedStore, MemcachedStore, MemoryStore, NearStore, PageCache, RedisStore)
-from nevowcache._coherence import (
+from nevowcache._stores.coherence import (
     RING, counterName, eventMessage, parseEvent, parseSlot, slotName, slotValue,
     _parseReply, _INCOMPLETE)
-from nevowcache._key import pathScopeFromString, tagScope, urlScopes
-from nevowcache._sharedstore import newToken, urlTag
-from nevowcache._yourwrites import COOKIE, markWriter, markedWriter
+from nevowcache._http.key import pathScopeFromString, tagScope, urlScopes
+from nevowcache._stores.sharedstore import newToken, urlTag
+from nevowcache._engine.yourwrites import COOKIE, markWriter, markedWriter
 
 from tests import _servers
 from tests._http import Exchange

@@ -27,7 +27,8 @@ else:
     from nevow import context, flat, stan
     from nevow.flat.twist import deferflatten
     from twisted.web import server
-    from nevowcache import CachedPage, CachedPageMixin, _nevowpage
+    from nevowcache import CachedPage, CachedPageMixin
+    from nevowcache._adapters import nevowpage as _nevowpage
 
 
 

@@ -146,7 +146,7 @@ class CachingSiteTests(SynchronousTestCase):
         traversal is read from the answering cache's wall clock.
         """
         from twisted.web.http import datetimeToString
-        from nevowcache._nevowsite import _date
+        from nevowcache._adapters.nevowsite import _date
         wall = Clock()
         wall.advance(86400 * 400 + 0.5)
         self.assertEqual(_date(wall), datetimeToString(86400 * 400))

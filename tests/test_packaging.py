@@ -208,7 +208,7 @@ class PackagingTests(TestCase):
         with zipfile.ZipFile(self.wheel) as wheel:
             names = wheel.namelist()
         self.assertIn("nevowcache/__init__.py", names)
-        self.assertIn("nevowcache/_engine.py", names)
+        self.assertIn("nevowcache/_engine/pagecache.py", names)
         for name in ("py.typed", "__init__.pyi", "web.pyi", "admin.pyi", "testing.pyi",
                      "metrics.pyi", "klein.pyi"):
             self.assertIn("nevowcache/" + name, names)

@@ -17,11 +17,11 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from nevowcache import MemcachedStore, PageCache
-from nevowcache._breaker import CircuitOpen
-from nevowcache._ketama import Continuum, pointName, pointsOf
-from nevowcache._key import (
+from nevowcache._stores.breaker import CircuitOpen
+from nevowcache._stores.ketama import Continuum, pointName, pointsOf
+from nevowcache._http.key import (
     prefixScopeFromString, tagScope, urlIdentityFromString, urlScopes)
-from nevowcache._sharedstore import parseServer, urlTag
+from nevowcache._stores.sharedstore import parseServer, urlTag
 from nevowcache.testing import MemoryClient
 from nevowcache.web import CachedResource
 

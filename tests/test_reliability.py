@@ -20,10 +20,10 @@ from twisted.web.client import Agent, HTTPConnectionPool, readBody
 from twisted.web.http_headers import Headers
 
 from nevowcache import MemoryStore, PageCache
-from nevowcache._clocks import monotonicClock
-from nevowcache import _refresh
-from nevowcache._engine import _Refused
-from nevowcache._footprint import footprint
+from nevowcache._engine.clocks import monotonicClock
+from nevowcache._engine import refresh as _refresh
+from nevowcache._engine.pagecache import _Refused
+from nevowcache._stores.footprint import footprint
 
 from tests._adapters import (
     ADAPTERS, CACHING_SITE, KLEIN, PageSpec, makeCases, pendingRenders)

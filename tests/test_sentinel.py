@@ -42,7 +42,7 @@ def redisCommand(port, *args):
     Send one command to the Redis server (or sentinel) on C{port}, and wait
     for its reply (blocking: for what the test sets up, not under test).
     """
-    from nevowcache._redis import _ReplyReader
+    from nevowcache._stores.redisstore import _ReplyReader
     out = [b"*%d\r\n" % (len(args),)]
     for arg in args:
         if not isinstance(arg, bytes):

@@ -17,9 +17,9 @@ from twisted.internet.testing import StringTransportWithDisconnection
 from twisted.trial.unittest import SynchronousTestCase
 
 from nevowcache import MemcachedStore, RedisStore
-from nevowcache._breaker import CircuitOpen
-from nevowcache._sharedstore import urlTag
-from nevowcache._wire import encodeEntry
+from nevowcache._stores.breaker import CircuitOpen
+from nevowcache._stores.sharedstore import urlTag
+from nevowcache._stores.wire import encodeEntry
 
 from tests.test_stores import makeEntry, makeKey
 
@@ -609,7 +609,7 @@ class RedisWireTests(WireTestsMixin, SynchronousTestCase):
         C{ResponseError}, integers, bulk values as bytes, nil as L{None},
         arrays (nested, empty, nil) as lists.
         """
-        from nevowcache._redis import _ReplyReader
+        from nevowcache._stores.redisstore import _ReplyReader
         reader = _ReplyReader(100, txredisapi.ResponseError)
         replies = reader.feed(
             b"+OK\r\n-ERR unknown command\r\n:42\r\n$3\r\na\r\n\r\n$-1\r\n"

@@ -1,6 +1,6 @@
 # -*- test-case-name: tests.test_slicing -*-
 """
-Tests for L{nevowcache._slicing}: when background work runs, and how it is
+Tests for L{nevowcache._engine.slicing}: when background work runs, and how it is
 cut, next to the requests of a reactor.
 """
 
@@ -14,8 +14,8 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface import implementer
 
-from nevowcache import _slicing
-from nevowcache._slicing import Slicer, callAfterOutput, inputProbe
+from nevowcache._engine import slicing as _slicing
+from nevowcache._engine.slicing import Slicer, callAfterOutput, inputProbe
 
 
 

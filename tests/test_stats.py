@@ -1,5 +1,5 @@
 """
-Tests for L{nevowcache._stats} and L{nevowcache._report}: what the engine
+Tests for L{nevowcache._operations.stats} and L{nevowcache._operations.report}: what the engine
 records for the operator, and the figures made of it.
 """
 
@@ -12,8 +12,8 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web import resource, server
 
 from nevowcache import CacheKey, MemoryStore, PageCache
-from nevowcache._report import hitRatio, report
-from nevowcache._stats import (
+from nevowcache._operations.report import hitRatio, report
+from nevowcache._operations.stats import (
     MINUTE, CacheStatistics, SpaceSaving, describeUrl)
 from nevowcache.web import CachedResource
 

@@ -21,8 +21,8 @@ import tests
 from nevowcache import (
     IChargedStore, ILeaseStore, IPageStore, IPeekableStore, IScopedStore, ISharedStore,
     MemoryStore, PageCache, RedisStore)
-from nevowcache._engine import CachePolicy
-from nevowcache._key import CacheKey
+from nevowcache._engine.pagecache import CachePolicy
+from nevowcache._http.key import CacheKey
 
 # The capabilities PageCache checks with providedBy.
 CAPABILITIES = (IScopedStore, IPeekableStore, IChargedStore, ILeaseStore)
@@ -31,12 +31,12 @@ CAPABILITIES = (IScopedStore, IPeekableStore, IChargedStore, ILeaseStore)
 # How to make one of each store class, by module and name.  A store class
 # missing here fails test_everyStoreVerified: add it.
 FACTORIES = {
-    "nevowcache._memory.MemoryStore": lambda cls: cls(),
+    "nevowcache._stores.memory.MemoryStore": lambda cls: cls(),
     # Abstract: verified through its subclasses.
-    "nevowcache._sharedstore.SharedStore": None,
-    "nevowcache._memcached.MemcachedStore": lambda cls: cls(reactor=Clock()),
-    "nevowcache._redis.RedisStore": lambda cls: cls(reactor=Clock()),
-    "nevowcache._near.NearStore": lambda cls: cls(RedisStore(reactor=Clock())),
+    "nevowcache._stores.sharedstore.SharedStore": None,
+    "nevowcache._stores.memcachedstore.MemcachedStore": lambda cls: cls(reactor=Clock()),
+    "nevowcache._stores.redisstore.RedisStore": lambda cls: cls(reactor=Clock()),
+    "nevowcache._stores.near.NearStore": lambda cls: cls(RedisStore(reactor=Clock())),
     "nevowcache.testing.FailingStore": lambda cls: cls(),
     "tests.test_near.SharedDouble": lambda cls: cls(Clock()),
     "tests._harness.FaultyStore": lambda cls: cls(),
@@ -52,12 +52,13 @@ def storeClasses():
     """
     @return: A L{dict} of every class that implements L{IPageStore} in a
         module of C{nevowcache} or of C{tests} (those that import here),
-        by C{module.name}.
+        by C{module.name}.  C{nevowcache}'s folders are walked too.
     """
     found = {}
     for package in (nevowcache, tests):
         paths = [os.path.abspath(path) for path in package.__path__]
-        for info in pkgutil.iter_modules(paths, package.__name__ + "."):
+        walk = pkgutil.walk_packages if package is nevowcache else pkgutil.iter_modules
+        for info in walk(paths, package.__name__ + "."):
             short = info[1].rsplit(".", 1)[1]
             if info[1] == __name__:
                 # This module's doubles are wrong on purpose.
@@ -105,8 +106,8 @@ class StoreInterfaceTests(SynchronousTestCase):
         The walk finds the package's stores and the tests' doubles.
         """
         names = set(STORE_CLASSES)
-        for expected in ("nevowcache._memory.MemoryStore",
-                         "nevowcache._redis.RedisStore",
+        for expected in ("nevowcache._stores.memory.MemoryStore",
+                         "nevowcache._stores.redisstore.RedisStore",
                          "nevowcache.testing.FailingStore",
                          "tests.test_leases.LeasingStore"):
             self.assertIn(expected, names)

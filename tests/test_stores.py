@@ -25,15 +25,15 @@ from zope.interface.verify import verifyObject
 
 from nevowcache import (
     CacheEntry, CacheKey, IPageStore, MemcachedStore, MemoryStore, PageCache, RedisStore)
-from nevowcache import _redis
-from nevowcache._breaker import CircuitOpen
-from nevowcache._footprint import orderedDictBytes
-from nevowcache._interfaces import Generation, ILeaseStore
-from nevowcache._key import (
+from nevowcache._stores import redisstore as _redis
+from nevowcache._stores.breaker import CircuitOpen
+from nevowcache._stores.footprint import orderedDictBytes
+from nevowcache._stores.interfaces import Generation, ILeaseStore
+from nevowcache._http.key import (
     pathScopeFromString, prefixScopeFromString, tagScope, urlScopes)
-from nevowcache._sharedstore import urlTag
-from nevowcache._validators import bodyETag
-from nevowcache._wire import encodeEntry
+from nevowcache._stores.sharedstore import urlTag
+from nevowcache._http.validators import bodyETag
+from nevowcache._stores.wire import encodeEntry
 
 from tests import _servers
 from tests._harness import rss

@@ -13,7 +13,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web import resource, server
 
 from nevowcache import MemoryStore, PageCache
-from nevowcache._footprint import orderedDictBytes
+from nevowcache._stores.footprint import orderedDictBytes
 from nevowcache.web import InvalidatingSite, cached
 
 from tests._adapters import ADAPTERS, PageSpec

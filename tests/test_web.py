@@ -22,8 +22,10 @@ from zope.interface import Interface, implementer
 from zope.interface.verify import verifyObject
 
 import nevowcache
-from nevowcache import MemoryStore, PageCache, _webresource, _website, web
-from nevowcache._capture import CaptureRequest
+from nevowcache import MemoryStore, PageCache, web
+from nevowcache._adapters import webresource as _webresource
+from nevowcache._adapters import website as _website
+from nevowcache._http.capture import CaptureRequest
 
 from tests._http import Exchange, WebTestsBase
 
@@ -1025,7 +1027,7 @@ class ComponentTests(WebTestsBase):
     What a parent's C{getChild} set on the request as a component (the
     twisted.web analog of Nevow's C{ctx.remember}) may come from a cookie:
     a render that looks it up is stored only under a key holding its value
-    (L{nevowcache._remembered}), the render sees it as uncached, and a
+    (L{nevowcache._http.remembered}), the render sees it as uncached, and a
     background refresh renders with it again.
     """
 
@@ -1099,7 +1101,7 @@ class ComponentTests(WebTestsBase):
         (twisted.web's C{Resource} on Python 2), whose C{type} is
         C{instance}.
         """
-        from nevowcache._settings import pageName
+        from nevowcache._engine.settings import pageName
         self.assertEqual(pageName(Counting()), "tests.test_web.Counting")
         self.assertEqual(pageName(self.page._wrapped),
                          "tests.test_web.Personal")

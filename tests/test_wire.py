@@ -1,6 +1,6 @@
 # -*- test-case-name: tests.test_wire -*-
 """
-Tests for L{nevowcache._wire}: the byte format of entries in shared stores.
+Tests for L{nevowcache._stores.wire}: the byte format of entries in shared stores.
 """
 
 from __future__ import absolute_import, division
@@ -15,7 +15,7 @@ from twisted.logger import globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase
 
 from nevowcache import CacheEntry, CacheKey
-from nevowcache._wire import FORMAT_VERSION, decodeEntry, encodeEntry
+from nevowcache._stores.wire import FORMAT_VERSION, decodeEntry, encodeEntry
 
 from tests.test_stores import makeEntry, makeKey
 

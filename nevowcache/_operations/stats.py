@@ -1,0 +1,475 @@
+# -*- test-case-name: tests.test_stats -*-
+"""
+What the engine saw, kept for the operator: per page class counts, render
+times, a minute-by-minute history of the last hour, the most hit pages,
+recent refresh failures.  L{PageCache} calls a L{CacheStatistics} from its
+decisions; the admin pages and the metrics read everything through
+L{nevowcache._operations.report.report}.
+
+Everything is bounded: at most C{maxPages} page classes (the rest are
+counted together as C{(other)}), 61 minutes of history, C{topSize} pages in
+the heavy-hitters sketch, C{maxFailures} refresh failures.  A hit costs a
+dictionary look-up, an increment, a comparison and a countdown; one hit in
+about C{sampleEvery} (after the first thousand) also feeds the sketch.
+"""
+
+from __future__ import absolute_import, division
+
+import random
+import time
+from collections import deque
+
+from nevowcache._compat import textType
+
+try:
+    from urllib.parse import quote
+except ImportError:  # Python 2
+    from urllib import quote
+
+__all__ = ["CacheStatistics", "RENDER_BUCKETS", "describeUrl"]
+
+# The upper bounds (seconds) of the render-time histogram's buckets; the
+# last bucket, unbounded, follows.
+RENDER_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                  1.0, 2.5, 5.0, 10.0)
+
+OTHER_PAGES = u"(other)"
+
+# Seconds a history slot covers, and how many are kept (an hour and the
+# current minute).
+MINUTE = 60
+_HISTORY = 61
+
+# How many minutes the "recent" figures cover.
+RECENT_MINUTES = 5
+
+# The counters the history keeps, from the engine's counters.
+_HISTORY_COUNTERS = ("hits", "staleHits", "misses", "uncacheable", "bypasses")
+
+_MAX_TEXT = 300
+
+
+
+def describeUrl(url):
+    """
+    Spell a key's URL identity as a URL, for people.
+
+    @param url: C{(scheme, host, port, segments, args, unparsed)}, as
+        L{nevowcache._http.key.urlIdentity} makes; anything else is spelt with
+        C{repr}.
+    @return: Text, at most 300 characters.
+    """
+    try:
+        scheme, host, port, segments, args, unparsed = url
+        text = u"%s://%s%s/%s" % (
+            scheme.decode("ascii"), host.decode("utf-8", "replace"),
+            u"" if (scheme, port) in ((b"http", 80), (b"https", 443)) else u":%d" % (port,),
+            u"/".join(_quoted(s, "@:+!$&'()*,;=") for s in segments))
+        pairs = [_quoted(k, _QUERY_SAFE) + u"=" + _quoted(v, _QUERY_SAFE)
+                 for k, values in args for v in values]
+        pairs.extend(_quoted(p, _QUERY_SAFE) for p in unparsed)
+        if pairs:
+            text += u"?" + u"&".join(pairs)
+    except Exception:
+        text = repr(url)
+        if not isinstance(text, textType):
+            text = text.decode("ascii", "replace")
+    if len(text) > _MAX_TEXT:
+        text = text[:_MAX_TEXT - 1] + u"\u2026"
+    return text
+
+
+
+_QUERY_SAFE = "/@:+!$'()*,;"
+
+
+
+def _quoted(value, safe):
+    quoted = quote(value, safe=safe)
+    return quoted.decode("ascii") if isinstance(quoted, bytes) else quoted
+
+
+
+def pageNameOf(key):
+    """
+    @return: The page class a key names (text), or C{u"?"}.
+    """
+    try:
+        name = key.variant[0]
+    except (AttributeError, IndexError, TypeError, KeyError):
+        return u"?"
+    if isinstance(name, bytes):
+        return name.decode("utf-8", "replace")
+    return name if isinstance(name, textType) else u"?"
+
+
+
+class PageStats(object):
+    """
+    The counts of one page class.
+
+    @ivar hits: Fresh hits.
+    @ivar staleHits: Stale hits.
+    @ivar misses: Lookups that found nothing to serve.
+    @ivar uncacheable: Of those, the ones that could never be stored.
+    @ivar renders: Renders finished (successfully).
+    @ivar renderSeconds: Their total time.
+    @ivar buckets: Renders per histogram bucket (L{RENDER_BUCKETS}, then
+        the unbounded bucket); not cumulative.
+    @ivar fastest: The shortest render time, or L{None}.
+    @ivar slowest: The longest render time, or L{None}.
+    """
+    __slots__ = ("name", "hits", "staleHits", "misses", "uncacheable", "renders",
+                 "renderSeconds", "buckets", "fastest", "slowest")
+
+    def __init__(self, name):
+        self.name = name
+        self.hits = self.staleHits = self.misses = self.uncacheable = 0
+        self.renders = 0
+        self.renderSeconds = 0.0
+        self.buckets = [0] * (len(RENDER_BUCKETS) + 1)
+        self.fastest = self.slowest = None
+
+
+    def counts(self):
+        return (self.hits, self.staleHits, self.misses, self.uncacheable)
+
+
+    def quantile(self, q):
+        """
+        Estimate a quantile of the render times from the histogram, as
+        Prometheus' C{histogram_quantile} does (linear within a bucket),
+        within the fastest and slowest renders seen.
+
+        @return: Seconds, or L{None} before the first render.
+        """
+        if not self.renders:
+            return None
+        return min(self.slowest, max(self.fastest, self._interpolate(q)))
+
+
+    def _interpolate(self, q):
+        rank = q * self.renders
+        seen = 0
+        lower = 0.0
+        for index, count in enumerate(self.buckets):
+            if index == len(RENDER_BUCKETS):
+                return RENDER_BUCKETS[-1]
+            upper = RENDER_BUCKETS[index]
+            if count and seen + count >= rank:
+                return lower + (upper - lower) * (rank - seen) / count
+            seen += count
+            lower = upper
+        return RENDER_BUCKETS[-1]
+
+
+
+class SpaceSaving(object):
+    """
+    The Space-Saving heavy-hitters sketch (Metwally, Agrawal and El Abbadi,
+    2005): at most C{size} items counted; a new item takes the place of
+    the least counted one, and its count, plus one.  Every item seen more
+    than C{total / size} times is kept, and a kept item's count
+    overestimates its true count by at most its C{error}.
+    """
+
+    def __init__(self, size):
+        self.size = size
+        self.counts = {}
+        self.errors = {}
+
+
+    def add(self, item, weight=1):
+        counts = self.counts
+        count = counts.get(item)
+        if count is not None:
+            counts[item] = count + weight
+            return
+        if len(counts) < self.size:
+            counts[item] = weight
+            self.errors[item] = 0
+            return
+        least = min(counts, key=counts.get)
+        floor = counts.pop(least)
+        del self.errors[least]
+        counts[item] = floor + weight
+        self.errors[item] = floor
+
+
+    def top(self, n):
+        """
+        @return: C{[(item, count, error), ...]}, most counted first.
+        """
+        ranked = sorted(self.counts.items(), key=lambda pair: -pair[1])[:n]
+        return [(item, count, self.errors[item]) for item, count in ranked]
+
+
+
+class CacheStatistics(object):
+    """
+    The engine's statistics beyond its plain counters.
+
+    @ivar started: When counting began, by the engine's clock.
+    @ivar startedAt: When counting began, as a time of day.
+    """
+
+    def __init__(self, clock, counters, maxPages=64, topSize=32, sampleEvery=8,
+                 exactHits=1000, maxFailures=20, now=time.time):
+        """
+        @param clock: The engine's clock (C{seconds()}).
+        @param counters: The engine's counters (a L{dict}); this object adds
+            C{uncacheable}.
+        @param maxPages: The most page classes counted apart.
+        @param topSize: The size of the heavy-hitters sketch.
+        @param sampleEvery: About one hit in this many feeds the sketch,
+            after the first C{exactHits}, which all do.
+        @param maxFailures: How many refresh failures are remembered.
+        @param now: Gives the time of day (for failures and uptime).
+        """
+        self._clock = clock
+        self._counters = counters
+        counters.setdefault("uncacheable", 0)
+        self._now = now
+        self.maxPages = maxPages
+        self.started = clock.seconds()
+        self.startedAt = now()
+        self._pages = {}
+        self._other = PageStats(OTHER_PAGES)
+        self._top = SpaceSaving(topSize)
+        self._sampleEvery = sampleEvery
+        # The first hits all feed the sketch (a quiet site's top pages are
+        # exact); then about one in sampleEvery.
+        self._weight = 1
+        self._exactHits = exactHits
+        self._countdown = 1
+        self.failures = deque(maxlen=maxFailures)
+        self.history = deque(maxlen=_HISTORY)
+        self._recent = deque(maxlen=RECENT_MINUTES + 1)
+        self._nextTick = self.started
+        self.tick(self.started)
+
+
+    def _page(self, key):
+        try:
+            name = key.variant[0]
+            hash(name)
+        except Exception:
+            # A key of the application's own making, without a page name.
+            name = None
+        page = self._pages.get(name)
+        if page is None:
+            text = pageNameOf(key)
+            if len(self._pages) >= self.maxPages:
+                page = self._other
+            else:
+                page = self._pages[name] = PageStats(text)
+        return page
+
+
+    def _pageOf(self, key):
+        try:
+            return self._pages[key.variant[0]]
+        except (KeyError, IndexError, TypeError, AttributeError):
+            return self._page(key)
+
+
+    # What the engine calls: hit, staleHit and miss before it counts the
+    # event in its counters (a new minute's totals are taken before it).
+
+    def hit(self, key, now):
+        """
+        A fresh hit on C{key}, at C{now} (the engine's clock).
+        """
+        self._event(key, now).hits += 1
+
+
+    def staleHit(self, key, now):
+        """
+        A stale hit on C{key}, at C{now} (the engine's clock).
+        """
+        self._event(key, now).staleHits += 1
+
+
+    def _event(self, key, now):
+        """
+        What a hit and a stale hit share: a new minute's totals taken, the
+        hit counted towards the next sample (and sampled when its turn has
+        come).
+
+        @return: The L{PageStats} of C{key}'s page, to count the hit in.
+        """
+        try:
+            page = self._pages[key.variant[0]]
+        except (KeyError, IndexError, TypeError, AttributeError):
+            page = self._page(key)
+        if now >= self._nextTick:
+            self.tick(now)
+        self._countdown -= 1
+        if not self._countdown:
+            self._sample(key)
+        return page
+
+
+    def _sample(self, key):
+        self._top.add(key, self._weight)
+        if self._weight == 1:
+            self._exactHits -= 1
+            if self._exactHits > 0:
+                self._countdown = 1
+                return
+            self._weight = self._sampleEvery
+        # A random gap, so that no regular pattern of requests escapes it;
+        # each sampled hit stands for sampleEvery hits.
+        self._countdown = random.randint(1, 2 * self._weight - 1)
+
+
+    def miss(self, key):
+        """
+        A lookup of C{key} found nothing to serve.
+        """
+        self.tick(self._clock.seconds())
+        self._pageOf(key).misses += 1
+
+
+    def uncacheable(self, key):
+        """
+        A miss on C{key} that could never be stored: a HEAD miss, or a
+        response the storage rules refuse (a session, a cookie, a status
+        other than 200, ...).
+        """
+        self._counters["uncacheable"] += 1
+        self._pageOf(key).uncacheable += 1
+
+
+    def rendered(self, key, seconds):
+        """
+        A render of C{key} for a request finished in C{seconds} (background
+        refreshes, which give way to requests, are not timed).
+        """
+        page = self._pageOf(key)
+        page.renders += 1
+        page.renderSeconds += seconds
+        if page.fastest is None or seconds < page.fastest:
+            page.fastest = seconds
+        if page.slowest is None or seconds > page.slowest:
+            page.slowest = seconds
+        index = 0
+        for bound in RENDER_BUCKETS:
+            if seconds <= bound:
+                break
+            index += 1
+        page.buckets[index] += 1
+
+
+    def refreshFailed(self, key, failure):
+        """
+        A background refresh of C{key} failed with C{failure}.
+        """
+        error = u"%s: %s" % (failure.type.__name__, failure.getErrorMessage())
+        if len(error) > _MAX_TEXT:
+            error = error[:_MAX_TEXT - 1] + u"\u2026"
+        self.failures.appendleft({"url": describeUrl(getattr(key, "url", key)),
+                                  "page": pageNameOf(key), "error": error,
+                                  "at": self._now()})
+
+
+    def tick(self, now):
+        """
+        Keep the counters' totals at the start of each minute.
+        """
+        if now < self._nextTick:
+            return
+        minute = int(now // MINUTE)
+        self._nextTick = (minute + 1) * MINUTE
+        counters = self._counters
+        self.history.append((minute,) + tuple(counters.get(name, 0)
+                                              for name in _HISTORY_COUNTERS))
+        self._recent.append((minute, dict((page.name, page.counts())
+                                          for page in self.pages())))
+
+
+    # What the operator sees
+
+    def pages(self):
+        """
+        @return: The L{PageStats} of every page class, C{(other)} last if
+            used.
+        """
+        pages = sorted(self._pages.values(), key=lambda page: page.name)
+        other = self._other
+        if other.hits or other.staleHits or other.misses or other.renders:
+            pages.append(other)
+        return pages
+
+
+    def top(self, n=10):
+        """
+        @return: C{[(key, estimatedHits, error), ...]}: the most hit pages,
+            estimated from a sample of hits.
+        """
+        return self._top.top(n)
+
+
+    def perMinute(self):
+        """
+        The counters of each minute of the last hour, oldest first.
+
+        @return: C{[(minutesAgo, {counter: count}), ...]} for the minutes
+            (current one included, as C{0}) since counting began.
+        """
+        now = self._clock.seconds()
+        self.tick(now)
+        current = int(now // MINUTE)
+        live = (current + 1,) + tuple(self._counters.get(name, 0)
+                                      for name in _HISTORY_COUNTERS)
+        marks = list(self.history) + [live]
+        byMinute = {}
+        for before, after in zip(marks, marks[1:]):
+            byMinute[before[0]] = dict(
+                (name, after[i + 1] - before[i + 1])
+                for i, name in enumerate(_HISTORY_COUNTERS))
+        first = max(current - (_HISTORY - 1), marks[0][0])
+        empty = dict.fromkeys(_HISTORY_COUNTERS, 0)
+        return [(current - minute, byMinute.get(minute, empty))
+                for minute in range(first, current + 1)]
+
+
+    def recent(self):
+        """
+        The counts of the last few minutes (L{RECENT_MINUTES}, fewer just
+        after start).
+
+        @return: C{(seconds, totals, pages)}: the seconds covered, the
+            engine counters' increase (L{_HISTORY_COUNTERS}) and, per page
+            class name, C{(hits, staleHits, misses, uncacheable)} increases.
+        """
+        now = self._clock.seconds()
+        self.tick(now)
+        current = int(now // MINUTE)
+        since = None
+        for mark in self.history:
+            if mark[0] >= current - RECENT_MINUTES:
+                since = mark
+                break
+        if since is None:
+            since = self.history[-1]
+        seconds = max(1.0, now - max(since[0] * MINUTE, self.started))
+        totals = dict((name, self._counters.get(name, 0) - since[i + 1])
+                      for i, name in enumerate(_HISTORY_COUNTERS))
+        pagesThen = {}
+        for minute, pages in self._recent:
+            if minute == since[0]:
+                pagesThen = pages
+                break
+        pages = {}
+        for page in self.pages():
+            then = pagesThen.get(page.name, (0, 0, 0, 0))
+            pages[page.name] = tuple(a - b for a, b in zip(page.counts(), then))
+        return seconds, totals, pages
+
+
+    def uptime(self):
+        """
+        @return: Seconds since counting began.
+        """
+        return max(0.0, self._clock.seconds() - self.started)

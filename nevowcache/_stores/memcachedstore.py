@@ -1,0 +1,443 @@
+# -*- test-case-name: tests.test_stores,tests.test_sharedwire -*-
+"""
+A store in memcached, on Twisted's own client,
+L{twisted.protocols.memcache}.
+
+A lookup is one C{get} of three names (the entry, its URL's generation
+record, the clear record), and of the records of the entry's scopes (its
+URL's path prefixes, its page's tags) when the engine passes them.  A store
+is one C{gets} of the same names (the scopes as its entry's stamp names
+them) and one C{cas} (or C{add}) of the entry: it is written only if the
+generations are still those the render started under, and only if no one
+wrote the entry since they were read.
+
+Residual races, by design of memcached (no server-side scripts):
+
+    - An invalidation that lands between a store's C{gets} and its C{cas}
+      does not stop the write.  The entry carries its generation stamp, so
+      every later lookup judges it stale (or gone): it is never served as
+      fresh after the invalidation, and the next refresh replaces it.
+    - A generation record can be evicted like any item.  An entry stamped
+      under the lost record then never matches it again: it is stale, never
+      fresh, as in L{MemoryStore} when it forgets a URL.  After an eviction
+      a hard invalidation is therefore only as strong as a soft one; keep
+      memcached from evicting (C{-M}, or memory to spare) if that matters.
+
+A pool, C{MemcachedStore(servers=["10.0.0.1", "10.0.0.2:11311", ...])},
+spreads names over its servers by consistent hashing, placed as
+libmemcached's ketama places keys (L{nevowcache._stores.ketama}).  What matters
+is which names live together, so that a lookup stays one C{get} of one
+server and judges an entry by the records that were bumped for it:
+
+    - An entry, its URL's generation record and its lease live on the
+      server the URL identity's tag hashes to (not the entry's own name):
+      every variant of a URL with its URL record.  A lookup reads the
+      entry and that record together; a URL invalidation is one bump, on
+      that server; a store is fenced there, by the records it reads there.
+    - The clear record and the scope records (path prefixes, paths on every
+      host, page tags) are shared by URLs on every server, so every server
+      keeps its own copy, and judges the entries it holds by its copies
+      alone: a lookup never reads another server.  C{clear} and a scope
+      invalidation bump every server's copy, each from that server's own
+      generation counter (generations are only ever compared within one
+      server).  A server that does not get its copy (down, unreachable)
+      has it kept and sent before its next call, as for a single server:
+      an entry it holds is never served as fresh after the invalidation,
+      even if the server was only cut off and comes back with its entries.
+      Placing each scope record on the server its own name hashes to
+      instead would make every lookup read several servers, and one
+      server down would leave every URL under its scopes unjudgeable: a
+      failure costing far more than its share.
+    - Each server has its own connection, deadline and circuit breaker.
+      One that is down fails the calls for its share at once (refused) or
+      at the deadline (not answering), until its circuit opens; those
+      lookups are misses, those pages served uncached, and the other
+      servers' pages are not affected.  Its share is not handed to the
+      other servers (libmemcached's auto-eject does that): the URL
+      invalidations made meanwhile would go to the stand-in, and when the
+      server returned, its own entries and records would be served as if
+      nothing had been invalidated.  A server restarted comes back empty:
+      its pages are rendered again.
+    - Every process must list the same servers (in any order; weights
+      alike).  Changing the list moves about 1/n of the URLs to other
+      servers, whose records never saw the invalidations made before: use
+      a new C{namespace} with a new list.
+"""
+
+from __future__ import absolute_import, division
+
+import math
+
+from twisted.internet import defer
+from twisted.internet.error import ConnectionAborted
+from twisted.logger import Logger
+from twisted.protocols.memcache import Command, MemCacheProtocol
+
+from nevowcache._stores.coherence import counterName, slotName, slotValue
+from nevowcache._stores.sharedstore import (
+    BadRecord, SharedStore, generationSeed, makeRecord, parseRecord)
+
+__all__ = ["MemcachedStore"]
+
+# memcached reads an expiry time above 30 days as an absolute Unix time.
+_MAX_RELATIVE_EXPIRY = 30 * 24 * 3600
+
+# How often a read-modify-write of a generation record is retried when
+# other writers keep winning.
+_BUMP_ATTEMPTS = 10
+
+
+
+class _Fetch(Command):
+    """
+    A C{get} of several names (L{_MemcacheClient.fetch}): Twisted's
+    multiple C{get}, which L{_MemcacheClient} may read itself.
+
+    @ivar fast: L{None} until its answer is read; then whether
+        L{_MemcacheClient} reads it (C{True}) or Twisted's parser does.
+    """
+
+    def __init__(self, names):
+        Command.__init__(self, b"get", keys=frozenset(names), values={},
+                         multiple=True)
+        self.fast = None
+
+
+
+class _MemcacheClient(MemCacheProtocol):
+    """
+    L{MemCacheProtocol} that, once dropped (by its owner, on a timeout, or
+    on an answer that fits no command), reads nothing more.
+
+    @ivar dropped: Whether it was dropped.
+    @ivar onConnectionLost: Called with C{(self, reason)} from
+        C{connectionLost}.
+    """
+    _log = Logger()
+    dropped = False
+    onConnectionLost = None
+    closed = None
+
+    def __init__(self, timeOut, reactor):
+        MemCacheProtocol.__init__(self, timeOut)
+        self._reactor = reactor
+        # What was read of the fetch being answered: its pieces, their
+        # size, and how many bytes it needs at least before it can go on.
+        self._pieces = []
+        self._size = 0
+        self._needed = 0
+
+
+    def fetch(self, names):
+        """
+        C{get} C{names} (valid memcached keys: L{bytes} of at most 250
+        printable characters).
+
+        @return: A L{Deferred} firing with a L{dict} of the names found, to
+            C{(flags, value)}.
+        """
+        if self._disconnected:
+            return defer.fail(RuntimeError("not connected"))
+        if not self._current:
+            self.setTimeout(self.persistentTimeOut)
+        self.transport.write(b"get " + b" ".join(names) + b"\r\n")
+        command = _Fetch(names)
+        self._current.append(command)
+        return command._deferred
+
+
+    def callLater(self, period, func):
+        return self._reactor.callLater(period, func)
+
+
+    def dataReceived(self, data):
+        if self.dropped:
+            return
+        try:
+            if self._pieces or (
+                    self.line_mode and not self._buffer and self._current
+                    and type(self._current[0]) is _Fetch
+                    and self._current[0].fast is not False):
+                data = self._fetchesReceived(data)
+            if data and not self.dropped:
+                MemCacheProtocol.dataReceived(self, data)
+        except Exception:
+            self._log.failure(u"memcached answered what was not asked; "
+                              u"dropping the connection")
+            self.drop()
+
+
+    def _fetchesReceived(self, data):
+        """
+        Read the answers to the L{_Fetch}es at the head of the queue: its
+        C{VALUE} blocks and C{END}, straight from the bytes, without
+        Twisted's line and raw modes.
+
+        @return: What follows them, for Twisted's parser.
+        """
+        self.resetTimeout()
+        self._pieces.append(data)
+        self._size += len(data)
+        if self._size < self._needed:
+            return b""
+        pieces = self._pieces
+        buffer = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        self._pieces = []
+        self._size = self._needed = 0
+        position = 0
+        current = self._current
+        while current and type(current[0]) is _Fetch and not self.dropped:
+            command = current[0]
+            lineEnd = buffer.find(b"\r\n", position)
+            if lineEnd < 0:
+                if len(buffer) - position > self.MAX_LENGTH:
+                    raise ValueError("a line longer than %d bytes" % (self.MAX_LENGTH,))
+                self._needed = len(buffer) - position + 1
+                break
+            if lineEnd == position + 3 and buffer.startswith(b"END", position):
+                position = lineEnd + 2
+                current.popleft()
+                if not current:
+                    self.setTimeout(None)
+                command.success(command.values)
+                continue
+            if not buffer.startswith(b"VALUE ", position):
+                if command.fast:
+                    raise ValueError("not a value: %r" % (buffer[position:lineEnd][:100],))
+                # An error line: Twisted's parser says which.
+                break
+            command.fast = True
+            key, flags, size = buffer[position + 6:lineEnd].split(b" ")
+            stop = lineEnd + 2 + int(size)
+            if len(buffer) < stop + 2:
+                self._needed = stop + 2 - position
+                break
+            if key not in command.keys or buffer[stop:stop + 2] != b"\r\n":
+                raise ValueError("a value that was not asked for")
+            command.values[key] = (int(flags), buffer[lineEnd + 2:stop])
+            position = stop + 2
+        rest = buffer[position:]
+        if current and type(current[0]) is _Fetch and current[0].fast and rest:
+            # The rest of its answer is still to come.
+            self._pieces = [rest]
+            self._size = len(rest)
+            return b""
+        if self._needed and rest:
+            self._pieces = [rest]
+            self._size = len(rest)
+            return b""
+        self._needed = 0
+        return rest
+
+
+    def cmd_VALUE(self, line):
+        # Twisted's parser reads this fetch's answer.
+        if type(self._current[0]) is _Fetch:
+            self._current[0].fast = False
+        return MemCacheProtocol.cmd_VALUE(self, line)
+
+
+    def lineReceived(self, line):
+        if not self.dropped:
+            MemCacheProtocol.lineReceived(self, line)
+
+
+    def rawDataReceived(self, data):
+        if not self.dropped:
+            MemCacheProtocol.rawDataReceived(self, data)
+
+
+    def timeoutConnection(self):
+        self.drop(defer.TimeoutError("memcached did not answer in %ss"
+                                     % (self.persistentTimeOut,)))
+
+
+    def drop(self, reason=None):
+        """
+        Stop reading, fail every command waiting for an answer, and abort
+        the connection.
+        """
+        if self.dropped:
+            return
+        self.dropped = True
+        self._disconnected = True
+        self.setTimeout(None)
+        self._cancelCommands(reason or ConnectionAborted("connection dropped"))
+        self.transport.abortConnection()
+
+
+    def connectionLost(self, reason):
+        self.setTimeout(None)
+        # Tell the owner first: failing the commands runs their callbacks,
+        # which may issue the next ones.
+        if self.onConnectionLost is not None:
+            self.onConnectionLost(self, reason)
+        MemCacheProtocol.connectionLost(self, reason)
+
+
+
+def _valuesOf(found, names):
+    """
+    @return: The value of each of C{names} in what a fetch found, or
+        L{None}.
+    """
+    get = found.get
+    return [get(name, _MISSING)[1] for name in names]
+
+_MISSING = (0, None)
+
+
+
+class MemcachedStore(SharedStore):
+    """
+    Keep entries in memcached, shared by every process that uses the same
+    server and namespace::
+
+        from nevowcache import MemcachedStore, PageCache
+        cache = PageCache(MemcachedStore("127.0.0.1", 11211))
+
+    Provides L{IPageStore} and L{ILeaseStore}.  Values are at most
+    C{maxEntryBytes} (memcached's own limit is 1 MiB by default, C{-I}).
+    See L{SharedStore.__init__} for the parameters; C{servers} makes a
+    pool (see L{nevowcache._stores.memcachedstore}).
+
+    @since: 0.2.0
+    """
+    name = "memcached"
+    defaultPort = 11211
+
+    def __init__(self, host="127.0.0.1", port=11211, servers=None, **kwargs):
+        SharedStore.__init__(self, host, port, servers=servers, **kwargs)
+        if self.entryTimeout > _MAX_RELATIVE_EXPIRY:
+            raise ValueError("memcached takes an entryTimeout of 30 days at most")
+
+
+    def _buildProtocol(self):
+        return _MemcacheClient(self.timeout or 60, self.reactor)
+
+
+    def _fetch(self, protocol, names):
+        d = protocol.fetch(names)
+        return d.addCallback(_valuesOf, names)
+
+
+    @defer.inlineCallbacks
+    def _fencedSet(self, protocol, entryName, urlName, tag, data, stamp,
+                   scopeTags=()):
+        scopeNames = [self._scopeName(scopeTag) for scopeTag in scopeTags]
+        values = yield protocol.getMultiple(
+            [entryName, urlName, self._clearName] + scopeNames,
+            withIdentifier=True)
+        if stamp is not None:
+            generation = self._generationOf(
+                values[urlName][2], tag, values[self._clearName][2], scopeTags,
+                [values[name][2] for name in scopeNames], protocol)
+            if generation.judge(stamp) != "valid":
+                defer.returnValue(False)
+        _, cas, old = values[entryName]
+        expiry = int(self.entryTimeout)
+        if old is None:
+            written = protocol.add(entryName, data, 0, expiry)
+        else:
+            written = protocol.checkAndSet(entryName, data, cas, 0, expiry)
+        announced = self._announce(protocol, entryName)
+        ok = yield written
+        yield announced
+        defer.returnValue(ok)
+
+
+    @defer.inlineCallbacks
+    def _remove(self, protocol, name):
+        removed = protocol.delete(name)
+        announced = self._announce(protocol, name)
+        ok = yield removed
+        yield announced
+        defer.returnValue(ok)
+
+
+    @defer.inlineCallbacks
+    def _announce(self, protocol, name):
+        """
+        Announce a change of C{name} to near tiers (L{nevowcache._stores.coherence}):
+        draw the next event number and write the event into its ring slot.
+        Called right after the change is sent, before its answer, so that
+        the two go together (memcached runs one connection's commands in
+        order): a writer that dies between them leaves a numbered slot
+        empty, which near tiers read as "something changed", never as
+        nothing.
+        """
+        counter = counterName(self.namespace)
+        for _ in range(_BUMP_ATTEMPTS):
+            sequence = yield protocol.increment(counter)
+            if sequence is False:
+                seed = generationSeed(self.wallClock)
+                if (yield protocol.add(counter, b"%d" % (seed,))):
+                    sequence = seed
+            if sequence is not False:
+                yield protocol.set(slotName(self.namespace, sequence),
+                                   slotValue(sequence, self._eventOf(name)))
+                return
+        raise RuntimeError("%s: could not number an event" % (self.name,))
+
+
+    @defer.inlineCallbacks
+    def _bump(self, protocol, name, tag, hard):
+        """
+        Give a generation record a new generation (and, if C{hard}, raise
+        its floor to it): read it with its CAS identifier, draw a new
+        generation, and write it back only if no one else did meanwhile.
+        The new generation is drawn after the read, so whichever write wins
+        holds the highest generation.
+        """
+        for _ in range(_BUMP_ATTEMPTS):
+            values = yield protocol.getMultiple([name], withIdentifier=True)
+            _, cas, old = values[name]
+            try:
+                _, floor = parseRecord(old, tag)
+            except BadRecord:
+                # A record that cannot be read: make everything under it gone.
+                floor = None
+            generation = yield self._nextGeneration(protocol)
+            if hard or floor is None:
+                floor = generation
+            record = makeRecord(generation, floor, tag)
+            if old is None:
+                written = protocol.add(name, record)
+            else:
+                written = protocol.checkAndSet(name, record, cas)
+            announced = self._announce(protocol, name)
+            ok = yield written
+            yield announced
+            if ok:
+                defer.returnValue(None)
+        raise RuntimeError("%s: gave up bumping %r, others kept writing it"
+                           % (self.name, name))
+
+
+    @defer.inlineCallbacks
+    def _nextGeneration(self, protocol):
+        for _ in range(_BUMP_ATTEMPTS):
+            generation = yield protocol.increment(self._counterName)
+            if generation is not False:
+                defer.returnValue(generation)
+            seed = generationSeed(self.wallClock)
+            added = yield protocol.add(self._counterName, b"%d" % (seed,))
+            if added:
+                defer.returnValue(seed)
+        raise RuntimeError("%s: could not draw a generation" % (self.name,))
+
+
+    def _addLease(self, protocol, name, token, ttl):
+        return protocol.add(name, token, 0, max(1, int(math.ceil(ttl))))
+
+
+    @defer.inlineCallbacks
+    def _removeLease(self, protocol, name, token):
+        values = yield protocol.getMultiple([name], withIdentifier=True)
+        _, cas, value = values[name]
+        if value != token:
+            defer.returnValue(False)
+        # A negative expiry time expires the item at once: a delete that
+        # only happens if no one took the lease since it was read.
+        ok = yield protocol.checkAndSet(name, b"-", cas, 0, -1)
+        defer.returnValue(ok)
