@@ -17,10 +17,13 @@ except ImportError:  # Twisted < 21.2
     from twisted.test.proto_helpers import StringTransport
 
 from nevowcache import CacheKey
-from nevowcache._http.key import (
-    MAX_PREFIX_DEPTH, encodeKey, hostKey, isPath, isSecure, pathScopeFromString,
-    prefixScopeFromString, prefixScopes, tagScope, urlIdentity, urlIdentityFromString,
-    urlScopes, validHost)
+from nevowcache._http.host import hostKey, validHost
+from nevowcache._http.identity import urlIdentity, urlIdentityFromString
+from nevowcache._http.keyencoding import encodeKey
+from nevowcache._http.scopes import (
+    MAX_PREFIX_DEPTH, isPath, pathScopeFromString, prefixScopeFromString, prefixScopes,
+    tagScope, urlScopes)
+from nevowcache._http.secure import isSecure
 
 from tests._http import Exchange
 
@@ -89,10 +92,10 @@ class UrlIdentityTests(SynchronousTestCase):
         values, at most C{_MAX_KNOWN_HOSTS} of them and none longer than a
         DNS name, and answer the same the second time.
         """
-        from nevowcache._http import key as _key
-        self.patch(_key, "_hostKeys", {})
-        self.patch(_key, "_validHosts", {})
-        self.patch(_key, "_MAX_KNOWN_HOSTS", 10)
+        from nevowcache._http import host as _host
+        self.patch(_host, "_hostKeys", {})
+        self.patch(_host, "_validHosts", {})
+        self.patch(_host, "_MAX_KNOWN_HOSTS", 10)
         for i in range(25):
             host = b"Host%d.example:80" % (i,)
             for _ in range(2):
@@ -100,13 +103,13 @@ class UrlIdentityTests(SynchronousTestCase):
                 self.assertTrue(validHost(host))
             self.assertFalse(validHost(b"h%d:1@evil.example" % (i,)))
             self.assertFalse(validHost(b"h%d:1@evil.example" % (i,)))
-        self.assertLessEqual(len(_key._hostKeys), 10)
-        self.assertLessEqual(len(_key._validHosts), 10)
+        self.assertLessEqual(len(_host._hostKeys), 10)
+        self.assertLessEqual(len(_host._validHosts), 10)
         long = b"a" * 1000
         self.assertEqual(hostKey(long + b":80"), long)
         self.assertTrue(validHost(long))
-        self.assertNotIn(long, _key._validHosts)
-        self.assertNotIn(long + b":80", _key._hostKeys)
+        self.assertNotIn(long, _host._validHosts)
+        self.assertNotIn(long + b":80", _host._hostKeys)
 
 
     def test_encodedSlashIsNotASlash(self):

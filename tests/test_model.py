@@ -21,7 +21,7 @@ from twisted.web.http_headers import Headers
 from nevowcache import CacheKey, MemoryStore, PageCache
 from nevowcache._http.capture import CaptureRequest
 from nevowcache._engine.pagecache import CachePolicy, _Refused
-from nevowcache._http.key import urlIdentityFromString
+from nevowcache._http.identity import urlIdentityFromString
 
 WAIT_TIMEOUT = 4
 RENDER_TIMEOUT = 8

@@ -30,7 +30,7 @@ from nevowcache import (
 from nevowcache._stores.coherence import (
     RING, counterName, eventMessage, parseEvent, parseSlot, slotName, slotValue,
     _parseReply, _INCOMPLETE)
-from nevowcache._http.key import pathScopeFromString, tagScope, urlScopes
+from nevowcache._http.scopes import pathScopeFromString, tagScope, urlScopes
 from nevowcache._stores.sharedstore import newToken, urlTag
 from nevowcache._engine.yourwrites import COOKIE, markWriter, markedWriter
 

@@ -19,8 +19,8 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from nevowcache import MemcachedStore, PageCache
 from nevowcache._stores.breaker import CircuitOpen
 from nevowcache._stores.ketama import Continuum, pointName, pointsOf
-from nevowcache._http.key import (
-    prefixScopeFromString, tagScope, urlIdentityFromString, urlScopes)
+from nevowcache._http.identity import urlIdentityFromString
+from nevowcache._http.scopes import prefixScopeFromString, tagScope, urlScopes
 from nevowcache._stores.sharedstore import parseServer, urlTag
 from nevowcache.testing import MemoryClient
 from nevowcache.web import CachedResource

@@ -15,7 +15,9 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web import resource, server
 
 from nevowcache import CacheKey, MemoryStore, PageCache
-from nevowcache._http.key import encodeKey, hostKey, urlIdentity, validHost
+from nevowcache._http.host import hostKey, validHost
+from nevowcache._http.identity import urlIdentity
+from nevowcache._http.keyencoding import encodeKey
 
 from tests._adapters import ADAPTERS, CACHING_SITE, KLEIN, makeCases
 from tests._harness import SiteTestsMixin

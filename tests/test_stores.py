@@ -29,7 +29,7 @@ from nevowcache._stores import redisstore as _redis
 from nevowcache._stores.breaker import CircuitOpen
 from nevowcache._stores.footprint import orderedDictBytes
 from nevowcache._stores.interfaces import Generation, ILeaseStore
-from nevowcache._http.key import (
+from nevowcache._http.scopes import (
     pathScopeFromString, prefixScopeFromString, tagScope, urlScopes)
 from nevowcache._stores.sharedstore import urlTag
 from nevowcache._http.validators import bodyETag

@@ -21,7 +21,7 @@ Every adapter asks these, whatever its framework (Python 2.7 and 3):
 from __future__ import absolute_import, division
 
 from nevowcache._http.headers import hasAnyHeader, headerValues
-from nevowcache._http.key import validHost
+from nevowcache._http.host import validHost
 
 __all__ = ["SAFE_METHODS", "actsAnyway", "mayChange", "watchUnsafe", "bypassReason",
            "nevowBypassReason", "answerableEarly"]

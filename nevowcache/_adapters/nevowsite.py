@@ -36,7 +36,9 @@ from nevowcache._adapters.bypass import answerableEarly, mayChange
 from nevowcache._engine.pagecache import invalidateAfterEach, sitePageCaches
 from nevowcache._adapters.formless import markAction
 from nevowcache._http.headers import headerValues
-from nevowcache._http.key import isSecure, requestUrlIdentity, varyValues
+from nevowcache._http.identity import requestUrlIdentity
+from nevowcache._http.secure import isSecure
+from nevowcache._http.vary import varyValues
 
 try:
     from urllib import unquote

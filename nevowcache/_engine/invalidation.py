@@ -10,9 +10,10 @@ from __future__ import absolute_import, division
 from twisted.internet import defer
 
 from nevowcache._adapters.bypass import actsAnyway
-from nevowcache._http.key import (
-    isPath, pathScopeFromString, pathScopes, prefixScopeFromString,
-    requestUrlIdentity, tagScope, unsafeTargets, urlIdentityFromString)
+from nevowcache._http.identity import requestUrlIdentity, urlIdentityFromString
+from nevowcache._http.scopes import (
+    isPath, pathScopeFromString, pathScopes, prefixScopeFromString, tagScope)
+from nevowcache._http.unsafetargets import unsafeTargets
 from nevowcache._engine.yourwrites import markWriter
 
 __all__ = ["Invalidator"]

@@ -44,7 +44,9 @@ from nevowcache._engine.flights import FlightTable
 from nevowcache._engine.freshness import EXPIRED, FRESH, GONE, INVALIDATED, FreshnessJudge
 from nevowcache._stores.interfaces import ISharedStore
 from nevowcache._engine.invalidation import Invalidator
-from nevowcache._http.key import CacheKey, keyParts, varyValues
+from nevowcache._http.identity import keyParts
+from nevowcache._http.key import CacheKey
+from nevowcache._http.vary import varyValues
 from nevowcache._engine.leases import LeaseCoordinator
 from nevowcache._engine.lookup import Lookup
 from nevowcache._stores.memory import MemoryStore

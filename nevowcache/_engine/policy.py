@@ -7,7 +7,7 @@ what downstream caches are told), read once per set of page attributes.
 from __future__ import absolute_import, division
 
 from nevowcache._compat import intToBytes, textType
-from nevowcache._http.key import tagScope, urlScopes
+from nevowcache._http.scopes import tagScope, urlScopes
 from nevowcache._engine.memo import remember
 
 __all__ = ["CachePolicy"]

@@ -9,7 +9,7 @@ from __future__ import absolute_import, division
 from twisted.internet import defer
 from twisted.logger import Logger
 
-from nevowcache._http.key import encodeKey
+from nevowcache._http.keyencoding import encodeKey
 from nevowcache._engine.leases import BUSY
 from nevowcache._engine.records import Records
 from nevowcache._engine.slicing import callAfterOutput

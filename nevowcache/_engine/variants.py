@@ -8,7 +8,7 @@ from __future__ import absolute_import, division
 
 from twisted.logger import Logger
 
-from nevowcache._http.key import encodeKey
+from nevowcache._http.keyencoding import encodeKey
 from nevowcache._engine.records import Records
 
 __all__ = ["VariantLimit"]

@@ -11,7 +11,7 @@ from __future__ import absolute_import, division
 from twisted.web import http
 
 from nevowcache._compat import intToBytes
-from nevowcache._http.key import hostKey
+from nevowcache._http.host import hostKey
 
 __all__ = ["refusalOf"]
 

@@ -29,7 +29,8 @@ Python 2.7 and 3.
 from __future__ import absolute_import, division
 
 from nevowcache._compat import integerTypes, textType
-from nevowcache._http.key import CacheKey, encodeKey
+from nevowcache._http.key import CacheKey
+from nevowcache._http.keyencoding import encodeKey
 from nevowcache._engine.memo import remember
 
 __all__ = ["Remembered", "Lookups", "Watched", "learned", "learn", "rememberedKey",

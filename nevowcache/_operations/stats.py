@@ -55,7 +55,7 @@ def describeUrl(url):
     Spell a key's URL identity as a URL, for people.
 
     @param url: C{(scheme, host, port, segments, args, unparsed)}, as
-        L{nevowcache._http.key.urlIdentity} makes; anything else is spelt with
+        L{nevowcache._http.identity.urlIdentity} makes; anything else is spelt with
         C{repr}.
     @return: Text, at most 300 characters.
     """

@@ -132,7 +132,7 @@ class IPageStore(Interface):
 
         @param key: A L{nevowcache.CacheKey}.
         @param scopes: The scopes the entry belongs to besides its URL
-            (L{nevowcache._http.key.prefixScopes}, L{nevowcache._http.key.tagScope}):
+            (L{nevowcache._http.scopes.prefixScopes}, L{nevowcache._http.scopes.tagScope}):
             their records are read too, into the L{Generation}, and stamped
             into an entry rendered under it, so that L{store} fences by them
             as well.  Callers pass scopes only to stores that provide

@@ -13,7 +13,7 @@ In the server, under a namespace prefix (C{ns}):
       C{<tag>} is the SHA-256 of its injective encoding;
       C{"<generation> <floor> <tag>"}.
     - C{ns s:<tag>}: the generation record of one scope (a path prefix, a
-      page tag: L{nevowcache._http.key.prefixScopes}, L{nevowcache._http.key.tagScope}),
+      page tag: L{nevowcache._http.scopes.prefixScopes}, L{nevowcache._http.scopes.tagScope}),
       where C{<tag>} is the SHA-256 of its injective encoding;
       C{"<generation> <floor> <tag>"}.  Entries stamp the generations of
       the scope records that exist when their render starts, by tag.
@@ -51,7 +51,7 @@ from nevowcache._stores.connection import Connection, clientEndpoint
 from nevowcache._stores.interfaces import (
     Generation, ILeaseStore, IScopedStore, ISharedStore)
 from nevowcache._stores.ketama import Continuum
-from nevowcache._http.key import encodeKey
+from nevowcache._http.keyencoding import encodeKey
 from nevowcache._engine.memo import remember
 from nevowcache._stores.wire import decodeEntry, encodeEntry
 
