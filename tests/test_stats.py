@@ -1,6 +1,9 @@
 """
-Tests for L{nevowcache._operations.stats} and L{nevowcache._operations.report}: what the engine
-records for the operator, and the figures made of it.
+Tests for L{nevowcache._operations.stats} (and its collaborators:
+L{nevowcache._operations.minutes}, L{nevowcache._operations.toppages},
+L{nevowcache._operations.failures}, L{nevowcache._operations.describe}) and
+L{nevowcache._operations.report}: what the engine records for the operator,
+and the figures made of it.
 """
 
 from __future__ import absolute_import, division
@@ -13,8 +16,10 @@ from twisted.web import resource, server
 
 from nevowcache import CacheKey, MemoryStore, PageCache
 from nevowcache._operations.report import hitRatio, report
-from nevowcache._operations.stats import (
-    MINUTE, CacheStatistics, SpaceSaving, describeUrl)
+from nevowcache._operations.describe import describeUrl
+from nevowcache._operations.minutes import MINUTE
+from nevowcache._operations.stats import CacheStatistics
+from nevowcache._operations.toppages import SpaceSaving
 from nevowcache.web import CachedResource
 
 from tests._http import Exchange
@@ -181,7 +186,7 @@ class StatisticsTests(SynchronousTestCase):
             self.get(b"/fast")
         history = report(self.cache)["history"]
         self.assertEqual(len(history), 61)
-        self.assertEqual(len(self.cache.statistics.history), 61)
+        self.assertEqual(len(self.cache.statistics._minutes.history), 61)
         self.assertEqual([m["hits"] + m["staleHits"] for m in history], [1] * 61)
 
 
@@ -271,7 +276,7 @@ class StatisticsTests(SynchronousTestCase):
         now = self.clock.seconds()
         for n in range(20000):
             stats.hit(hot if n % 4 == 0 else warm if n % 10 == 1 else key(b"%d" % n), now)
-        self.assertEqual(len(stats._top.counts), 16)
+        self.assertEqual(len(stats._top.sketch.counts), 16)
         top = stats.top(2)
         self.assertEqual([k for k, _, _ in top], [hot, warm])
         self.assertTrue(4000 <= top[0][1] <= 6500, top)

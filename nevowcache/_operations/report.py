@@ -7,7 +7,8 @@ what L{nevowcache._operations.stats.CacheStatistics} derives from its records.
 
 from __future__ import absolute_import, division
 
-from nevowcache._operations.stats import RENDER_BUCKETS, describeUrl, pageNameOf
+from nevowcache._operations.describe import describeUrl, pageNameOf
+from nevowcache._operations.stats import RENDER_BUCKETS
 
 __all__ = ["report", "hitRatio"]
 

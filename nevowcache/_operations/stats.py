@@ -7,26 +7,24 @@ decisions; the admin pages and the metrics read everything through
 L{nevowcache._operations.report.report}.
 
 Everything is bounded: at most C{maxPages} page classes (the rest are
-counted together as C{(other)}), 61 minutes of history, C{topSize} pages in
-the heavy-hitters sketch, C{maxFailures} refresh failures.  A hit costs a
-dictionary look-up, an increment, a comparison and a countdown; one hit in
-about C{sampleEvery} (after the first thousand) also feeds the sketch.
+counted together as C{(other)}), 61 minutes of history
+(L{nevowcache._operations.minutes}), C{topSize} pages in the heavy-hitters
+sketch (L{nevowcache._operations.toppages}), C{maxFailures} refresh
+failures (L{nevowcache._operations.failures}).  A hit costs a dictionary
+look-up, an increment, a comparison and a countdown; one hit in about
+C{sampleEvery} (after the first thousand) also feeds the sketch.
 """
 
 from __future__ import absolute_import, division
 
-import random
 import time
-from collections import deque
 
-from nevowcache._compat import textType
+from nevowcache._operations.describe import pageNameOf
+from nevowcache._operations.failures import RefreshFailures
+from nevowcache._operations.minutes import MinuteSeries
+from nevowcache._operations.toppages import TopPages
 
-try:
-    from urllib.parse import quote
-except ImportError:  # Python 2
-    from urllib import quote
-
-__all__ = ["CacheStatistics", "RENDER_BUCKETS", "describeUrl"]
+__all__ = ["CacheStatistics", "RENDER_BUCKETS"]
 
 # The upper bounds (seconds) of the render-time histogram's buckets; the
 # last bucket, unbounded, follows.
@@ -34,73 +32,6 @@ RENDER_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
                   1.0, 2.5, 5.0, 10.0)
 
 OTHER_PAGES = u"(other)"
-
-# Seconds a history slot covers, and how many are kept (an hour and the
-# current minute).
-MINUTE = 60
-_HISTORY = 61
-
-# How many minutes the "recent" figures cover.
-RECENT_MINUTES = 5
-
-# The counters the history keeps, from the engine's counters.
-_HISTORY_COUNTERS = ("hits", "staleHits", "misses", "uncacheable", "bypasses")
-
-_MAX_TEXT = 300
-
-
-
-def describeUrl(url):
-    """
-    Spell a key's URL identity as a URL, for people.
-
-    @param url: C{(scheme, host, port, segments, args, unparsed)}, as
-        L{nevowcache._http.identity.urlIdentity} makes; anything else is spelt with
-        C{repr}.
-    @return: Text, at most 300 characters.
-    """
-    try:
-        scheme, host, port, segments, args, unparsed = url
-        text = u"%s://%s%s/%s" % (
-            scheme.decode("ascii"), host.decode("utf-8", "replace"),
-            u"" if (scheme, port) in ((b"http", 80), (b"https", 443)) else u":%d" % (port,),
-            u"/".join(_quoted(s, "@:+!$&'()*,;=") for s in segments))
-        pairs = [_quoted(k, _QUERY_SAFE) + u"=" + _quoted(v, _QUERY_SAFE)
-                 for k, values in args for v in values]
-        pairs.extend(_quoted(p, _QUERY_SAFE) for p in unparsed)
-        if pairs:
-            text += u"?" + u"&".join(pairs)
-    except Exception:
-        text = repr(url)
-        if not isinstance(text, textType):
-            text = text.decode("ascii", "replace")
-    if len(text) > _MAX_TEXT:
-        text = text[:_MAX_TEXT - 1] + u"\u2026"
-    return text
-
-
-
-_QUERY_SAFE = "/@:+!$'()*,;"
-
-
-
-def _quoted(value, safe):
-    quoted = quote(value, safe=safe)
-    return quoted.decode("ascii") if isinstance(quoted, bytes) else quoted
-
-
-
-def pageNameOf(key):
-    """
-    @return: The page class a key names (text), or C{u"?"}.
-    """
-    try:
-        name = key.variant[0]
-    except (AttributeError, IndexError, TypeError, KeyError):
-        return u"?"
-    if isinstance(name, bytes):
-        return name.decode("utf-8", "replace")
-    return name if isinstance(name, textType) else u"?"
 
 
 
@@ -164,53 +95,13 @@ class PageStats(object):
 
 
 
-class SpaceSaving(object):
-    """
-    The Space-Saving heavy-hitters sketch (Metwally, Agrawal and El Abbadi,
-    2005): at most C{size} items counted; a new item takes the place of
-    the least counted one, and its count, plus one.  Every item seen more
-    than C{total / size} times is kept, and a kept item's count
-    overestimates its true count by at most its C{error}.
-    """
-
-    def __init__(self, size):
-        self.size = size
-        self.counts = {}
-        self.errors = {}
-
-
-    def add(self, item, weight=1):
-        counts = self.counts
-        count = counts.get(item)
-        if count is not None:
-            counts[item] = count + weight
-            return
-        if len(counts) < self.size:
-            counts[item] = weight
-            self.errors[item] = 0
-            return
-        least = min(counts, key=counts.get)
-        floor = counts.pop(least)
-        del self.errors[least]
-        counts[item] = floor + weight
-        self.errors[item] = floor
-
-
-    def top(self, n):
-        """
-        @return: C{[(item, count, error), ...]}, most counted first.
-        """
-        ranked = sorted(self.counts.items(), key=lambda pair: -pair[1])[:n]
-        return [(item, count, self.errors[item]) for item, count in ranked]
-
-
-
 class CacheStatistics(object):
     """
     The engine's statistics beyond its plain counters.
 
     @ivar started: When counting began, by the engine's clock.
     @ivar startedAt: When counting began, as a time of day.
+    @ivar failures: The last refresh failures (L{RefreshFailures}).
     """
 
     def __init__(self, clock, counters, maxPages=64, topSize=32, sampleEvery=8,
@@ -229,22 +120,16 @@ class CacheStatistics(object):
         self._clock = clock
         self._counters = counters
         counters.setdefault("uncacheable", 0)
-        self._now = now
         self.maxPages = maxPages
         self.started = clock.seconds()
         self.startedAt = now()
         self._pages = {}
         self._other = PageStats(OTHER_PAGES)
-        self._top = SpaceSaving(topSize)
-        self._sampleEvery = sampleEvery
-        # The first hits all feed the sketch (a quiet site's top pages are
-        # exact); then about one in sampleEvery.
-        self._weight = 1
-        self._exactHits = exactHits
+        self._top = TopPages(topSize, sampleEvery, exactHits)
+        # Hits until the next one feeds the sketch.
         self._countdown = 1
-        self.failures = deque(maxlen=maxFailures)
-        self.history = deque(maxlen=_HISTORY)
-        self._recent = deque(maxlen=RECENT_MINUTES + 1)
+        self.failures = RefreshFailures(maxFailures, now)
+        self._minutes = MinuteSeries(counters, self.started)
         self._nextTick = self.started
         self.tick(self.started)
 
@@ -306,21 +191,8 @@ class CacheStatistics(object):
             self.tick(now)
         self._countdown -= 1
         if not self._countdown:
-            self._sample(key)
+            self._countdown = self._top.sample(key)
         return page
-
-
-    def _sample(self, key):
-        self._top.add(key, self._weight)
-        if self._weight == 1:
-            self._exactHits -= 1
-            if self._exactHits > 0:
-                self._countdown = 1
-                return
-            self._weight = self._sampleEvery
-        # A random gap, so that no regular pattern of requests escapes it;
-        # each sampled hit stands for sampleEvery hits.
-        self._countdown = random.randint(1, 2 * self._weight - 1)
 
 
     def miss(self, key):
@@ -365,12 +237,7 @@ class CacheStatistics(object):
         """
         A background refresh of C{key} failed with C{failure}.
         """
-        error = u"%s: %s" % (failure.type.__name__, failure.getErrorMessage())
-        if len(error) > _MAX_TEXT:
-            error = error[:_MAX_TEXT - 1] + u"\u2026"
-        self.failures.appendleft({"url": describeUrl(getattr(key, "url", key)),
-                                  "page": pageNameOf(key), "error": error,
-                                  "at": self._now()})
+        self.failures.add(key, failure)
 
 
     def tick(self, now):
@@ -379,13 +246,7 @@ class CacheStatistics(object):
         """
         if now < self._nextTick:
             return
-        minute = int(now // MINUTE)
-        self._nextTick = (minute + 1) * MINUTE
-        counters = self._counters
-        self.history.append((minute,) + tuple(counters.get(name, 0)
-                                              for name in _HISTORY_COUNTERS))
-        self._recent.append((minute, dict((page.name, page.counts())
-                                          for page in self.pages())))
+        self._nextTick = self._minutes.mark(now, self.pages())
 
 
     # What the operator sees
@@ -419,53 +280,21 @@ class CacheStatistics(object):
         """
         now = self._clock.seconds()
         self.tick(now)
-        current = int(now // MINUTE)
-        live = (current + 1,) + tuple(self._counters.get(name, 0)
-                                      for name in _HISTORY_COUNTERS)
-        marks = list(self.history) + [live]
-        byMinute = {}
-        for before, after in zip(marks, marks[1:]):
-            byMinute[before[0]] = dict(
-                (name, after[i + 1] - before[i + 1])
-                for i, name in enumerate(_HISTORY_COUNTERS))
-        first = max(current - (_HISTORY - 1), marks[0][0])
-        empty = dict.fromkeys(_HISTORY_COUNTERS, 0)
-        return [(current - minute, byMinute.get(minute, empty))
-                for minute in range(first, current + 1)]
+        return self._minutes.perMinute(now)
 
 
     def recent(self):
         """
-        The counts of the last few minutes (L{RECENT_MINUTES}, fewer just
+        The counts of the last few minutes (L{nevowcache._operations.minutes.RECENT_MINUTES}, fewer just
         after start).
 
         @return: C{(seconds, totals, pages)}: the seconds covered, the
-            engine counters' increase (L{_HISTORY_COUNTERS}) and, per page
-            class name, C{(hits, staleHits, misses, uncacheable)} increases.
+            engine counters' increase and, per page class name, C{(hits,
+            staleHits, misses, uncacheable)} increases.
         """
         now = self._clock.seconds()
         self.tick(now)
-        current = int(now // MINUTE)
-        since = None
-        for mark in self.history:
-            if mark[0] >= current - RECENT_MINUTES:
-                since = mark
-                break
-        if since is None:
-            since = self.history[-1]
-        seconds = max(1.0, now - max(since[0] * MINUTE, self.started))
-        totals = dict((name, self._counters.get(name, 0) - since[i + 1])
-                      for i, name in enumerate(_HISTORY_COUNTERS))
-        pagesThen = {}
-        for minute, pages in self._recent:
-            if minute == since[0]:
-                pagesThen = pages
-                break
-        pages = {}
-        for page in self.pages():
-            then = pagesThen.get(page.name, (0, 0, 0, 0))
-            pages[page.name] = tuple(a - b for a, b in zip(page.counts(), then))
-        return seconds, totals, pages
+        return self._minutes.recent(now, self.pages())
 
 
     def uptime(self):
