@@ -204,7 +204,7 @@ class AdminResourceTests(SynchronousTestCase):
         Loopback is C{127.0.0.0/8} and C{::1} (and IPv4-mapped loopback);
         other addresses that merely start alike are not.
         """
-        from nevowcache._operations.admin import _isLoopback
+        from nevowcache._operations.admingate import _isLoopback
         for host in [u"127.0.0.1", u"127.5.6.7", u"::1", u"::ffff:127.0.0.1"]:
             self.assertTrue(_isLoopback(host), host)
         for host in [u"::1:2", u"::10", u"10.127.0.1", u"", u"::ffff:10.0.0.1"]:

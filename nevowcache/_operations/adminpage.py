@@ -1,17 +1,20 @@
 # -*- test-case-name: tests.test_admin -*-
 """
 The admin's HTML: the status page (figures, a chart of the last hour drawn
-as inline SVG, purge forms, the counters explained) and the pages that
-answer its forms.  Self-contained: one inline style sheet, no script,
-nothing from another host.
+as inline SVG by L{nevowcache._operations.adminchart}, purge forms, the
+counters explained) and the pages that answer its forms.  Self-contained:
+one inline style sheet, no script, nothing from another host.
 """
 
 from __future__ import absolute_import, division
 
 import time
 
-__all__ = ["statusPage", "messagePage", "EXPLANATIONS", "humanBytes",
-           "humanSeconds"]
+from nevowcache._operations.adminchart import chart
+from nevowcache._operations.formatting import (
+    escape, humanBytes, humanSeconds, number, percent)
+
+__all__ = ["statusPage", "messagePage", "EXPLANATIONS"]
 
 
 # What each counter of stats.json means (the page shows these next to the
@@ -112,135 +115,9 @@ svg text{font-size:11px;fill:var(--muted)}
 
 
 
-def _escape(text):
-    if not isinstance(text, type(u"")):
-        text = u"%s" % (text,)
-    return (text.replace(u"&", u"&amp;").replace(u"<", u"&lt;")
-            .replace(u">", u"&gt;").replace(u'"', u"&quot;").replace(u"'", u"&#39;"))
-
-
-
-def humanBytes(count):
-    """
-    @return: C{count} bytes in binary units, for people: C{u"12.3 MiB"}.
-    """
-    if count is None:
-        return u"\u2014"
-    value = float(count)
-    for unit in (u"B", u"KiB", u"MiB", u"GiB", u"TiB"):
-        if abs(value) < 1024 or unit == u"TiB":
-            if unit == u"B":
-                return u"%d B" % (value,)
-            return u"%.1f %s" % (value, unit)
-        value /= 1024
-
-
-
-def humanSeconds(seconds):
-    """
-    @return: A duration for people: C{u"3 d 4 h"}, C{u"5 min 2 s"},
-        C{u"12 ms"}.
-    """
-    if seconds is None:
-        return u"\u2014"
-    if seconds < 1:
-        if seconds < 0.001:
-            return u"%.0f \u00b5s" % (seconds * 1e6,)
-        return u"%.1f ms" % (seconds * 1000,) if seconds < 0.01 else \
-            u"%.0f ms" % (seconds * 1000,)
-    if seconds < 60:
-        return u"%.1f s" % (seconds,)
-    seconds = int(seconds)
-    days, seconds = divmod(seconds, 86400)
-    hours, seconds = divmod(seconds, 3600)
-    minutes, seconds = divmod(seconds, 60)
-    if days:
-        return u"%d d %d h" % (days, hours)
-    if hours:
-        return u"%d h %d min" % (hours, minutes)
-    return u"%d min %d s" % (minutes, seconds)
-
-
-
-def _percent(ratio):
-    return u"\u2014" if ratio is None else u"%.1f%%" % (ratio * 100,)
-
-
-
-def _number(value):
-    if value is None:
-        return u"\u2014"
-    if isinstance(value, float):
-        return u"%.1f" % (value,)
-    return u"{:,}".format(value)
-
-
-
 def _card(title, big, *subs):
     return (u'<div class="card"><h2>%s</h2><div class="big">%s</div>%s</div>'
             % (title, big, u"".join(u'<div class="sub">%s</div>' % (s,) for s in subs)))
-
-
-
-def chart(history, width=1100, height=180):
-    """
-    Hits and misses per minute over the last hour, as inline SVG: stacked
-    bars of fresh hits, stale hits, misses that could be stored and
-    uncacheable misses, the newest on the right.
-
-    @param history: The report's C{history}.
-    @return: Text (an C{<svg>} element).
-    """
-    left, bottom, top = 44, 20, 8
-    plotWidth, plotHeight = width - left - 8, height - bottom - top
-    slot = plotWidth / 61.0
-    layers = [("hits", u"var(--hit)"), ("staleHits", u"var(--stale)"),
-              ("cacheableMisses", u"var(--miss)"), ("uncacheable", u"var(--unc)")]
-    rows = []
-    for minute in history:
-        rows.append((minute["minutesAgo"], {
-            "hits": minute["hits"], "staleHits": minute["staleHits"],
-            "cacheableMisses": max(0, minute["misses"] - minute["uncacheable"]),
-            "uncacheable": minute["uncacheable"]}))
-    peak = max([sum(counts.values()) for _, counts in rows] + [1])
-    # A round top for the axis.
-    scale = 1
-    while scale * 10 < peak:
-        scale *= 10
-    axisTop = next(scale * m for m in (1, 2, 5, 10) if scale * m >= peak)
-    parts = [u'<svg xmlns="http://www.w3.org/2000/svg" width="100%%" viewBox="0 0 %d %d" '
-             u'role="img" aria-label="Hits and misses per minute, last hour">'
-             % (width, height)]
-    for fraction in (0, 0.5, 1):
-        y = top + plotHeight * (1 - fraction)
-        parts.append(u'<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#e3e7ee"/>'
-                     % (left, width - 8, y, y))
-        parts.append(u'<text x="%d" y="%.1f" text-anchor="end">%s</text>'
-                     % (left - 6, y + 4, _number(int(axisTop * fraction))))
-    for ago, counts in rows:
-        x = left + (60 - ago) * slot
-        y = top + plotHeight
-        total = sum(counts.values())
-        for name, colour in layers:
-            h = plotHeight * counts[name] / axisTop
-            if h <= 0:
-                continue
-            y -= h
-            parts.append(u'<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s">'
-                         u'<title>%s: %d hits, %d stale, %d misses, %d uncacheable</title>'
-                         u'</rect>' % (x + 1, y, max(1.0, slot - 2), h, colour,
-                                       u"now" if ago == 0 else u"%d min ago" % (ago,),
-                                       counts["hits"], counts["staleHits"],
-                                       counts["cacheableMisses"], counts["uncacheable"]))
-        if not total:
-            continue
-    for ago, anchor in ((60, u"start"), (45, u"middle"), (30, u"middle"), (15, u"middle"),
-                        (0, u"end")):
-        x = left + (60 - ago) * slot + (slot if ago == 0 else 0)
-        parts.append(u'<text x="%.1f" y="%d" text-anchor="%s">%s</text>'
-                     % (x, height - 5, anchor, u"now" if ago == 0 else u"\u2212%d min" % (ago,)))
-    parts.append(u"</svg>")
-    return u"".join(parts)
 
 
 
@@ -283,7 +160,7 @@ def statusPage(figures, base, csrf, now=None):
     if now is None:
         now = time.time()
     f = figures
-    base = _escape(base)
+    base = escape(base)
     recent = f["recent"]
     recentMinutes = max(1, int(round(recent["seconds"] / 60.0)))
     out = [u'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
@@ -293,20 +170,20 @@ def statusPage(figures, base, csrf, now=None):
     out.append(u'<header><h1>nevowcache</h1><span>version %s</span><span>store: %s</span>'
                u'<span>up %s, since %s</span><span><a href="%s/stats.json">stats.json</a> '
                u'\u00b7 <a href="%s/metrics">metrics</a></span></header><main>'
-               % (_escape(f["version"]), _escape(f["store"]), humanSeconds(f["uptime"]),
-                  _escape(time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(f["startedAt"]))),
+               % (escape(f["version"]), escape(f["store"]), humanSeconds(f["uptime"]),
+                  escape(time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(f["startedAt"]))),
                   base, base))
     # The cards.
     cards = [
-        _card(u"Hit ratio", _percent(f["hitRatio"]),
-              u"last %d min: <b>%s</b>" % (recentMinutes, _percent(recent["hitRatio"])),
+        _card(u"Hit ratio", percent(f["hitRatio"]),
+              u"last %d min: <b>%s</b>" % (recentMinutes, percent(recent["hitRatio"])),
               u"%s hits, %s stale, %s misses (%s uncacheable)" % (
-                  _number(f["hits"]), _number(f["staleHits"]), _number(f["misses"]),
-                  _number(f["uncacheable"]))),
+                  number(f["hits"]), number(f["staleHits"]), number(f["misses"]),
+                  number(f["uncacheable"]))),
         _card(u"Requests per second", u"%.1f" % (recent["requestsPerSecond"],),
               u"last %d min; since start %.1f" % (recentMinutes, f["requestsPerSecond"]),
-              u"%s requests, %s bypassed the cache" % (_number(f["requests"]),
-                                                      _number(f["bypasses"]))),
+              u"%s requests, %s bypassed the cache" % (number(f["requests"]),
+                                                      number(f["bypasses"]))),
     ]
     maxBytes, used = f.get("maxBytes"), f.get("bytes")
     if maxBytes and used is not None:
@@ -317,21 +194,21 @@ def statusPage(figures, base, csrf, now=None):
             u'</div><div class="sub">%.1f%% of %s</div><div class="sub">%s entries of %s, '
             u'%s evictions</div></div>'
             % (humanBytes(used), share * 100, share * 100, share * 100, humanBytes(maxBytes),
-               _number(f.get("entries")), _number(f.get("maxEntries")),
-               _number(f.get("evictions"))))
+               number(f.get("entries")), number(f.get("maxEntries")),
+               number(f.get("evictions"))))
     else:
-        cards.append(_card(u"Entries", _number(f.get("entries")),
+        cards.append(_card(u"Entries", number(f.get("entries")),
                            u"held by the shared server; this process does not count them"))
     failures = f["recentRefreshFailures"]
     cards.append(_card(u"Refreshes", u"%d running" % (f["refreshesRunning"],),
                        u"%s started, %s failed, %s skipped" % (
-                           _number(f["refreshes"]), _number(f["refreshFailures"]),
-                           _number(f["refreshesSkipped"])),
+                           number(f["refreshes"]), number(f["refreshFailures"]),
+                           number(f["refreshesSkipped"])),
                        u"%d renders in flight" % (f["inFlight"],)))
     cards.append(_card(u"Render time saved", humanSeconds(f["renderSecondsSaved"]),
                        u"hits \u00d7 the mean render time of their page",
-                       u"%s renders, %s failed" % (_number(f["renders"]),
-                                                   _number(f["renderFailures"]))))
+                       u"%s renders, %s failed" % (number(f["renders"]),
+                                                   number(f["renderFailures"]))))
     out.append(u'<div class="cards">%s</div>' % (u"".join(cards),))
     # The chart.
     out.append(u'<section><h2>Hits and misses per minute, last hour</h2>%s'
@@ -341,9 +218,9 @@ def statusPage(figures, base, csrf, now=None):
                u'<span><i style="background:var(--unc)"></i>uncacheable misses</span></div>'
                u"</section>" % (chart(f["history"]),))
     # Pages.
-    rows = [[_escape(p["name"]), _number(p["hits"]), _number(p["staleHits"]),
-             _number(p["misses"]), _number(p["uncacheable"]), _percent(p["hitRatio"]),
-             _percent(p["recentHitRatio"]), _number(p["renders"]),
+    rows = [[escape(p["name"]), number(p["hits"]), number(p["staleHits"]),
+             number(p["misses"]), number(p["uncacheable"]), percent(p["hitRatio"]),
+             percent(p["recentHitRatio"]), number(p["renders"]),
              humanSeconds(p["renderP50"]), humanSeconds(p["renderP99"]),
              humanSeconds(p["renderSecondsSaved"])] for p in f["pages"]]
     out.append(u"<section><h2>Page classes</h2>%s</section>" % (_table(
@@ -352,9 +229,9 @@ def statusPage(figures, base, csrf, now=None):
          u"time saved"], rows, set(range(1, 11)),
         u"No cached page has been requested yet."),))
     # Top pages and failures.
-    top = [[u"\x00" + _escape(t["url"]), _escape(t["page"]), u"\u2248" + _number(t["hits"])]
+    top = [[u"\x00" + escape(t["url"]), escape(t["page"]), u"\u2248" + number(t["hits"])]
            for t in f["top"]]
-    fails = [[u"\x00" + _escape(x["url"]), _escape(x["error"]), _escape(_when(x["at"], now))]
+    fails = [[u"\x00" + escape(x["url"]), escape(x["error"]), escape(_when(x["at"], now))]
              for x in failures]
     out.append(u'<div class="two"><section><h2>Most hit pages</h2>%s<p class="sub">'
                u"Estimated from a sample of hits (a Space-Saving sketch of %d pages).</p>"
@@ -372,16 +249,16 @@ def statusPage(figures, base, csrf, now=None):
     for name, value in store:
         if name == "circuit":
             value = u'<span class="%s">%s</span>' % (
-                u"ok" if value == "closed" else u"bad", _escape(value))
+                u"ok" if value == "closed" else u"bad", escape(value))
         elif name == "recordBytes":
             value = humanBytes(value)
         else:
-            value = _number(value)
-        health.append([_escape(name), value])
+            value = number(value)
+        health.append([escape(name), value])
     out.append(u"<section><h2>Store: %s</h2>%s</section>" % (
-        _escape(f["store"]), _table([u"", u""], health, set([1]), u"")))
+        escape(f["store"]), _table([u"", u""], health, set([1]), u"")))
     # Purging.
-    hidden = (u'<input type="hidden" name="csrf" value="%s">' % (_escape(csrf),)
+    hidden = (u'<input type="hidden" name="csrf" value="%s">' % (escape(csrf),)
               if csrf else u"")
     forms = []
     for name, label, hint in [(u"url", u"URL", u"http://host:port/path?query"),
@@ -392,7 +269,7 @@ def statusPage(figures, base, csrf, now=None):
             u'<input type="text" id="p-%s" name="%s" placeholder="%s" required>'
             u'<label><input type="checkbox" name="hard" value="1"> hard (drop; '
             u'else stale)</label>%s<button>Purge</button></form>'
-            % (base, name, label, name, name, _escape(hint), hidden))
+            % (base, name, label, name, name, escape(hint), hidden))
     out.append(u"<section><h2>Purge</h2>%s<p class=\"sub\">A soft purge makes the "
                u"entries stale: served within their grace while one refresh runs. A hard "
                u"purge drops them: the next request renders.</p></section>"
@@ -404,7 +281,7 @@ def statusPage(figures, base, csrf, now=None):
         if name in f:
             known.add(name)
             rows.append(u"<tr><th>%s</th><td>%s</td><td>%s</td></tr>"
-                        % (_escape(name), _escape(f[name]), _escape(text)))
+                        % (escape(name), escape(f[name]), escape(text)))
     out.append(u"<section><h2>Counters</h2><details open><summary>What each counter "
                u"counts</summary><table><tbody>%s</tbody></table></details></section>"
                % (u"".join(rows),))
@@ -427,5 +304,5 @@ def messagePage(title, message, back, ok=True):
             u"<header><h1>nevowcache</h1><span>%s</span></header><main><section>"
             u'<h2 class="%s">%s</h2><p>%s</p><p><a href="%s">Back to the cache '
             u"status</a></p></section></main></body></html>"
-            % (_escape(title), _STYLE, _escape(title), u"ok" if ok else u"bad",
-               _escape(title), _escape(message), _escape(back))).encode("utf-8")
+            % (escape(title), _STYLE, escape(title), u"ok" if ok else u"bad",
+               escape(title), escape(message), escape(back))).encode("utf-8")
