@@ -37,7 +37,7 @@ FACTORIES = {
     "nevowcache._stores.memcachedstore.MemcachedStore": lambda cls: cls(reactor=Clock()),
     "nevowcache._stores.redisstore.RedisStore": lambda cls: cls(reactor=Clock()),
     "nevowcache._stores.near.NearStore": lambda cls: cls(RedisStore(reactor=Clock())),
-    "nevowcache.testing.FailingStore": lambda cls: cls(),
+    "nevowcache._testing.failingstore.FailingStore": lambda cls: cls(),
     "tests.test_near.SharedDouble": lambda cls: cls(Clock()),
     "tests._harness.FaultyStore": lambda cls: cls(),
     "tests.test_leases.LeasingStore": lambda cls: cls(Clock()),
@@ -108,7 +108,7 @@ class StoreInterfaceTests(SynchronousTestCase):
         names = set(STORE_CLASSES)
         for expected in ("nevowcache._stores.memory.MemoryStore",
                          "nevowcache._stores.redisstore.RedisStore",
-                         "nevowcache.testing.FailingStore",
+                         "nevowcache._testing.failingstore.FailingStore",
                          "tests.test_leases.LeasingStore"):
             self.assertIn(expected, names)
 
