@@ -195,6 +195,26 @@ def shared(binary):
 
 
 
+def sharedPool(binary, count):
+    """
+    C{count} servers of this kind shared by the whole run (a pool), started
+    on first use.
+
+    @return: A L{list} of L{Server}s.
+    """
+    pool = []
+    for index in range(count):
+        name = "%s pool %d" % (binary, index)
+        server = _running.get(name)
+        if server is None or server.process is None or server.process.poll() is not None:
+            if server is not None:
+                server.cleanUp()
+            server = _running[name] = Server(binary)
+        pool.append(server)
+    return pool
+
+
+
 def _stopAll():
     for server in _running.values():
         server.cleanUp()

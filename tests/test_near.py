@@ -825,12 +825,13 @@ class MemcachedNearStoreTests(NearStoreTestsMixin, TestCase):
         shared = a.shared
         counter = yield shared._call(lambda protocol: protocol.increment(
             counterName(shared.namespace)))
-        self.assertEqual(int(counter), b._coherence._last + 1)
-        before = b._trustedUntil
-        yield b._coherence._read([counter], b.clock.seconds())
+        ring = b._coherence._rings[0]
+        self.assertEqual(int(counter), ring.last + 1)
+        before = b._trustedUntil[:]
+        yield b._coherence._read([counter], b.clock.seconds(), ring)
         self.assertIsNotNone(b.peek(key)[0])
         self.assertEqual(b._trustedUntil, before)
-        yield b._coherence._read([counter], b.clock.seconds())
+        yield b._coherence._read([counter], b.clock.seconds(), ring)
         self.assertEqual(b.peek(key), (None, None))
 
 
@@ -843,7 +844,7 @@ class MemcachedNearStoreTests(NearStoreTestsMixin, TestCase):
         """
         b = self.store
         yield self.trusted(b)
-        self.assertIsNotNone(b._coherence._last)
+        self.assertIsNotNone(b._coherence._rings[0].last)
         a = self.makeStore(namespace=b.shared.namespace)
         keep, change = makeKey(b"keep"), makeKey(b"change")
         for key in (keep, change):

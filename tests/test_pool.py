@@ -351,13 +351,45 @@ class PoolWireTests(SynchronousTestCase):
         self.clock.advance(10)
 
 
-    def test_noNearTierOverAPool(self):
+    def test_nearTierReadsEveryServer(self):
         """
-        A near tier over a pool is refused: each server announces the
-        changes made on it, and a near tier reads one server's.
+        A near tier over a pool reads every server's event counter each
+        period, all at once (one C{get} each), and trusts the near entries
+        of each server until its own last read plus the bound: a server
+        that does not answer holds up no other server's reads, and stops
+        the trust of its own share only.
         """
         from nevowcache import NearStore
-        self.assertRaises(ValueError, NearStore, self.store)
+        near = NearStore(self.store, bound=1.0)
+        started = self.clock.seconds()
+        near._start()
+        for port in (1001, 1002, 1003):
+            self.assertEqual(self.sent(port), b"get ns:n\r\n")
+        for port in (1001, 1002, 1003):
+            self.answer(port, b"VALUE ns:n 0 2\r\n10\r\nEND\r\n")
+        self.assertEqual(near._trustedUntil, [started + 1.0] * 3)
+        # 1002 stops answering.
+        self.clock.advance(0.5)
+        for port in (1001, 1002, 1003):
+            self.assertEqual(self.sent(port), b"get ns:n\r\n")
+        for port in (1001, 1003):
+            self.answer(port, b"VALUE ns:n 0 2\r\n10\r\nEND\r\n")
+        self.assertEqual(near._trustedUntil, [started + 1.5, started + 1.0,
+                                              started + 1.5])
+        # Still waiting for 1002: it is not asked again; the others are.
+        self.clock.advance(0.4)
+        self.clock.advance(0.1)
+        self.assertEqual(self.sent(1002), b"")
+        for port in (1001, 1003):
+            self.assertEqual(self.sent(port), b"get ns:n\r\n")
+            self.answer(port, b"VALUE ns:n 0 2\r\n10\r\nEND\r\n")
+        self.assertEqual(near._trusted(0), True)
+        self.assertEqual(near._trusted(1), False)
+        self.assertEqual(near._trusted(2), True)
+        self.assertEqual(near.stats()["nearTrustedServers"], 2)
+        d = near.close()
+        self.flushLoggedErrors()
+        self.assertIsNone(self.successResultOf(d))
 
 
     def test_endpointIsForOneServer(self):

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_near -*-
+# -*- test-case-name: tests.test_near,tests.test_nearpool -*-
 """
 A near tier: entries of a shared store kept in this process's memory too,
 so that a hit on a hot page costs what a L{MemoryStore} hit costs, and
@@ -33,6 +33,15 @@ _RECENT = 256
 
 # The bound of each kind of shared store, by default.
 _BOUNDS = {"redis": 0.5, "memcached": 1.0}
+
+
+
+def _partName(part):
+    """
+    @return: The name every near entry of server C{part} of a pool is noted
+        under, so that they are forgotten together.
+    """
+    return b"@%d" % (part,)
 
 
 
@@ -71,14 +80,15 @@ class _Item(object):
     """
     One near entry.
     """
-    __slots__ = ("entry", "generation", "scopes", "names", "size")
+    __slots__ = ("entry", "generation", "scopes", "names", "size", "part")
 
-    def __init__(self, entry, generation, scopes, names):
+    def __init__(self, entry, generation, scopes, names, part):
         self.entry = entry
         self.generation = generation
         self.scopes = scopes
         self.names = names
         self.size = entry.size
+        self.part = part
 
 
 
@@ -97,11 +107,12 @@ class NearStore(object):
     any kind, soft or hard, a clear, a newer entry, a deletion) reaches this
     process's near tier within C{bound} seconds: Redis pushes them (in a few
     milliseconds on a LAN); from memcached, which cannot, they are read
-    every C{bound / 2} seconds.  Changes made through this store reach its
-    own near tier at once.  Near entries are served only while the channel
-    of changes is known to work (a heartbeat heard, a read done, within
-    C{bound}); else the shared store answers, so a broken channel costs
-    speed, never a page older than C{bound}.
+    every C{bound / 2} seconds, from each server of a pool.  Changes made
+    through this store reach its own near tier at once.  Near entries are
+    served only while the channel of changes is known to work (a heartbeat
+    heard, a read done, within C{bound}; of a pool, a read of the server
+    the entry lives on); else the shared store answers, so a broken channel
+    costs speed, never a page older than C{bound}.
 
     Everything else (leases, fencing, scopes, outages) is the shared
     store's.
@@ -150,7 +161,13 @@ class NearStore(object):
         # Names changed (as events name them) to the keys of the near
         # entries they concern.
         self._byName = {}
-        self._trustedUntil = 0
+        # Until when the near entries of each part are trusted: the entries
+        # of each server of a memcached pool are trusted by the reads of
+        # that server's events (nevowcache._coherence); others have one
+        # part.
+        servers = getattr(shared, "_servers", ())
+        self._pool = len(servers) > 1 and kind == "memcached"
+        self._trustedUntil = [0] * (len(servers) if self._pool else 1)
         # Counts changes seen; _recent holds the names of the last ones, and
         # _forgotten the count when the whole tier was last emptied.
         self._changes = 0
@@ -201,25 +218,61 @@ class NearStore(object):
 
     # Trust
 
-    def _trusted(self):
-        return self.clock.seconds() < self._trustedUntil
+    def _trusted(self, part=None):
+        """
+        Whether the near entries of C{part} (by default: every part) are
+        served.
+        """
+        now = self.clock.seconds()
+        if part is None:
+            return all(now < until for until in self._trustedUntil)
+        return now < self._trustedUntil[part]
 
 
-    def _trustUntil(self, when):
+    def _trustUntil(self, when, part=None):
         """
-        Every change made before C{when - bound} has been seen.
+        Every change made before C{when - bound} (to the entries of
+        C{part}; by default every part) has been seen.
         """
-        if when > self._trustedUntil:
-            if self._items and self._trustedUntil and not self._trusted():
-                self._counts["nearLapses"] += 1
-            self._trustedUntil = when
+        parts = range(len(self._trustedUntil)) if part is None else [part]
+        for part in parts:
+            until = self._trustedUntil[part]
+            if when > until:
+                if self._items and until and not self._trusted(part):
+                    self._counts["nearLapses"] += 1
+                self._trustedUntil[part] = when
 
 
     def _distrust(self):
         """
         Changes may be missed from now on: serve no near entry.
         """
-        self._trustedUntil = 0
+        self._trustedUntil[:] = [0] * len(self._trustedUntil)
+
+
+    def _partOf(self, tag):
+        """
+        @param tag: The tag of an entry's URL identity.
+        @return: The part of the near tier the entry belongs to: of a pool,
+            the index of the server it lives on.
+        """
+        if not self._pool:
+            return 0
+        shared = self.shared
+        return shared._servers.index(shared._serverFor(tag))
+
+
+    def _forgetPart(self, part):
+        """
+        Forget the near entries of C{part} (the changes made on its server
+        are unknown), and the lookups and stores of them under way.
+        """
+        if not self._pool:
+            self._forgetAll()
+            return
+        name = _partName(part)
+        self._counts["nearForgotten"] += len(self._byName.get(name, ()))
+        self._changed(name)
 
 
     def _forgetAll(self):
@@ -294,13 +347,13 @@ class NearStore(object):
                     del self._byName[name]
 
 
-    def _keep(self, key, entry, generation, scopes, names):
-        if not self._trusted() or entry.key != key:
+    def _keep(self, key, entry, generation, scopes, names, part):
+        if not self._trusted(part) or entry.key != key:
             return
         if entry.size > self.maxBytes // 4:
             return
         self._remove(key)
-        item = _Item(entry, generation, scopes, names)
+        item = _Item(entry, generation, scopes, names, part)
         self._items[entry.key] = item
         self._bytes += item.size
         for name in names:
@@ -314,8 +367,17 @@ class NearStore(object):
 
 
     def _namesOf(self, key, scopeTags):
-        return frozenset([b"u:" + urlTag(key.url), b"e:" + key.digest()]
-                         + [b"s:" + tag for tag in scopeTags])
+        """
+        @return: C{(names, part)}: the names whose change concerns the near
+            entry of C{key} (with its part's, of a pool), and its part.
+        """
+        tag = urlTag(key.url)
+        part = self._partOf(tag)
+        names = [b"u:" + tag, b"e:" + key.digest()] + [
+            b"s:" + scopeTag for scopeTag in scopeTags]
+        if self._pool:
+            names.append(_partName(part))
+        return frozenset(names), part
 
 
     # IPeekableStore
@@ -336,7 +398,7 @@ class NearStore(object):
         """
         Answer with C{item} of the near table, if the tier is trusted.
         """
-        if self.clock.seconds() >= self._trustedUntil:
+        if self.clock.seconds() >= self._trustedUntil[item.part]:
             self._counts["nearUntrusted"] += 1
             return None, None
         self._counts["nearHits"] += 1
@@ -392,11 +454,11 @@ class NearStore(object):
         entry, generation = found
         if (entry is not None and generation is not None
                 and generation.judge(entry.generation) == "valid"):
-            names = self._namesOf(key, [urlTag(scope) for scope in scopes])
+            names, part = self._namesOf(key, [urlTag(scope) for scope in scopes])
             if self._unchangedSince(mark, names):
                 near = tuple.__new__(_Valid, generation)
                 near.entryStamp = entry.generation
-                self._keep(key, entry, near, scopes, names)
+                self._keep(key, entry, near, scopes, names, part)
         return found
 
 
@@ -411,11 +473,11 @@ class NearStore(object):
                 scopeTags = [name if isinstance(name, bytes) else urlTag(name)
                              for name, _ in stamp[2]] if (
                     stamp is not None and len(stamp) > 2) else []
-                names = self._namesOf(key, scopeTags)
+                names, part = self._namesOf(key, scopeTags)
                 # A lookup under way began before this entry existed.
                 self._changed(b"e:" + key.digest())
                 if self._unchangedSince(mark, names - {b"e:" + key.digest()}):
-                    self._keep(key, entry, _generationOf(stamp), None, names)
+                    self._keep(key, entry, _generationOf(stamp), None, names, part)
             return ok
         return d.addCallback(stored)
 
@@ -449,13 +511,17 @@ class NearStore(object):
             channel of changes was not known to work), C{nearEvictions},
             C{nearEvents} (changes heard of), C{nearForgotten} (entries
             dropped wholesale: a clear, a gap in the changes), C{nearTrusted}
-            (1 while its entries are served) and C{nearBound}.
+            (1 while its entries are served), C{nearBound}; of a pool,
+            C{nearTrustedServers} (how many servers' entries are served).
         """
         result = self.shared.stats()
         result.update(self._counts)
         result["nearEntries"] = len(self._items)
         result["nearBytes"] = self._bytes + orderedDictBytes(self._items)
         result["nearTrusted"] = int(self._trusted())
+        if self._pool:
+            result["nearTrustedServers"] = sum(
+                self._trusted(part) for part in range(len(self._trustedUntil)))
         result["nearBound"] = self.bound
         return result
 
