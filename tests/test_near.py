@@ -28,8 +28,8 @@ from nevowcache import (
     CachePolicy, ILeaseStore, INearStore, IPageStore, IPeekableStore, IScopedStore,
     ISharedStore, MemcachedStore, MemoryStore, NearStore, PageCache, RedisStore)
 from nevowcache._stores.coherence import (
-    RING, counterName, eventMessage, parseEvent, parseSlot, slotName, slotValue,
-    _parseReply, _INCOMPLETE)
+    RING, counterName, eventMessage, parseEvent, parseSlot, slotName, slotValue)
+from nevowcache._stores.rediscoherence import _parseReply, _INCOMPLETE
 from nevowcache._http.scopes import pathScopeFromString, tagScope, urlScopes
 from nevowcache._stores.sharedstore import newToken, urlTag
 from nevowcache._engine.yourwrites import COOKIE, markWriter, markedWriter

@@ -3,45 +3,28 @@
 A near tier: entries of a shared store kept in this process's memory too,
 so that a hit on a hot page costs what a L{MemoryStore} hit costs, and
 kept coherent with what every other process does to the shared store
-(L{nevowcache._stores.coherence}).
+(L{nevowcache._stores.coherence}).  The entries it holds, and the trust
+they are served under, are its base's (L{nevowcache._stores.neartable}).
 """
 
 from __future__ import absolute_import, division
 
-from collections import OrderedDict
-
 from twisted.internet import defer
 from twisted.logger import Logger
-from twisted.python import runtime
 from zope.interface import implementer
 
-from nevowcache._engine.clocks import monotonicClock
-from nevowcache._stores.coherence import MemcachedCoherence, RedisCoherence
 from nevowcache._stores.footprint import orderedDictBytes
 from nevowcache._stores.interfaces import (
     Generation, ILeaseStore, INearStore, IPeekableStore, IScopedStore, ISharedStore)
+from nevowcache._stores.memcachedcoherence import MemcachedCoherence
+from nevowcache._stores.neartable import NearTable
+from nevowcache._stores.rediscoherence import RedisCoherence
 from nevowcache._stores.sharedstore import urlTag
 
 __all__ = ["NearStore"]
 
-# OrderedDict.move_to_end (Python 3, in C); Python 2.7 pops and re-inserts.
-_moveToEnd = getattr(OrderedDict, "move_to_end", None)
-
-# How many changes the near tier remembers, to tell whether one that came
-# while a lookup or store was under way concerns its entry.
-_RECENT = 256
-
 # The bound of each kind of shared store, by default.
 _BOUNDS = {"redis": 0.5, "memcached": 1.0}
-
-
-
-def _partName(part):
-    """
-    @return: The name every near entry of server C{part} of a pool is noted
-        under, so that they are forgotten together.
-    """
-    return b"@%d" % (part,)
 
 
 
@@ -76,24 +59,8 @@ def _generationOf(stamp):
 
 
 
-class _Item(object):
-    """
-    One near entry.
-    """
-    __slots__ = ("entry", "generation", "scopes", "names", "size", "part")
-
-    def __init__(self, entry, generation, scopes, names, part):
-        self.entry = entry
-        self.generation = generation
-        self.scopes = scopes
-        self.names = names
-        self.size = entry.size
-        self.part = part
-
-
-
 @implementer(IScopedStore, IPeekableStore, ISharedStore, ILeaseStore, INearStore)
-class NearStore(object):
+class NearStore(NearTable):
     """
     A shared store (L{RedisStore}, L{MemcachedStore}) with a near tier: the
     entries this process reads or writes are kept in its memory too, and a
@@ -149,36 +116,19 @@ class NearStore(object):
             bound = _BOUNDS[kind]
         if bound <= 0:
             raise ValueError("bound must be positive")
+        # The entries of each server of a memcached pool are trusted by the
+        # reads of that server's events; of other stores, all together.
+        parts = len(getattr(shared, "_servers", ())) if kind == "memcached" else 1
+        NearTable.__init__(self, max(1, parts))
         self.shared = shared
         self.name = "near+" + kind
         self.bound = bound
         self.maxBytes = maxBytes
         self.maxEntries = maxEntries
         self._reactor = reactor
-        self._clock = None
-        self._items = OrderedDict()
-        self._bytes = 0
-        # Names changed (as events name them) to the keys of the near
-        # entries they concern.
-        self._byName = {}
-        # Until when the near entries of each part are trusted: the entries
-        # of each server of a memcached pool are trusted by the reads of
-        # that server's events (nevowcache._coherence); others have one
-        # part.
-        servers = getattr(shared, "_servers", ())
-        self._pool = len(servers) > 1 and kind == "memcached"
-        self._trustedUntil = [0] * (len(servers) if self._pool else 1)
-        # Counts changes seen; _recent holds the names of the last ones, and
-        # _forgotten the count when the whole tier was last emptied.
-        self._changes = 0
-        self._recent = OrderedDict()
-        self._forgotten = 0
         # Keys whose lease this process asked for: looked up in the shared
         # store until it releases it or it lapses.
         self._leasing = {}
-        self._counts = dict.fromkeys(
-            ("nearHits", "nearMisses", "nearUntrusted", "nearEvictions",
-             "nearEvents", "nearForgotten", "nearLapses"), 0)
         coherence = RedisCoherence if kind == "redis" else MemcachedCoherence
         self._coherence = coherence(self, shared, bound)
         self._started = False
@@ -192,192 +142,10 @@ class NearStore(object):
         return self._reactor
 
 
-    @property
-    def clock(self):
-        """
-        What trust is timed by: a monotonic clock (the time of day may jump
-        back, and would make entries trusted for longer), unless the
-        reactor is not a real one (a L{task.Clock} in tests).
-        """
-        clock = self._clock
-        if clock is None:
-            reactor = self.reactor
-            if getattr(reactor, "seconds", None) is runtime.seconds:
-                clock = monotonicClock()
-            else:
-                clock = reactor
-            self._clock = clock
-        return clock
-
-
     def _start(self):
         if not self._started and not self._closed:
             self._started = True
             self._coherence.start()
-
-
-    # Trust
-
-    def _trusted(self, part=None):
-        """
-        Whether the near entries of C{part} (by default: every part) are
-        served.
-        """
-        now = self.clock.seconds()
-        if part is None:
-            return all(now < until for until in self._trustedUntil)
-        return now < self._trustedUntil[part]
-
-
-    def _trustUntil(self, when, part=None):
-        """
-        Every change made before C{when - bound} (to the entries of
-        C{part}; by default every part) has been seen.
-        """
-        parts = range(len(self._trustedUntil)) if part is None else [part]
-        for part in parts:
-            until = self._trustedUntil[part]
-            if when > until:
-                if self._items and until and not self._trusted(part):
-                    self._counts["nearLapses"] += 1
-                self._trustedUntil[part] = when
-
-
-    def _distrust(self):
-        """
-        Changes may be missed from now on: serve no near entry.
-        """
-        self._trustedUntil[:] = [0] * len(self._trustedUntil)
-
-
-    def _partOf(self, tag):
-        """
-        @param tag: The tag of an entry's URL identity.
-        @return: The part of the near tier the entry belongs to: of a pool,
-            the index of the server it lives on.
-        """
-        if not self._pool:
-            return 0
-        shared = self.shared
-        return shared._servers.index(shared._serverFor(tag))
-
-
-    def _forgetPart(self, part):
-        """
-        Forget the near entries of C{part} (the changes made on its server
-        are unknown), and the lookups and stores of them under way.
-        """
-        if not self._pool:
-            self._forgetAll()
-            return
-        name = _partName(part)
-        self._counts["nearForgotten"] += len(self._byName.get(name, ()))
-        self._changed(name)
-
-
-    def _forgetAll(self):
-        """
-        Forget every near entry, and the lookups and stores under way.
-        """
-        self._changes += 1
-        self._forgotten = self._changes
-        self._recent.clear()
-        self._counts["nearForgotten"] += len(self._items)
-        self._items.clear()
-        self._byName.clear()
-        self._bytes = 0
-
-
-    def _event(self, name, writer):
-        """
-        Apply a change another process (or this one) made.
-        """
-        self._counts["nearEvents"] += 1
-        if name == b"c":
-            self._forgetAll()
-            return
-        if name.startswith(b"e:") and writer == self.shared.writerId:
-            # This process's own store: its near entry is that one.
-            return
-        self._changed(name)
-
-
-    def _changed(self, name):
-        """
-        Note a change of C{name} and forget the near entries it concerns.
-        """
-        self._changes += 1
-        recent = self._recent
-        recent[self._changes] = name
-        if len(recent) > _RECENT:
-            recent.popitem(last=False)
-        keys = self._byName.pop(name, None)
-        if keys:
-            for key in list(keys):
-                self._remove(key)
-
-
-    def _unchangedSince(self, mark, names):
-        """
-        Whether no change that concerns C{names} came since C{mark} (the
-        count of changes when a lookup or store began).
-        """
-        if self._changes == mark:
-            return True
-        if self._forgotten > mark or mark < self._changes - len(self._recent):
-            return False
-        for number, name in self._recent.items():
-            if number > mark and name in names:
-                return False
-        return True
-
-
-    # The near table
-
-    def _remove(self, key):
-        item = self._items.pop(key, None)
-        if item is None:
-            return
-        self._bytes -= item.size
-        for name in item.names:
-            keys = self._byName.get(name)
-            if keys is not None:
-                keys.discard(key)
-                if not keys:
-                    del self._byName[name]
-
-
-    def _keep(self, key, entry, generation, scopes, names, part):
-        if not self._trusted(part) or entry.key != key:
-            return
-        if entry.size > self.maxBytes // 4:
-            return
-        self._remove(key)
-        item = _Item(entry, generation, scopes, names, part)
-        self._items[entry.key] = item
-        self._bytes += item.size
-        for name in names:
-            self._byName.setdefault(name, set()).add(entry.key)
-        items = self._items
-        while items and (len(items) > self.maxEntries
-                         or self._bytes + orderedDictBytes(items) > self.maxBytes):
-            oldest = next(iter(items))
-            self._remove(oldest)
-            self._counts["nearEvictions"] += 1
-
-
-    def _namesOf(self, key, scopeTags):
-        """
-        @return: C{(names, part)}: the names whose change concerns the near
-            entry of C{key} (with its part's, of a pool), and its part.
-        """
-        tag = urlTag(key.url)
-        part = self._partOf(tag)
-        names = [b"u:" + tag, b"e:" + key.digest()] + [
-            b"s:" + scopeTag for scopeTag in scopeTags]
-        if self._pool:
-            names.append(_partName(part))
-        return frozenset(names), part
 
 
     # IPeekableStore
@@ -392,22 +160,6 @@ class NearStore(object):
         if item is None:
             return None, None
         return self._hit(item)
-
-
-    def _hit(self, item):
-        """
-        Answer with C{item} of the near table, if the tier is trusted.
-        """
-        if self.clock.seconds() >= self._trustedUntil[item.part]:
-            self._counts["nearUntrusted"] += 1
-            return None, None
-        self._counts["nearHits"] += 1
-        if _moveToEnd is not None:
-            _moveToEnd(self._items, item.entry.key)
-        else:
-            del self._items[item.entry.key]
-            self._items[item.entry.key] = item
-        return item.entry, item.generation
 
 
     def needsScopes(self):

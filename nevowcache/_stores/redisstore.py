@@ -522,10 +522,11 @@ class RedisStore(SharedStore):
     def subscriberAddress(self):
         """
         Where a near tier subscribes to this store's events
-        (L{nevowcache._stores.coherence.RedisCoherence}): the server, or with
-        Sentinel the primary last named (after a failover, the new one once
-        this store has connected to it); before the first connection, an
-        address refused at once, so that the near tier tries again.
+        (L{nevowcache._stores.rediscoherence.RedisCoherence}): the server,
+        or with Sentinel the primary last named (after a failover, the new
+        one once this store has connected to it); before the first
+        connection, an address refused at once, so that the near tier tries
+        again.
         """
         if self._sentinelEndpoint is None:
             return (self.host, self.port)
