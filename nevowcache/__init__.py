@@ -19,7 +19,8 @@ twisted.web adapter is in L{nevowcache.web}.
 from __future__ import absolute_import, division
 
 from nevowcache._http.capture import CaptureRequest
-from nevowcache._engine.pagecache import Answer, CachePolicy, PageCache, defaultPageCache
+from nevowcache._engine.pagecache import Answer, CachePolicy, PageCache
+from nevowcache._engine.sitecaches import defaultPageCache
 from nevowcache._http.entry import CacheEntry
 from nevowcache._stores.interfaces import (
     Generation, IChargedStore, ILeaseStore, INearStore, IPageStore, IPeekableStore,

@@ -16,6 +16,7 @@ from twisted.trial.unittest import SynchronousTestCase
 import nevowcache
 from nevowcache._http import capture as _capture
 from nevowcache._engine import pagecache as _engine
+from nevowcache._engine import sitecaches as _sitecaches
 from nevowcache._http import entry as _entry
 from nevowcache._stores import interfaces as _interfaces
 from nevowcache._http import key as _key
@@ -46,7 +47,7 @@ class ExportTests(SynchronousTestCase):
         Each public name is the object of its private module.
         """
         self.assertIs(nevowcache.PageCache, _engine.PageCache)
-        self.assertIs(nevowcache.defaultPageCache, _engine.defaultPageCache)
+        self.assertIs(nevowcache.defaultPageCache, _sitecaches.defaultPageCache)
         self.assertIs(nevowcache.MemoryStore, _memory.MemoryStore)
         self.assertIs(nevowcache.IPageStore, _interfaces.IPageStore)
         self.assertIs(nevowcache.CacheKey, _key.CacheKey)

@@ -32,7 +32,7 @@ from twisted.web.template import renderElement
 
 from nevowcache._http.capture import RenderAborted
 from nevowcache._compat import textType
-from nevowcache._engine.pagecache import defaultPageCache
+from nevowcache._engine.sitecaches import defaultPageCache
 from nevowcache._http.remembered import NOTHING, Remembered
 from nevowcache._engine.settings import checkedSettings
 from nevowcache._adapters.webresource import _ResourceFront, _componentsOf, _send

@@ -33,7 +33,7 @@ from twisted.web.http import NOT_MODIFIED, datetimeToString
 from twisted.web.server import version as _SERVER
 
 from nevowcache._adapters.bypass import answerableEarly, mayChange
-from nevowcache._engine.pagecache import invalidateAfterEach, sitePageCaches
+from nevowcache._engine.sitecaches import invalidateAfterEach, sitePageCaches
 from nevowcache._adapters.formless import markAction
 from nevowcache._http.headers import headerValues
 from nevowcache._http.identity import requestUrlIdentity

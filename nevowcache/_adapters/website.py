@@ -9,7 +9,7 @@ from __future__ import absolute_import, division
 from twisted.web import server
 
 from nevowcache._adapters.bypass import mayChange
-from nevowcache._engine.pagecache import (
+from nevowcache._engine.sitecaches import (
     defaultPageCache, invalidateAfterEach, sitePageCaches)
 
 __all__ = ["InvalidatingSite", "InvalidatingRequest"]

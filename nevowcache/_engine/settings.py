@@ -8,7 +8,8 @@ their defaults (each documents them for its own users).
 from __future__ import absolute_import, division
 
 from nevowcache._compat import textType
-from nevowcache._engine.pagecache import CachePolicy, defaultPageCache
+from nevowcache._engine.pagecache import CachePolicy
+from nevowcache._engine.sitecaches import defaultPageCache
 from nevowcache._engine.memo import remember
 
 __all__ = ["CacheSettings", "pageName", "checkedSettings"]
