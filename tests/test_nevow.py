@@ -28,7 +28,7 @@ else:
     from nevow.flat.twist import deferflatten
     from twisted.web import server
     from nevowcache import CachedPage, CachedPageMixin
-    from nevowcache._adapters import nevowpage as _nevowpage
+    from nevowcache._adapters import nevowflatten as _nevowflatten
 
 
 
@@ -468,7 +468,7 @@ class NevowAdapterTests(NevowTestsBase):
 
 class SliceFlattenTests(SynchronousTestCase):
     """
-    L{_nevowpage._sliceFlatten}, the flattener of background refreshes, on
+    L{_nevowflatten._sliceFlatten}, the flattener of background refreshes, on
     a L{Clock} and a fake time source where only the render functions spend
     time.
     """
@@ -496,7 +496,7 @@ class SliceFlattenTests(SynchronousTestCase):
 
     def flatten(self, stan, seconds, ctx=None, **kwargs):
         """
-        Flatten C{stan} with L{_nevowpage._sliceFlatten}, advancing the clock
+        Flatten C{stan} with L{_nevowflatten._sliceFlatten}, advancing the clock
         to each call it schedules.
 
         @param ctx: The context to flatten in; by default L{context}'s.
@@ -522,7 +522,7 @@ class SliceFlattenTests(SynchronousTestCase):
         result = []
         if ctx is None:
             ctx = self.context()
-        _nevowpage._sliceFlatten(stan, ctx, output.append, self.clock, seconds,
+        _nevowflatten._sliceFlatten(stan, ctx, output.append, self.clock, seconds,
                                  clock=self.work, **kwargs).addBoth(result.append)
         self.assertEqual((output, result, pauses), ([], [], [(0, 0)]))
         del pauses[:]
@@ -560,7 +560,7 @@ class SliceFlattenTests(SynchronousTestCase):
         stan = tags.div[self.cells(3)]
         output = []
         result = []
-        _nevowpage._sliceFlatten(stan, self.context(), output.append,
+        _nevowflatten._sliceFlatten(stan, self.context(), output.append,
                                  self.clock, 0.005, clock=self.work).addBoth(result.append)
         self.assertEqual((output, result, self.work.spent), ([], [], 0))
         self.assertEqual([call.getTime() for call in self.clock.getDelayedCalls()], [0])
@@ -774,18 +774,18 @@ class SequenceTests(NevowTestsBase):
     the rows cloned one at a time in background refreshes, and the same
     bytes.
 
-    @ivar lazy: The data of each call of L{_nevowpage._lazySequence}.
+    @ivar lazy: The data of each call of L{_nevowflatten._lazySequence}.
     """
 
     def setUp(self):
         NevowTestsBase.setUp(self)
         self.lazy = []
-        lazySequence = _nevowpage._lazySequence
+        lazySequence = _nevowflatten._lazySequence
 
         def spy(ctx, data):
             self.lazy.append(data)
             return lazySequence(ctx, data)
-        self.patch(_nevowpage, "_lazySequence", spy)
+        self.patch(_nevowflatten, "_lazySequence", spy)
 
 
     def template(self):
