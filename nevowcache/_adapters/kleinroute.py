@@ -12,7 +12,8 @@ the outcome goes: it is returned to Klein (a resource answering with the
 cache's L{Answer}, or what the route returned when the request does not
 use the cache), so that a route's failure reaches the application's own
 error handlers (C{@app.handle_errors}) and Klein's answers to
-C{HTTPException}s on the live request, exactly as it would uncached.
+C{HTTPException}s on the live request, exactly as it would uncached (the
+writing as Klein writes: L{nevowcache._adapters.kleinresult}).
 """
 
 from __future__ import absolute_import, division
@@ -20,26 +21,20 @@ from __future__ import absolute_import, division
 import functools
 from inspect import iscoroutine
 
-from klein import Response
 from klein.interfaces import IKleinRequest
 from twisted.internet import defer
-from twisted.logger import Logger
 from twisted.python.reflect import qual
-from twisted.web.iweb import IRenderable, IRequest
-from twisted.web.resource import IResource, Resource, getChildForRequest
+from twisted.web.iweb import IRequest
 from twisted.web.server import NOT_DONE_YET
-from twisted.web.template import renderElement
 
+from nevowcache._adapters.kleinresult import _Answered, _failed, _process
 from nevowcache._http.capture import RenderAborted
-from nevowcache._compat import textType
 from nevowcache._engine.sitecaches import defaultPageCache
 from nevowcache._http.remembered import NOTHING, Remembered
 from nevowcache._engine.settings import checkedSettings
-from nevowcache._adapters.webresource import _ResourceFront, _componentsOf, _send
+from nevowcache._adapters.webresource import _ResourceFront, _componentsOf
 
 __all__ = ["cached", "invalidateRoute"]
-
-_log = Logger()
 
 # The component Klein sets on every request it routes (the URL mapper
 # bound to the request's host, path and method, and a branch route's
@@ -227,8 +222,9 @@ class _RouteFront(_ResourceFront):
         @param request: The live request Klein routed.
         @return: What the route function returns to Klein: what the route
             returned, when the request does not use the cache; else an
-            L{IResource} writing the cache's answer, or a L{Deferred} of
-            one, or failing with the route's failure.
+            L{twisted.web.resource.IResource} writing the cache's answer
+            (L{_Answered}), or a L{Deferred} of one, or failing with the
+            route's failure.
         """
         return self._frontRender(request)
 
@@ -244,67 +240,6 @@ def _withoutKlein(remembered):
     values = dict(values)
     del values[_KLEIN_REQUEST]
     return Remembered(values) if values else NOTHING
-
-
-
-def _failed(reason, request):
-    """
-    A route failed on a capture: the capture fails (never stored), and the
-    failure goes to Klein on the live request; if it had already finished,
-    the failure is logged.
-    """
-    if request.finished:
-        _log.failure(u"Route failed after answering {request!r}", reason, request=request)
-    else:
-        request.processingFailed(reason)
-
-
-
-def _process(result, request):
-    """
-    Write what a route returned on C{request} (a capture), as Klein's
-    C{KleinResource} does: a L{klein.Response} applied to it; a resource
-    rendered on it; an C{IRenderable} rendered with
-    L{twisted.web.template.renderElement} (whose C{200} error page the
-    capture refuses to store); text (UTF-8) or bytes written; then the
-    request finished.
-    """
-    if isinstance(result, Response):
-        d = defer.maybeDeferred(result._applyToRequest, request)
-        return d.addCallback(_process, request)
-    if IResource.providedBy(result):
-        request.render(getChildForRequest(result, request))
-        return None
-    if IRenderable.providedBy(result):
-        renderElement(request, result)
-        return None
-    if isinstance(result, textType):
-        result = result.encode("utf-8")
-    if isinstance(result, bytes):
-        request.write(result)
-    if not request.finished:
-        request.finish()
-    return None
-
-
-
-class _Answered(Resource):
-    """
-    What a cached route returns to Klein: a resource that writes the
-    cache's answer on the live request (or, with none, nothing: the route
-    dropped the connection).
-    """
-    isLeaf = True
-
-    def __init__(self, answer):
-        Resource.__init__(self)
-        self._answer = answer
-
-
-    def render(self, request):
-        if self._answer is not None and not getattr(request, "_disconnected", False):
-            _send(self._answer, request)
-        return NOT_DONE_YET
 
 
 
