@@ -424,7 +424,8 @@ def targets(results):
         absent = results.get("unavailable", {}).get(near, "not measured")
         check("`%s` ≥ 0.9× `%s` (a near-tier hit, a MemoryStore hit)" % (near, memory),
               ratios(near, memory), 0.9, absent)
-    for name, before in (("nc-mc", 0.28), ("nc-redis", 0.21)):
+    for name, before in (("nc-mc", 0.28), ("nc-redis", 0.21), ("site-mc", 0.28),
+                         ("site-redis", 0.21)):
         absent = results.get("unavailable", {}).get(name, "not measured")
         check("`%s` ≥ %.2f× bare (2× the %.2f× before issue 18)" % (name, 2 * before, before),
               ratios(name), 2 * before, absent)

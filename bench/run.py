@@ -55,7 +55,9 @@ SERVERS = [
     ("nc-redis-near", "CachedPage over NearStore(RedisStore)", "shared"),
     ("nc-mc", "CachedPage over MemcachedStore (one local memcached)", "shared"),
     ("nc-mc-near", "CachedPage over NearStore(MemcachedStore)", "shared"),
+    ("site-redis", "CachingSite over RedisStore", "shared"),
     ("site-redis-near", "CachingSite over NearStore(RedisStore)", "shared"),
+    ("site-mc", "CachingSite over MemcachedStore", "shared"),
     ("site-mc-near", "CachingSite over NearStore(MemcachedStore)", "shared"),
     ("web3-redis", "CachedResource, py3, over RedisStore", "shared"),
     ("web3-redis-near", "CachedResource, py3, over NearStore(RedisStore)", "shared"),
@@ -69,7 +71,8 @@ SERVERS = [
 STORE_SERVERS = {
     "nc-redis": ("redis", False), "nc-redis-near": ("redis", True),
     "nc-mc": ("memcached", False), "nc-mc-near": ("memcached", True),
-    "site-redis-near": ("redis", True), "site-mc-near": ("memcached", True),
+    "site-redis": ("redis", False), "site-redis-near": ("redis", True),
+    "site-mc": ("memcached", False), "site-mc-near": ("memcached", True),
     "web3-redis": ("redis", False), "web3-redis-near": ("redis", True),
     "web3-mc": ("memcached", False), "web3-mc-near": ("memcached", True),
 }
@@ -479,7 +482,7 @@ class Bench(object):
         for name, _, _ in SERVERS:
             if name == "nevow" or not self.wanted(name):
                 continue
-            if name in ("nc-site", "site-redis-near", "site-mc-near") and not hasSite:
+            if (name == "nc-site" or name.startswith("site-")) and not hasSite:
                 self.unavailable[name] = "not available (nevowcache has no CachingSite)"
                 continue
             if name == "nginx" and not self.tools["nginx"]:

@@ -14,9 +14,19 @@ cache before Nevow traverses anything, when that cannot change the outcome:
   - only for URLs whose page was reached by such a request, with no
     C{cacheKey} additions and no guard session (so the key depends on
     nothing but the URL and the declared C{cacheVary} headers);
-  - only fresh hits, from a store that answers synchronously
-    (L{MemoryStore}); stale entries, misses and everything else take the
-    normal path, which also refreshes.
+  - only fresh hits: from a store that answers synchronously
+    (L{nevowcache.MemoryStore}, a L{nevowcache.NearStore}'s memory) at
+    once; from a shared store (L{nevowcache.MemcachedStore},
+    L{nevowcache.RedisStore}) as soon as it answers the lookup made before
+    traversal (L{nevowcache.PageCache.lookUpEarly}).  Stale entries,
+    misses, invalidated entries, a failed or timed-out lookup and
+    everything else take the normal path, which also refreshes, renders
+    once, takes leases, and decides from the lookup already made rather
+    than asking the store again.
+
+Requests pipelined on one connection are processed one after the other,
+in order: Twisted 20.3 would start every request that came in one read at
+once, and write an answer given at once before one given later.
 
 The one assumption: for anonymous requests, traversal depends only on the
 URL.  A site whose C{locateChild} reads other request headers, or whose tree
@@ -29,8 +39,11 @@ from __future__ import absolute_import, division
 from collections import OrderedDict
 
 from nevow import appserver
+from twisted.logger import Logger
 from twisted.web.http import NOT_MODIFIED, datetimeToString
+from twisted.web.iweb import INonQueuedRequestFactory
 from twisted.web.server import version as _SERVER
+from zope.interface import provider
 
 from nevowcache._adapters.bypass import answerableEarly, mayChange
 from nevowcache._engine.sitecaches import invalidateAfterEach, sitePageCaches
@@ -46,6 +59,8 @@ except ImportError:
     from urllib.parse import unquote_to_bytes as unquote
 
 __all__ = ["CachingSite"]
+
+_log = Logger()
 
 
 
@@ -154,9 +169,15 @@ def _earlyIdentity(request):
 
 
 
+@provider(INonQueuedRequestFactory)
 class _CachingRequest(appserver.NevowRequest):
     """
     A C{NevowRequest} that first tries to answer from the cache.
+
+    Requests pipelined on one connection are answered one after the
+    other, in order (L{process}); so none is made "queued" (Twisted 20.3
+    never finishes a queued request's clean-up: its connection would
+    stall).
     """
 
     @property
@@ -165,6 +186,26 @@ class _CachingRequest(appserver.NevowRequest):
 
 
     def process(self):
+        requests = getattr(self.channel, "requests", None)
+        if requests and requests[0] is not self:
+            # Pipelined behind a request not answered yet.  Twisted 20.3
+            # reads the requests that came in one read all at once
+            # (CVE-2024-41671, fixed in 24.7): answered now, this one could
+            # be written before the one before it (which a shared store
+            # answers later, early or not).
+            before = requests[requests.index(self) - 1]
+            before.notifyFinish().addBoth(lambda _: self._inTurn())
+            return None
+        return self._inTurn()
+
+
+    def _inTurn(self):
+        """
+        Process this request, now that every request before it on its
+        connection is answered.
+        """
+        if self._disconnected:
+            return None
         markAction(self)
         if mayChange(self):
             # Unsafe (or a formless action, whatever its method):
@@ -172,31 +213,75 @@ class _CachingRequest(appserver.NevowRequest):
             # tree it goes.
             invalidateAfterEach(self.channel.site.pageCaches, self)
             return appserver.NevowRequest.process(self)
-        if not self._answerEarly():
-            return appserver.NevowRequest.process(self)
-
-
-    def _answerEarly(self):
-        if not answerableEarly(self):
-            return False
-        site = self.channel.site
-        line = _requestLine(self)
-        route = site.nevowcacheRoutes.get(line) if line is not None else None
+        route = self._earlyRoute()
         if route is None:
-            return False
+            return appserver.NevowRequest.process(self)
+        cache, key, policy = route
+        answer = cache.answerAtOnce(key, policy)
+        if answer is not None:
+            return self._answerEarly(answer, cache, key)
+        looked = cache.lookUpEarly(
+            self, key, policy, lambda found: self._answerEarly(found, cache, key),
+            self._passOn)
+        if looked is None:
+            return appserver.NevowRequest.process(self)
+        # A shared store: the answer, or the normal way, when it answers.
+        # Pipelined requests wait meanwhile: the channel reads none until
+        # this one is finished.
+        looked.addErrback(self._earlyFailed)
+
+
+    def _earlyRoute(self):
+        """
+        Whether this request may be answered before traversal, and from
+        where.
+
+        @return: C{(cache, key, policy)}: the cache, this request's key
+            (with its own C{cacheVary} values) and policy, as learnt for
+            its request line; or L{None} to go the normal way.
+        """
+        if not answerableEarly(self):
+            return None
+        line = _requestLine(self)
+        route = self.channel.site.nevowcacheRoutes.get(line) if line is not None else None
+        if route is None:
+            return None
         cache, key, policy = route
         if cache.bypassReason(self) is not None:
-            return False
+            return None
         if policy.vary:
             key = key.withVaryValues(varyValues(self.requestHeaders, policy.vary))
-        answer = cache.answerAtOnce(key, policy)
-        if answer is None:
-            return False
+        return cache, key, policy
+
+
+    def _passOn(self):
+        """
+        The normal way, after a look in a shared store before traversal
+        that did not answer (the client is still there).
+        """
+        appserver.NevowRequest.process(self)
+
+
+    def _earlyFailed(self, failure):
+        """
+        Answering, or the normal way, failed after a look in a shared store:
+        as an exception out of C{process} would, log it and drop the
+        connection (nothing, or part of a response, was written).
+        """
+        _log.failure(u"CachingSite failed to answer {uri!r}", failure, uri=self.uri)
+        if not self._disconnected and not self.finished:
+            self.channel.transport.loseConnection()
+
+
+    def _answerEarly(self, answer, cache, key):
+        """
+        Write a fresh hit decided before traversal, with the headers
+        C{NevowRequest.process} gives every response, and finish.
+        """
         # As NevowRequest.process does.
-        self.site = site
+        self.site = self.channel.site
         self.prepath = []
         self.postpath = list(key.segments)
-        # With the headers NevowRequest.process gives every response.
         # The Date is the entry's (when it was generated): writeDirect and
         # replay send it.
         if not answer.writeDirect(self, _SERVER_LINE, _HTML):
@@ -212,7 +297,6 @@ class _CachingRequest(appserver.NevowRequest):
             if body:
                 self.write(body)
         self.finishRequest(True)
-        return True
 
 
 

@@ -33,6 +33,7 @@ pages that name none is C{sitecaches.defaultPageCache}.
 
 from __future__ import absolute_import, division
 
+from twisted.internet.defer import succeed
 from twisted.logger import Logger
 
 from nevowcache._adapters import bypass as _bypass
@@ -218,7 +219,14 @@ class PageCache(CacheWiring, CacheManagement):
             render's failure.
         """
         lookup = Lookup(key, policy, render, makeRefresher)
-        d = self._client.lookup(key, policy)
+        early = getattr(request, "_nevowcacheFound", None)
+        if early is not None and early[0] == key and early[1] == policy:
+            # What lookUpEarly found for this request, in this turn of the
+            # reactor: the store is not asked again.
+            del request._nevowcacheFound
+            d = succeed(early[2])
+        else:
+            d = self._client.lookup(key, policy)
         d.addCallback(self._decide, lookup, request.method == b"HEAD")
         return d
 
@@ -256,7 +264,8 @@ class PageCache(CacheWiring, CacheManagement):
 
         These are the decisions L{serve} makes for hits, without a
         L{Deferred}: adapters call this first, and L{serve} when it answers
-        L{None} (L{CachingSite} calls it before traversal, for fresh hits).
+        L{None} (L{CachingSite} calls it before traversal, for fresh hits,
+        then L{lookUpEarly} for a store that answers asynchronously).
 
         @param makeRefresher: As for L{serve}.
         @return: An L{Answer}, or L{None} to go the normal way.
@@ -279,6 +288,51 @@ class PageCache(CacheWiring, CacheManagement):
             return None
         return self._staleHit(entry, state, age, now, Lookup(
             key, policy, makeRefresher=makeRefresher, generation=generation))
+
+
+    def lookUpEarly(self, request, key, policy, answer, passOn):
+        """
+        Before traversal, for a site that answers fresh hits early
+        (L{nevowcache.CachingSite}): look C{key} up in a store that answers
+        asynchronously (a shared store; L{answerAtOnce} decides for the
+        others, synchronously).
+
+        A fresh hit is answered: C{answer(Answer)}.  Anything else (stale,
+        invalidated, missing, another key's entry, a failed or timed-out
+        lookup) is passed on: C{passOn()}, the request's normal way, which
+        refreshes, renders, leases and counts as before; a L{serve} of the
+        same key and policy for this request during that call (traversal
+        reaching the page in the same turn of the reactor) decides from
+        what was found instead of asking the store again.  A request whose
+        client went away meanwhile is neither answered nor passed on.
+
+        @param request: The live request, before traversal.
+        @param answer: Called with the L{Answer} of a fresh hit.
+        @param passOn: Called with no arguments.
+        @return: L{None} if the store answers synchronously (nothing was
+            looked up: L{answerAtOnce} has said all there is), else a
+            L{Deferred} firing with what C{answer} or C{passOn} returned.
+        """
+        if self._client.peekable:
+            return None
+        d = self._client.lookup(key, policy)
+        return d.addCallback(self._early, request, key, policy, answer, passOn)
+
+
+    def _early(self, found, request, key, policy, answer, passOn):
+        if getattr(request, "_disconnected", False):
+            return None
+        entry, generation = found
+        if entry is not None and entry.key == key:
+            state, age, now = self._judge.judge(entry, generation, policy)
+            if state is FRESH:
+                return answer(self._hit(entry, age, now, policy))
+        request._nevowcacheFound = (key, policy, found)
+        try:
+            return passOn()
+        finally:
+            # Only for serve calls in this turn: later ones look up anew.
+            request.__dict__.pop("_nevowcacheFound", None)
 
 
     def _hit(self, entry, age, now, policy):
