@@ -23,13 +23,16 @@ each as a ratio to the bare twisted.web resource.  Variants:
     C{CachedResource} over a L{MemoryStore}, a L{MemcachedStore}, a
     L{RedisStore};
   - with Nevow (Python 2.7): C{nevow-memory}, C{nevow-memcached},
-    C{nevow-redis}: C{CachedPage} on a C{NevowSite}.
+    C{nevow-redis}: C{CachedPage} on a C{NevowSite}; C{site-memory},
+    C{site-memcached}, C{site-redis}: the same on a C{CachingSite}, which
+    answers fresh hits before traversal (from a shared store once its
+    lookup answers).
 
-Two more variants tell the adapter's part from the store's: C{web-deferred}
-and C{nevow-deferred} (a L{MemoryStore} answering through a L{Deferred}
+Two more variants tell the adapter's part from the store's: C{web-deferred},
+C{nevow-deferred} and C{site-deferred} (a L{MemoryStore} answering through a L{Deferred}
 fired at once, the path of a shared store's hit without its network,
 protocol and decode), C{web-later} and C{nevow-later} (the same, answered
-in the next reactor turn).
+in the next reactor turn; C{site-later} too).
 
 With C{--profile STORE} (C{memory}, C{memcached} or C{redis}), a cProfile
 of the twisted.web hit through that store follows (listing on standard
@@ -192,15 +195,16 @@ def nevowSites(stores):
         from nevow import appserver, rend
     except ImportError:
         return {}
-    from nevowcache import CachedPage
+    from nevowcache import CachedPage, CachingSite
     from bench.servers import benchpage, nevowsite
     sites = {}
-    for name, store in stores.items():
-        root = nevowsite.Root()
-        page = benchpage.pageClass(CachedPage, "10k", "nevow-" + name,
-                                   pageCache=PageCache(store), cacheTimeout=3600)
-        root.putChild("10k", page())
-        sites["nevow-" + name] = appserver.NevowSite(root)
+    for name, makeStore in stores.items():
+        for kind, factory in (("nevow-", appserver.NevowSite), ("site-", CachingSite)):
+            root = nevowsite.Root()
+            page = benchpage.pageClass(CachedPage, "10k", kind + name,
+                                       pageCache=PageCache(makeStore()), cacheTimeout=3600)
+            root.putChild("10k", page())
+            sites[kind + name] = factory(root)
     return sites
 
 
@@ -313,7 +317,7 @@ def main(argv):
     try:
         makers = stores(servers)
         sites = webSites(body, dict((n, m()) for n, m in makers.items()))
-        sites.update(nevowSites(dict((n, m()) for n, m in makers.items())))
+        sites.update(nevowSites(makers))
         outcome = []
 
         def go():
