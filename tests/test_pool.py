@@ -392,6 +392,48 @@ class PoolWireTests(SynchronousTestCase):
         self.assertIsNone(self.successResultOf(d))
 
 
+    def test_nearTierForgetsARestartedServersShare(self):
+        """
+        A server whose event counter is gone (it restarted, or the counter
+        was evicted) has its share of the near tier forgotten at the read
+        that finds it gone, even when the counter seeded anew lands just
+        past the last event read: the events numbered there since are not
+        the ones lost.  The other servers' shares are kept.
+        """
+        from nevowcache import NearStore
+        timeOfDay = Clock()
+        # The counter seeded anew (milliseconds since the epoch): 15.
+        timeOfDay.advance(0.0155)
+        self.store.wallClock = timeOfDay
+        near = NearStore(self.store, bound=1.0)
+        started = self.clock.seconds()
+        near._start()
+        for port in (1001, 1002, 1003):
+            self.assertEqual(self.sent(port), b"get ns:n\r\n")
+            self.answer(port, b"VALUE ns:n 0 2\r\n10\r\nEND\r\n")
+        keys = [self.keysOn(port, 1)[0] for port in (1001, 1002, 1003)]
+        for key in keys:
+            names, part = near._namesOf(key, [])
+            near._keep(key, makeEntry(key), None, (), names, part)
+        self.assertEqual([near.peek(key)[0] is None for key in keys],
+                         [False, False, False])
+        self.clock.advance(0.5)
+        for port in (1001, 1002, 1003):
+            self.assertEqual(self.sent(port), b"get ns:n\r\n")
+        for port in (1001, 1003):
+            self.answer(port, b"VALUE ns:n 0 2\r\n10\r\nEND\r\n")
+        self.answer(1002, b"END\r\n")
+        self.assertEqual(self.sent(1002), b"add ns:n 0 0 2\r\n15\r\n")
+        self.answer(1002, b"STORED\r\n")
+        # No slot read: whatever changed there is unknown.
+        self.assertEqual(self.sent(1002), b"")
+        self.assertEqual([near.peek(key)[0] is None for key in keys],
+                         [False, True, False])
+        self.assertEqual(near._trustedUntil, [started + 1.5] * 3)
+        d = near.close()
+        self.assertIsNone(self.successResultOf(d))
+
+
     def test_endpointIsForOneServer(self):
         """
         A pool takes no single C{endpoint}.
