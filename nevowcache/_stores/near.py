@@ -262,9 +262,11 @@ class NearStore(NearTable):
             C{nearUntrusted} (entries it held but did not serve: the
             channel of changes was not known to work), C{nearEvictions},
             C{nearEvents} (changes heard of), C{nearForgotten} (entries
-            dropped wholesale: a clear, a gap in the changes), C{nearTrusted}
-            (1 while its entries are served), C{nearBound}; of a pool,
-            C{nearTrustedServers} (how many servers' entries are served).
+            dropped wholesale: a clear, a gap in the changes), C{nearLapses}
+            (times its trust ran out before it was renewed), C{nearTrusted}
+            (1 while its entries are served; of a pool, every server's),
+            C{nearBound}; of a pool, C{nearTrustedServers} (how many
+            servers' entries are served).
         """
         result = self.shared.stats()
         result.update(self._counts)
