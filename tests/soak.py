@@ -36,7 +36,7 @@ from twisted.python.failure import Failure
 from twisted.web import server
 
 from nevowcache import PageCache
-from nevowcache._engine.pagecache import _Refused
+from nevowcache._engine.refresh import _Refused
 
 from tests._adapters import ADAPTERS, PageSpec
 from tests._harness import FaultyStore, StoreDown, provenanceOf, rss

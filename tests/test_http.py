@@ -15,7 +15,7 @@ import time
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from nevowcache._engine.pagecache import withDetail
+from nevowcache._engine.cachestatus import withDetail
 
 from tests import _http
 

@@ -20,7 +20,8 @@ from twisted.web.http_headers import Headers
 
 from nevowcache import CacheKey, MemoryStore, PageCache
 from nevowcache._http.capture import CaptureRequest
-from nevowcache._engine.pagecache import CachePolicy, _Refused
+from nevowcache._engine.pagecache import CachePolicy
+from nevowcache._engine.refresh import _Refused
 from nevowcache._http.identity import urlIdentityFromString
 
 WAIT_TIMEOUT = 4

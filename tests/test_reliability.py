@@ -22,7 +22,7 @@ from twisted.web.http_headers import Headers
 from nevowcache import MemoryStore, PageCache
 from nevowcache._engine.clocks import monotonicClock
 from nevowcache._engine import refresh as _refresh
-from nevowcache._engine.pagecache import _Refused
+from nevowcache._engine.refresh import _Refused
 from nevowcache._stores.footprint import footprint
 
 from tests._adapters import (

@@ -13,7 +13,7 @@ from twisted.internet import defer
 from twisted.internet.task import Clock
 
 from nevowcache import MemoryStore, PageCache
-from nevowcache._engine.pagecache import _Refused
+from nevowcache._engine.refresh import _Refused
 
 from tests._adapters import ADAPTERS, PageSpec, makeCases
 from tests._harness import StoreDown, fetch, rss

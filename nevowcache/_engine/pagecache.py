@@ -37,7 +37,6 @@ from twisted.internet.defer import succeed
 from twisted.logger import Logger
 
 from nevowcache._adapters import bypass as _bypass
-from nevowcache._adapters.bypass import actsAnyway
 from nevowcache._engine import cachestatus as cacheStatus
 from nevowcache._engine.answer import Answer
 from nevowcache._engine.cachestatus import hit as hitStatus
@@ -46,7 +45,6 @@ from nevowcache._engine.freshness import EXPIRED, FRESH, GONE, INVALIDATED
 from nevowcache._engine.lookup import Lookup
 from nevowcache._engine.management import CacheManagement
 from nevowcache._engine.policy import CachePolicy
-from nevowcache._engine.refresh import _Refused
 from nevowcache._engine.wiring import CacheWiring
 from nevowcache._engine.yourwrites import markedWriter
 from nevowcache._http.identity import keyParts
@@ -54,9 +52,6 @@ from nevowcache._http.key import CacheKey
 from nevowcache._http.vary import varyValues
 
 __all__ = ["PageCache", "CachePolicy", "Answer", "refreshHeaders"]
-
-# Imported from here by adapters and tests.
-_reexported = (actsAnyway, withDetail, _Refused)
 
 # Request headers a background refresh never carries, besides every If-*.
 _PRIVATE_HEADERS = frozenset([b"cookie", b"authorization", b"proxy-authorization"])
@@ -179,8 +174,9 @@ class PageCache(CacheWiring, CacheManagement):
         (L{CacheManagement.invalidate} given a path), so that the request
         following a form post's redirect renders anew (and never shares a
         render that began before the post ended).  Unless C{invalidateOnUnsafe} is false.  A request
-        an adapter marked as acting whatever its method (L{actsAnyway}:
-        formless's C{GET}s of C{freeform_post!!...} URLs) is unsafe too.
+        an adapter marked as acting whatever its method
+        (L{nevowcache._adapters.bypass.actsAnyway}: formless's C{GET}s of
+        C{freeform_post!!...} URLs) is unsafe too.
 
         Adapters call this for every request that reaches a cached page or
         passes through one (a Nevow page's C{locateChild}, a twisted.web
