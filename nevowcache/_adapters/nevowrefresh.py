@@ -14,7 +14,7 @@ from twisted.python.failure import Failure
 
 from nevow import appserver, inevow
 
-from nevowcache._adapters.front import RefreshKeyChanged, Refresher, RequestInputs, noSession
+from nevowcache._adapters.front import RefreshKeyChanged, Refresher, noSession
 from nevowcache._engine.slicing import callAfterOutput
 
 __all__ = []
@@ -24,7 +24,8 @@ __all__ = []
 class _Channel(object):
     """
     The channel of a background refresh request: it carries the site and
-    the addresses of the request it replaces (its L{RequestInputs}), and
+    the addresses of the request it replaces (its
+    L{nevowcache._adapters.front.RequestInputs}), and
     drops whatever is written to it.
     """
 
