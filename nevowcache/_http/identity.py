@@ -157,8 +157,7 @@ def urlIdentityFromString(url):
             raise ValueError("bad port in %r" % (url,))
     else:
         port = 443 if scheme == b"https" else 80
-    path = parts.path or b"/"
-    segments = tuple(_unquote(s) for s in path[1:].split(b"/"))
+    segments = pathSegments(parts.path or b"/")
     query = b"?" + parts.query if parts.query else b""
     return (scheme, host, port, segments, canonicalArgs(parse_qs(parts.query, 1)),
             _unparsed(query))
