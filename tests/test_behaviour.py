@@ -1059,22 +1059,30 @@ class BehaviourTestsMixin(object):
     def test_lastModifiedNeverAfterDate(self):
         """
         A C{Last-Modified} is never later than the C{Date} of the response
-        that carries it (RFC 9110 section 8.8.2.1): a time of day ahead of
-        the response's (a body that changed twice in one second gets the
-        second after the first's) is sent as the C{Date}; the entry keeps
-        its own for C{If-Modified-Since}.
+        that carries it (RFC 9110 section 8.8.2.1), whatever the time of
+        day twisted.web dates the request by: a response from an entry is
+        dated by the cache's (L{test_dateIsWhenGenerated}); a time of day
+        ahead of the response's (a body that changed twice in one second
+        gets the second after the first's) is sent as the C{Date}; the
+        entry keeps its own for C{If-Modified-Since}.
         """
         self.page(b"p")
-        # The cache's time of day (this clock) an hour ahead of Date's.
+        # The cache's time of day (this clock) an hour ahead of the real
+        # one, which twisted.web dates requests by.
         self.clock.advance(time.time() + 3600)
         miss = self.get()
         hit = self.get()
         head = self.get(method=b"HEAD")
         for response in (miss, hit, head):
             self.assertNotAfterDate(response)
+        # Dated when their entry was generated, by the cache's time of day,
+        # as its Last-Modified (its render's start) is.
+        self.assertEqual(miss.header(b"last-modified"), miss.header(b"date"))
         self.assertEqual(hit.header(b"last-modified"), hit.header(b"date"))
-        # The entry's own time decides: that Date is earlier, so modified.
-        since = self.get(headers=[b"If-Modified-Since: " + hit.header(b"date")])
+        # The entry's own time decides: the real time of day is earlier, so
+        # modified.
+        since = self.get(headers=[
+            b"If-Modified-Since: " + http.datetimeToString(int(time.time()))])
         self.assertEqual(since.code, 200)
 
 
@@ -1082,19 +1090,23 @@ class BehaviourTestsMixin(object):
         """
         A response from an entry is dated when the entry was generated, as
         a cache sends a stored response's C{Date} with its C{Age} (RFC 9111
-        section 5.1): C{Date} plus C{Age} is now, whichever way the hit is
+        section 5.1): C{Date} plus C{Age} is now, by the answering cache's
+        time of day (its injected wall clock), whichever way the hit is
         written (HEAD and conditional requests are replayed).
         """
         self.page(b"p")
+        # The cache's time of day (this clock): a day ahead of the real one.
+        self.clock.advance(int(time.time()) + 86400)
         self.get()
         self.clock.advance(42)
         for response in (self.get(), self.get(method=b"HEAD"),
                          self.get(headers=[b"If-None-Match: *"])):
             self.assertEqual(response.header(b"age"), b"42")
             self.assertEqual(len(response.headers.getRawHeaders(b"date")), 1)
+            # By the cache's time of day, not the real one.
             date = http.stringToDatetime(response.header(b"date"))
-            self.assertTrue(abs(date + 42 - time.time()) <= 2,
-                            (response.header(b"date"), response.code))
+            self.assertEqual(date + 42, self.clock.seconds(),
+                             (response.header(b"date"), response.code))
             self.assertNotAfterDate(response) if response.code == 200 else None
 
 

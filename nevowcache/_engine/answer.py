@@ -27,16 +27,20 @@ class Answer(object):
     @ivar age: Seconds since C{entry} was rendered, for C{Age}; or L{None}.
     @ivar cacheControl: A C{Cache-Control} value to send instead of the
         entry's, or L{None}.
+    @ivar wallClock: What C{seconds()} is the time of day for the C{Date}
+        sent with C{age} (the answering cache's, L{Clocks.wallClock}), or
+        L{None} for the real time of day.
     """
-    __slots__ = ("entry", "capture", "status", "age", "cacheControl")
+    __slots__ = ("entry", "capture", "status", "age", "cacheControl", "wallClock")
 
     def __init__(self, entry=None, capture=None, status=b"", age=None,
-                 cacheControl=None):
+                 cacheControl=None, wallClock=None):
         self.entry = entry
         self.capture = capture
         self.status = status
         self.age = age
         self.cacheControl = cacheControl
+        self.wallClock = wallClock
 
 
     def replay(self, request):
@@ -46,7 +50,8 @@ class Answer(object):
         @return: The body to send (L{bytes}; empty for a C{304}).
         """
         if self.entry is not None:
-            return replay(request, self.entry, self.status, self.age, self.cacheControl)
+            return replay(request, self.entry, self.status, self.age, self.cacheControl,
+                          self.wallClock)
         capture = self.capture
         for args, kwargs in capture.cookies:
             request.addCookie(*args, **kwargs)
@@ -61,7 +66,8 @@ class Answer(object):
             headers, capture.value(), None,
             lastModified=lastModified, etag=etag)
         # With what the render answered (RFC 9211 section 2.3).
-        return replay(request, passed, withForwardStatus(self.status, capture.code))
+        return replay(request, passed, withForwardStatus(self.status, capture.code),
+                      wallClock=self.wallClock)
 
 
     def respond(self, request, leading=b"", contentType=None):
@@ -75,7 +81,10 @@ class Answer(object):
             finishes the request); else the body for the caller to write,
             after the headers L{replay} set.
         """
-        if self.writeDirect(request, leading, contentType):
+        entry = self.entry
+        if entry is not None and writeDirect(request, entry, self.status, self.age,
+                                             self.cacheControl, leading, contentType,
+                                             self.wallClock):
             return None
         return self.replay(request)
 
@@ -91,7 +100,7 @@ class Answer(object):
         if self.entry is None:
             return False
         return writeDirect(request, self.entry, self.status, self.age,
-                           self.cacheControl, leading, contentType)
+                           self.cacheControl, leading, contentType, self.wallClock)
 
 
 

@@ -75,7 +75,8 @@ class Misses(object):
         """
         age = self._judge.age(entry)
         return Answer(entry, status=cacheStatus.collapsed(status), age=age,
-                      cacheControl=policy.downstream(age, False))
+                      cacheControl=policy.downstream(age, False),
+                      wallClock=self._clocks.wallClock)
 
 
     def wait(self, lookup, flight):
@@ -166,6 +167,7 @@ class Misses(object):
         release the lease C{lookup.token}, if any.
         """
         key, flights = lookup.key, self._flights
+        wallClock = self._clocks.wallClock
 
         def rendered(capture):
             return self._writer.write(lookup, capture).addCallback(written, capture)
@@ -188,8 +190,9 @@ class Misses(object):
             flights.land(key, lookup.flight, lookup.entry)
             if lookup.stored:
                 return Answer(lookup.entry, status=cacheStatus.stored(status, policy.timeout),
-                              age=0, cacheControl=policy.downstream(0, False))
-            return Answer(lookup.entry, status=status, age=0)
+                              age=0, cacheControl=policy.downstream(0, False),
+                              wallClock=wallClock)
+            return Answer(lookup.entry, status=status, age=0, wallClock=wallClock)
 
         def failed(failure):
             flights.land(key, lookup.flight, None)

@@ -240,14 +240,10 @@ class PageCache(CacheWiring, CacheManagement):
             entry = None
         lookup.generation = generation
         if entry is not None:
-            state, age, now = self._judge.judge(entry, generation, lookup.policy)
-            if state is FRESH:
-                return self._hit(entry, age, now, lookup.policy)
-            if state is not GONE:
-                if state is not EXPIRED and lookup.makeRefresher is not None:
-                    return self._staleHit(entry, state, age, now, lookup)
-                lookup.previous = entry
-                lookup.missKind = b"stale"
+            answer = self._answerFound(entry, generation, key, lookup.policy,
+                                       lookup.makeRefresher, lookup)
+            if answer is not None:
+                return answer
         return self._misses.miss(lookup, head)
 
 
@@ -277,13 +273,37 @@ class PageCache(CacheWiring, CacheManagement):
             entry, generation = store.peek(key)
         if entry is None:
             return None
+        return self._answerFound(entry, generation, key, policy, makeRefresher)
+
+
+    def _answerFound(self, entry, generation, key, policy, makeRefresher, lookup=None):
+        """
+        Answer with an entry found for C{key}, if it may be served now (the
+        hit decisions of L{serve} and L{answerAtOnce}, made here once): a
+        fresh hit; with C{makeRefresher}, a stale hit within C{cacheGrace}
+        too, scheduling its background refresh.
+
+        @param generation: The L{Generation} read with the entry.
+        @param lookup: The request's L{Lookup} (L{serve}), or L{None}
+            (L{answerAtOnce}: made only for a stale hit).  An entry it
+            cannot serve, but a new render replaces, is noted on it as
+            C{previous}, and the miss as C{stale}.
+        @return: An L{Answer}, or L{None} for a miss.
+        """
         state, age, now = self._judge.judge(entry, generation, policy)
         if state is FRESH:
             return self._hit(entry, age, now, policy)
-        if state is GONE or state is EXPIRED or makeRefresher is None:
+        if state is GONE:
             return None
-        return self._staleHit(entry, state, age, now, Lookup(
-            key, policy, makeRefresher=makeRefresher, generation=generation))
+        if state is not EXPIRED and makeRefresher is not None:
+            if lookup is None:
+                lookup = Lookup(key, policy, makeRefresher=makeRefresher,
+                                generation=generation)
+            return self._staleHit(entry, state, age, now, lookup)
+        if lookup is not None:
+            lookup.previous = entry
+            lookup.missKind = b"stale"
+        return None
 
 
     def lookUpEarly(self, request, key, policy, answer, passOn):
@@ -335,10 +355,11 @@ class PageCache(CacheWiring, CacheManagement):
         """
         Answer with a fresh entry.
         """
+        # Counted in the counters by the statistics (CacheStatistics.hit).
         self.statistics.hit(entry.key, now)
-        self._stats["hits"] += 1
         return Answer(entry, status=hitStatus(policy.timeout, age), age=age,
-                      cacheControl=policy.downstream(age, False))
+                      cacheControl=policy.downstream(age, False),
+                      wallClock=self._wallClock)
 
 
     def _staleHit(self, entry, state, age, now, lookup):
@@ -350,11 +371,12 @@ class PageCache(CacheWiring, CacheManagement):
         @param lookup: The L{Lookup}, with the C{generation} read and a
             C{makeRefresher}.
         """
+        # Counted in the counters by the statistics.
         self.statistics.staleHit(entry.key, now)
-        self._stats["staleHits"] += 1
         lookup.previous = entry
         self._refreshes.schedule(lookup)
         policy = lookup.policy
         return Answer(entry, status=cacheStatus.staleHit(policy.timeout, age,
                                                          state is INVALIDATED),
-                      age=age, cacheControl=policy.downstream(age, True))
+                      age=age, cacheControl=policy.downstream(age, True),
+                      wallClock=self._wallClock)

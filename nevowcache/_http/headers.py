@@ -34,8 +34,9 @@ def headerValues(headers, name):
     @param name: The lower-cased name, L{bytes}.
     @return: A L{list} of L{bytes}, or L{None} if absent.
     """
-    table = headerTable(headers)
-    if table is None:
+    # headerTable's, written here: the hit path reads a few headers.
+    table = getattr(headers, "_rawHeaders", None)
+    if type(table) is not dict:
         return headers.getRawHeaders(name)
     if _FILED_LOWER:
         values = table.get(name)
@@ -58,8 +59,9 @@ def hasAnyHeader(headers, names):
     @param names: Lower-cased names, a L{tuple} of L{bytes}.
     @rtype: L{bool}
     """
-    table = headerTable(headers)
-    if table is None:
+    # headerTable's, written here.
+    table = getattr(headers, "_rawHeaders", None)
+    if type(table) is not dict:
         return any(headers.hasHeader(name) for name in names)
     spellings = _spellings.get(names)
     if spellings is None:

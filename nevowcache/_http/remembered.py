@@ -86,7 +86,8 @@ class Remembered(object):
         return tuple(part), frozenset(keyed), None
 
 NOTHING = Remembered({})
-_NONE_KEYED = (None, frozenset(), None)
+_NO_NAMES = frozenset()
+_NONE_KEYED = (None, _NO_NAMES, None)
 
 
 
@@ -104,6 +105,9 @@ def rememberedKey(cache, request, name, cls, policy, extra, remembered):
         remembered interfaces whose values it holds; the name of one whose
         value it cannot hold (then the request bypasses), or L{None}.
     """
+    if not remembered.values:
+        # Nothing remembered (the usual request): nothing to add or learn.
+        return cache.pageKey(request, name, policy, extra), _NO_NAMES, None
     part, keyed, unkeyable = remembered.keyPart(learned(cls))
     key = cache.pageKey(request, name, policy, extra)
     if part is not None:

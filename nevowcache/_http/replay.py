@@ -24,15 +24,29 @@ __all__ = ["generatedDate", "replay", "writeDirect"]
 
 
 
-def _dateOf(headers):
+def _dateOf(headers, wallClock=None):
     """
     The seconds of the C{Date} a response has been given so far, or of now.
+
+    @param wallClock: What C{seconds()} is the time of day, or L{None} for
+        the real one (L{_now}).
     """
     values = headerValues(headers, b"date")
     when = dateSeconds(values[-1]) if values else None
     if when is None:
-        when = int(_time())
+        when = _now(wallClock)
     return when
+
+
+
+def _now(wallClock):
+    """
+    @param wallClock: What C{seconds()} is the time of day (the answering
+        cache's, L{nevowcache._engine.clocks.Clocks.wallClock}), or L{None}
+        for the real time of day.
+    @return: The whole seconds of now, by C{wallClock}.
+    """
+    return int(_time() if wallClock is None else wallClock.seconds())
 
 
 
@@ -62,16 +76,19 @@ _DATES = {}
 
 
 
-def generatedDate(age):
+def generatedDate(age, wallClock=None):
     """
     The C{Date} of a response from an entry C{age} seconds old: when it was
     generated (RFC 9110 section 6.6.1), as a cache sends a stored response's
     C{Date} with its C{Age} (RFC 9111 section 5.1), so that C{Date} plus
     C{Age} is now.
 
+    @param wallClock: What C{seconds()} tells now: the answering cache's
+        wall clock (L{nevowcache._engine.clocks.Clocks.wallClock}), or
+        L{None} for the real time of day.
     @return: C{(seconds, value)}: an L{int} and the header value, L{bytes}.
     """
-    seconds = int(_time()) - int(age)
+    seconds = _now(wallClock) - int(age)
     return seconds, _DATES.get(seconds) or _dateValue(seconds)
 
 
@@ -84,7 +101,7 @@ def _dateValue(seconds):
 
 
 
-def _setAge(headers, age):
+def _setAge(headers, age, wallClock):
     """
     Set C{Age}, and the C{Date} of when the entry was generated
     (L{generatedDate}), after it: some readers (REDbot's httplint) take a
@@ -92,11 +109,11 @@ def _setAge(headers, age):
     """
     headers.setRawHeaders(b"age", [intToBytes(int(age))])
     headers.removeHeader(b"date")
-    headers.setRawHeaders(b"date", [generatedDate(age)[1]])
+    headers.setRawHeaders(b"date", [generatedDate(age, wallClock)[1]])
 
 
 
-def replay(request, response, cacheStatus, age=None, cacheControl=None):
+def replay(request, response, cacheStatus, age=None, cacheControl=None, wallClock=None):
     """
     Put a stored (or captured) response on a live request.
 
@@ -119,6 +136,9 @@ def replay(request, response, cacheStatus, age=None, cacheControl=None):
         C{Age}.
     @param cacheControl: A C{Cache-Control} value replacing the entry's, or
         L{None}.
+    @param wallClock: What C{seconds()} is the time of day for the C{Date}
+        (L{generatedDate}): the answering cache's wall clock, or L{None} for
+        the real one.
     @return: The body to send: L{bytes}, empty for a C{304}.
     """
     headers = request.responseHeaders
@@ -135,7 +155,7 @@ def replay(request, response, cacheStatus, age=None, cacheControl=None):
             cacheStatus += b"; fwd-status=" + intToBytes(response.code)
         headers.setRawHeaders(b"cache-status", [cacheStatus])
         if age is not None:
-            _setAge(headers, age)
+            _setAge(headers, age, wallClock)
         request.setResponseCode(NOT_MODIFIED)
         for name, values in response.headers:
             if name in NOT_MODIFIED_HEADERS:
@@ -145,7 +165,7 @@ def replay(request, response, cacheStatus, age=None, cacheControl=None):
         if etag is not None:
             headers.setRawHeaders(b"etag", [etag])
         elif lastModified is not None:
-            lastModified = min(int(lastModified), _dateOf(headers))
+            lastModified = min(int(lastModified), _dateOf(headers, wallClock))
             headers.setRawHeaders(b"last-modified", [http.datetimeToString(lastModified)])
         if cacheControl is not None:
             headers.setRawHeaders(b"cache-control", [cacheControl])
@@ -159,13 +179,13 @@ def replay(request, response, cacheStatus, age=None, cacheControl=None):
         return b""
     headers.setRawHeaders(b"cache-status", [cacheStatus])
     if age is not None:
-        _setAge(headers, age)
+        _setAge(headers, age, wallClock)
     request.setResponseCode(response.code, response.message)
     for name, values in response.replayHeaders():
         if name == b"vary":
             values = _mergedVary(headers, values)
         elif name == b"last-modified":
-            date = _dateOf(headers)
+            date = _dateOf(headers, wallClock)
             if response.lastModified > date:
                 values = [http.datetimeToString(date)]
         elif name == b"etag":
@@ -219,7 +239,7 @@ _CACHE_CONTROL = frozenset([b"cache-status", b"age", b"cache-control"])
 
 
 def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b"",
-                contentType=None):
+                contentType=None, wallClock=None):
     """
     Send a stored response in full on a live request's HTTP/1.x connection,
     in one write: the status line, the headers the request already has
@@ -253,10 +273,12 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
     @param contentType: The C{Content-Type} to send if neither the entry
         nor the request has one; L{None} for the request's
         C{defaultContentType}.
+    @param wallClock: As for L{replay}.
     @return: C{True} if the response was written, C{False} if nothing was
         done.
     """
-    if (not _writesAsTwisted(request.__class__)
+    cls = request.__class__
+    if (not (_directClasses.get(cls) or _writesAsTwisted(cls))
             or not isinstance(request.channel, HTTPChannel)
             or request.method != b"GET" or request.startedWriting or request.finished
             or request._disconnected or getattr(request, "_lostConnection", False)
@@ -278,7 +300,7 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
         # Age, then the Date of when the entry was generated, not the
         # request's own (see generatedDate and replay).
         age = int(age)
-        date, generated = generatedDate(age)
+        date, generated = generatedDate(age, wallClock)
         lines.extend((b"Age: ", intToBytes(age), b"\r\nDate: ", generated, b"\r\n"))
     if cacheControl is not None:
         lines.extend((b"Cache-Control: ", cacheControl, b"\r\n"))
@@ -287,7 +309,11 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
     if date is not None and lastModified is not None and lastModified > date:
         # Sent as the Date by replay.
         return False
-    for name, values in _rawTable(request.responseHeaders).items():
+    responseHeaders = request.responseHeaders
+    table = headerTable(responseHeaders)
+    if table is None:
+        table = _rawTable(responseHeaders)
+    for name, values in table.items():
         wire, lower = NAME_FORMS.get(name) or nameForms(name)
         if lower == b"date":
             if generated is not None:

@@ -109,7 +109,7 @@ class CacheStatistics(object):
         """
         @param clock: The engine's clock (C{seconds()}).
         @param counters: The engine's counters (a L{dict}); this object adds
-            C{uncacheable}.
+            C{uncacheable}, and counts C{hits} and C{staleHits} in it.
         @param maxPages: The most page classes counted apart.
         @param topSize: The size of the heavy-hitters sketch.
         @param sampleEvery: About one hit in this many feeds the sketch,
@@ -120,6 +120,9 @@ class CacheStatistics(object):
         self._clock = clock
         self._counters = counters
         counters.setdefault("uncacheable", 0)
+        # Counted here, with each page's (hit, staleHit).
+        counters.setdefault("hits", 0)
+        counters.setdefault("staleHits", 0)
         self.maxPages = maxPages
         self.started = clock.seconds()
         self.startedAt = now()
@@ -158,21 +161,26 @@ class CacheStatistics(object):
             return self._page(key)
 
 
-    # What the engine calls: hit, staleHit and miss before it counts the
-    # event in its counters (a new minute's totals are taken before it).
+    # What the engine calls: hit and staleHit count the event in its
+    # counters too; miss before it counts it there (a new minute's totals
+    # are taken first).
 
     def hit(self, key, now):
         """
-        A fresh hit on C{key}, at C{now} (the engine's clock).
+        A fresh hit on C{key}, at C{now} (the engine's clock): counted for
+        its page, and in the engine's counters (C{hits}), once.
         """
         self._event(key, now).hits += 1
+        self._counters["hits"] += 1
 
 
     def staleHit(self, key, now):
         """
-        A stale hit on C{key}, at C{now} (the engine's clock).
+        A stale hit on C{key}, at C{now} (the engine's clock): counted for
+        its page, and in the engine's counters (C{staleHits}).
         """
         self._event(key, now).staleHits += 1
+        self._counters["staleHits"] += 1
 
 
     def _event(self, key, now):

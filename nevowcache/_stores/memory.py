@@ -172,10 +172,17 @@ class MemoryStore(object):
             self._touch(entry)
             return entry, judged[2]
         if entry is not None:
-            # To the most recently used end.  Every entry is in the table
-            # under its own key object (L{store}): by that object, found
-            # by identity, not compared again.
-            self._touch(entry)
+            # To the most recently used end (_touch's, written here: the
+            # hit path).  Every entry is in the table under its own key
+            # object (L{store}): by that object, found by identity, not
+            # compared again.
+            if _moveToEnd is not None:
+                _moveToEnd(entries, entry.key)
+            else:
+                self._touch(entry)
+        if self._plainFor is self._clear and not self._urls and not self._scopes:
+            # _generation's first case: nothing but clears ever invalidated.
+            return entry, self._plain
         return entry, self._generation(key.url, scopes)
 
 
