@@ -482,7 +482,7 @@ class CachedRouteTests(KleinTestsBase):
         self.clock.advance(0)
         self.assertEqual(len(calls), 2)
         self.assertEqual(calls[1][1], 1)
-        from nevowcache._adapters.webresource import _SnapshotRequest
+        from nevowcache._adapters.webfront import _SnapshotRequest
         self.assertIsInstance(calls[1][0]._underlying, _SnapshotRequest)
         fresh = self.client.get(b"/post/1")
         self.assertEqual((fresh.body, fresh.cacheStatus),

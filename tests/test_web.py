@@ -23,6 +23,7 @@ from zope.interface.verify import verifyObject
 
 import nevowcache
 from nevowcache import MemoryStore, PageCache, web
+from nevowcache._adapters import webfront as _webfront
 from nevowcache._adapters import webresource as _webresource
 from nevowcache._adapters import website as _website
 from nevowcache._http.capture import CaptureRequest
@@ -953,7 +954,7 @@ class SnapshotTests(WebTestsBase):
         self.assertEqual(len(requests), 2)
         self.assertEqual(first.body, refreshed.body)
         self.assertIn(b"http://www.example.com:8080/p ", first.body)
-        self.assertIsInstance(requests[1]._underlying, _webresource._SnapshotRequest)
+        self.assertIsInstance(requests[1]._underlying, _webfront._SnapshotRequest)
 
 
     def test_headMakesGetRefresh(self):

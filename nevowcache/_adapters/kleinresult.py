@@ -16,7 +16,7 @@ from twisted.web.resource import IResource, Resource, getChildForRequest
 from twisted.web.server import NOT_DONE_YET
 from twisted.web.template import renderElement
 
-from nevowcache._adapters.webresource import _send
+from nevowcache._adapters.webfront import _send
 from nevowcache._compat import textType
 
 __all__ = []

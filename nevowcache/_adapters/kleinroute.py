@@ -6,7 +6,7 @@ L{invalidateRoute} (Python 3; Klein is an optional dependency).
 One L{_RouteFront} per call of a cached route holds the route's settings
 and the arguments Klein matched, and drives the one front every adapter
 drives (L{nevowcache._adapters.front.CacheFront}) through the twisted.web
-adapter's hooks (L{nevowcache._adapters.webresource._ResourceFront}: keys,
+adapter's hooks (L{nevowcache._adapters.webfront._ResourceFront}: keys,
 captures, refreshes on a snapshot of the request).  What differs is where
 the outcome goes: it is returned to Klein (a resource answering with the
 cache's L{Answer}, or what the route returned when the request does not
@@ -32,7 +32,7 @@ from nevowcache._http.capture import RenderAborted
 from nevowcache._engine.sitecaches import defaultPageCache
 from nevowcache._http.remembered import NOTHING, Remembered
 from nevowcache._engine.settings import checkedSettings
-from nevowcache._adapters.webresource import _ResourceFront, _componentsOf
+from nevowcache._adapters.webfront import _ResourceFront, _componentsOf
 
 __all__ = ["cached", "invalidateRoute"]
 
