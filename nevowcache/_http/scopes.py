@@ -133,7 +133,7 @@ def urlScopes(url):
     scopes = prefixScopes(url) + tuple(
         (_EVERY_HOST_PREFIX, segments[:i])
         for i in range(min(len(segments), MAX_PREFIX_DEPTH) + 1)) + (
-        (_EVERY_HOST_PATH, segments),)
+        pathScopes(segments),)
     if len(segments) <= 8 and sum(len(s) for s in segments) <= 300:
         remember(_urlScopes, where, scopes, 1024)
     return scopes
