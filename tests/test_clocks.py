@@ -15,7 +15,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from nevowcache import MemoryStore, MemcachedStore, PageCache
 from nevowcache._engine import clocks as _clocks
 from nevowcache._stores.breaker import CircuitBreaker
-from nevowcache._stores.sharedstore import generationSeed
+from nevowcache._stores.coherence import generationSeed
 
 
 

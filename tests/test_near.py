@@ -31,7 +31,8 @@ from nevowcache._stores.coherence import (
     RING, counterName, eventMessage, parseEvent, parseSlot, slotName, slotValue)
 from nevowcache._stores.rediscoherence import _parseReply, _INCOMPLETE
 from nevowcache._http.scopes import pathScopeFromString, tagScope, urlScopes
-from nevowcache._stores.sharedstore import newToken, urlTag
+from nevowcache._stores.generations import urlTag
+from nevowcache._stores.sharedleases import newToken
 from nevowcache._engine.yourwrites import COOKIE, markWriter, markedWriter
 
 from tests import _servers

@@ -21,7 +21,7 @@ from twisted.trial.unittest import TestCase
 from nevowcache import MemcachedStore, NearStore
 from nevowcache._http.scopes import (
     pathScopeFromString, prefixScopeFromString, tagScope)
-from nevowcache._stores.sharedstore import urlTag
+from nevowcache._stores.generations import urlTag
 
 from tests import _servers
 from tests.test_near import NearStoreTestsMixin

@@ -21,7 +21,8 @@ from nevowcache._stores.breaker import CircuitOpen
 from nevowcache._stores.ketama import Continuum, pointName, pointsOf
 from nevowcache._http.identity import urlIdentityFromString
 from nevowcache._http.scopes import prefixScopeFromString, tagScope, urlScopes
-from nevowcache._stores.sharedstore import parseServer, urlTag
+from nevowcache._stores.generations import urlTag
+from nevowcache._stores.servers import parseServer
 from nevowcache.testing import MemoryClient
 from nevowcache.web import CachedResource
 

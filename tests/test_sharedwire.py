@@ -18,7 +18,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from nevowcache import MemcachedStore, RedisStore
 from nevowcache._stores.breaker import CircuitOpen
-from nevowcache._stores.sharedstore import urlTag
+from nevowcache._stores.generations import urlTag
 from nevowcache._stores.wire import encodeEntry
 
 from tests.test_stores import makeEntry, makeKey

@@ -31,7 +31,7 @@ from nevowcache._stores.footprint import orderedDictBytes
 from nevowcache._stores.interfaces import Generation, ILeaseStore
 from nevowcache._http.scopes import (
     pathScopeFromString, prefixScopeFromString, tagScope, urlScopes)
-from nevowcache._stores.sharedstore import urlTag
+from nevowcache._stores.generations import urlTag
 from nevowcache._http.validators import bodyETag
 from nevowcache._stores.wire import encodeEntry
 

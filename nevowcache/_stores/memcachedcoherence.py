@@ -21,7 +21,7 @@ class _Ring(object):
     """
     What a near tier knows of one memcached server's ring of events.
 
-    @ivar server: The server (the store's C{_Server}).
+    @ivar server: The server (a L{nevowcache._stores.servers.Server}).
     @ivar part: Its index in the pool: the part of the near tier whose
         entries live on it.
     @ivar last: The number of the last event read, or L{None} before the

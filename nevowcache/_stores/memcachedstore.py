@@ -70,10 +70,10 @@ import math
 
 from twisted.internet import defer
 
-from nevowcache._stores.coherence import counterName, slotName, slotValue
+from nevowcache._stores.coherence import counterName, generationSeed, slotName, slotValue
+from nevowcache._stores.generations import BadRecord, makeRecord, parseRecord
 from nevowcache._stores.memcacheclient import MemcacheClient, valuesOf
-from nevowcache._stores.sharedstore import (
-    BadRecord, SharedStore, generationSeed, makeRecord, parseRecord)
+from nevowcache._stores.sharedstore import SharedStore
 
 __all__ = ["MemcachedStore"]
 

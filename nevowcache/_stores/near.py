@@ -16,10 +16,10 @@ from zope.interface import implementer
 from nevowcache._stores.footprint import orderedDictBytes
 from nevowcache._stores.interfaces import (
     Generation, ILeaseStore, INearStore, IPeekableStore, IScopedStore, ISharedStore)
+from nevowcache._stores.generations import urlTag
 from nevowcache._stores.memcachedcoherence import MemcachedCoherence
 from nevowcache._stores.neartable import NearTable
 from nevowcache._stores.rediscoherence import RedisCoherence
-from nevowcache._stores.sharedstore import urlTag
 
 __all__ = ["NearStore"]
 

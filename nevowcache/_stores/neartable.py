@@ -13,7 +13,7 @@ from twisted.python import runtime
 
 from nevowcache._engine.clocks import monotonicClock
 from nevowcache._stores.footprint import orderedDictBytes
-from nevowcache._stores.sharedstore import urlTag
+from nevowcache._stores.generations import urlTag
 
 __all__ = ["NearTable"]
 

@@ -37,10 +37,11 @@ from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.logger import Logger
 from zope.interface import implementer
 
-from nevowcache._stores.coherence import eventChannel
+from nevowcache._stores.coherence import eventChannel, generationSeed
 from nevowcache._stores.connection import ProtocolFactory, clientEndpoint
 from nevowcache._stores.interfaces import StoreUnavailable
-from nevowcache._stores.sharedstore import SharedStore, generationSeed, parseServer
+from nevowcache._stores.servers import parseServer
+from nevowcache._stores.sharedstore import SharedStore
 
 __all__ = ["RedisStore"]
 
