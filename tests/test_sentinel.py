@@ -42,7 +42,7 @@ def redisCommand(port, *args):
     Send one command to the Redis server (or sentinel) on C{port}, and wait
     for its reply (blocking: for what the test sets up, not under test).
     """
-    from nevowcache._stores.redisstore import _ReplyReader
+    from nevowcache._stores.resp import ReplyReader
     out = [b"*%d\r\n" % (len(args),)]
     for arg in args:
         if not isinstance(arg, bytes):
@@ -52,7 +52,7 @@ def redisCommand(port, *args):
     try:
         s.settimeout(5)
         s.sendall(b"".join(out))
-        reader = _ReplyReader(1 << 20)
+        reader = ReplyReader(1 << 20)
         while True:
             data = s.recv(65536)
             if not data:

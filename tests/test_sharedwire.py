@@ -609,8 +609,8 @@ class RedisWireTests(WireTestsMixin, SynchronousTestCase):
         C{ResponseError}, integers, bulk values as bytes, nil as L{None},
         arrays (nested, empty, nil) as lists.
         """
-        from nevowcache._stores.redisstore import _ReplyReader
-        reader = _ReplyReader(100, txredisapi.ResponseError)
+        from nevowcache._stores.resp import ReplyReader
+        reader = ReplyReader(100, txredisapi.ResponseError)
         replies = reader.feed(
             b"+OK\r\n-ERR unknown command\r\n:42\r\n$3\r\na\r\n\r\n$-1\r\n"
             b"*2\r\n*1\r\n:1\r\n$0\r\n\r\n*0\r\n*-1\r\n+QUEU")

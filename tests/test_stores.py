@@ -25,7 +25,7 @@ from zope.interface.verify import verifyObject
 
 from nevowcache import (
     CacheEntry, CacheKey, IPageStore, MemcachedStore, MemoryStore, PageCache, RedisStore)
-from nevowcache._stores import redisstore as _redis
+from nevowcache._stores import redisclient as _redisclient
 from nevowcache._stores.breaker import CircuitOpen
 from nevowcache._stores.footprint import orderedDictBytes
 from nevowcache._stores.interfaces import Generation, ILeaseStore
@@ -1118,7 +1118,7 @@ class RedisClientTests(SynchronousTestCase):
         Without C{txredisapi}, making a L{RedisStore} raises an
         L{ImportError} naming the extra to install.
         """
-        self.patch(_redis, "_clientClass", None)
+        self.patch(_redisclient, "_clientClass", None)
         saved = sys.modules.get("txredisapi")
         sys.modules["txredisapi"] = None
         try:
