@@ -1,6 +1,7 @@
 # -*- test-case-name: tests.test_stores -*-
 """
-An in-memory, byte-bounded LRU store.
+An in-memory, byte-bounded LRU store (its invalidation records:
+L{nevowcache._stores.memoryrecords}).
 """
 
 from __future__ import absolute_import, division
@@ -10,50 +11,20 @@ from collections import OrderedDict
 from twisted.internet.defer import succeed
 from zope.interface import implementer
 
-from nevowcache._stores.footprint import footprint, orderedDictBytes
+from nevowcache._stores.footprint import orderedDictBytes
 from nevowcache._stores.interfaces import (
     Generation, IChargedStore, IPeekableStore, IScopedStore)
+from nevowcache._stores.memoryrecords import MAX_JUDGED, InvalidationRecords, Judged
 
 __all__ = ["MemoryStore"]
 
 # OrderedDict.move_to_end (Python 3, in C); Python 2.7 pops and re-inserts.
 _moveToEnd = getattr(OrderedDict, "move_to_end", None)
 
-# Stands for the size an invalidation record keeps of itself (an integer as
-# large), when measuring the record.
-_SIZE = 2 ** 40
-
-# How many keys' judged generations peek remembers (the hot ones).
-_MAX_JUDGED = 1024
-
-
-
-class _Judged(Generation):
-    """
-    A L{Generation} that knows its verdict on one stamp: what L{peek}
-    hands out for an entry looked up again while no record changed, so
-    that a hit judges its entry's scopes once, not on every request.
-    """
-
-    def judge(self, stamp):
-        if stamp is self.stamp_ or stamp == self.stamp_:
-            return self.verdict
-        return Generation.judge(self, stamp)
-
-
-
-def _recordSize(name, generation, floor):
-    """
-    The bytes an invalidation record takes, without its slot in the table:
-    its name (a URL identity or a scope) and its C{(generation, floor,
-    size)}.
-    """
-    return footprint(name, (generation, floor, _SIZE))
-
 
 
 @implementer(IScopedStore, IPeekableStore, IChargedStore)
-class MemoryStore(object):
+class MemoryStore(InvalidationRecords):
     """
     Keep entries in this process's memory, evicting the least recently used
     first when either bound is reached.
@@ -87,64 +58,17 @@ class MemoryStore(object):
         self.maxEntryBytes = maxBytes if maxEntryBytes is None else maxEntryBytes
         self.maxUrls = maxUrls
         self.maxUrlBytes = maxBytes // 4 if maxUrlBytes is None else maxUrlBytes
-        self._urlBytes = 0
         self._entries = OrderedDict()
         self._bytes = 0
         self._evictions = 0
         self._rejected = 0
-        self._clear = (0, 0)
-        self._urls = OrderedDict()
-        # Scope (path prefix, tag) records, bounded like URL records.
-        self._scopes = OrderedDict()
-        self._scopeBytes = 0
         # Bytes charged by the store's users (L{charge}).
         self._charged = 0
-        # Every generation handed out is new: an entry's stamp can never
-        # match a later generation by accident, even after its URL's record
-        # was forgotten.
-        self._lastGeneration = 0
-        self._plain = self._plainFor = None
-        # Keys to (stamp, scopes, the generation judged for them) looked up
-        # with scopes since the records last changed (forgotten whenever
-        # they do; the most recent _MAX_JUDGED keys).
-        self._judged = {}
-
-
-    def _generation(self, url, scopes=()):
-        if not self._urls and not self._scopes:
-            # Nothing but clears ever invalidated: one shared generation,
-            # made again only after a clear.
-            if self._plainFor is not self._clear:
-                self._plain = Generation(self._clear[0], self._clear[1], 0, 0)
-                self._plainFor = self._clear
-            return self._plain
-        urlGen = self._urls.get(url)
-        if urlGen is None:
-            urlGen = (0, 0)
-        found = ()
-        if scopes and self._scopes:
-            # Every scope, so that an entry's stamp names them all and store
-            # fences by them.  While no scope was ever invalidated, none: a
-            # site without prefix or tag invalidations pays nothing more per
-            # lookup, and its stamps stay plain.
-            records = self._scopes
-            found = tuple((scope,) + records[scope][:2] if scope in records
-                          else (scope, 0, 0) for scope in scopes)
-        return Generation(self._clear[0], self._clear[1], urlGen[0], urlGen[1],
-                          found)
+        self._startRecords()
 
 
     def lookup(self, key, scopes=()):
         return succeed(self.peek(key, scopes))
-
-
-    def needsScopes(self):
-        """
-        Whether L{peek} must be told an entry's scopes to judge it: only once
-        a scope (a path prefix or a tag) was invalidated.  Until then, a
-        lookup without them answers the same.
-        """
-        return bool(self._scopes)
 
 
     def peek(self, key, scopes=()):
@@ -163,10 +87,10 @@ class MemoryStore(object):
             judged = self._judged.get(key)
             if judged is None or judged[0] != stamp or judged[1] != scopes:
                 generation = self._generation(key.url, scopes)
-                judged = tuple.__new__(_Judged, generation)
+                judged = tuple.__new__(Judged, generation)
                 judged.stamp_ = stamp
                 judged.verdict = Generation.judge(generation, stamp)
-                if len(self._judged) >= _MAX_JUDGED:
+                if len(self._judged) >= MAX_JUDGED:
                     self._judged.clear()
                 self._judged[key] = judged = (stamp, scopes, judged)
             self._touch(entry)
@@ -239,14 +163,6 @@ class MemoryStore(object):
                 + self._charged)
 
 
-    def _recordBytes(self):
-        """
-        @return: The bytes invalidation records take now, with their tables.
-        """
-        return (self._urlBytes + orderedDictBytes(self._urls)
-                + self._scopeBytes + orderedDictBytes(self._scopes))
-
-
     def _evict(self):
         """
         Evict the least recently used entries until both bounds hold.
@@ -283,48 +199,8 @@ class MemoryStore(object):
         return succeed(None)
 
 
-    def invalidate(self, url, hard):
-        self._urlBytes = self._bump(self._urls, self._urlBytes, url, hard)
-        self._evict()
-        return succeed(None)
-
-
-    def invalidateScope(self, scope, hard):
-        self._scopeBytes = self._bump(self._scopes, self._scopeBytes, scope, hard)
-        self._evict()
-        return succeed(None)
-
-
-    def _bump(self, records, used, name, hard):
-        """
-        Give C{name} a new generation in C{records} (URL or scope records),
-        forgetting the least recently bumped records past C{maxUrls} or
-        C{maxUrlBytes}.
-
-        @param used: The bytes C{records} take now, without their table.
-        @return: The bytes they take afterwards.
-        """
-        self._judged.clear()
-        _, floor, size = records.pop(name, (0, 0, 0))
-        used -= size
-        self._lastGeneration += 1
-        generation = self._lastGeneration
-        floor = generation if hard else floor
-        size = _recordSize(name, generation, floor)
-        records[name] = (generation, floor, size)
-        used += size
-        while records and (len(records) > self.maxUrls
-                           or used + orderedDictBytes(records) > self.maxUrlBytes):
-            _, (_, _, dropped) = records.popitem(last=False)
-            used -= dropped
-        return used
-
-
     def clear(self, hard):
-        self._judged.clear()
-        self._lastGeneration += 1
-        generation = self._lastGeneration
-        self._clear = (generation, generation if hard else self._clear[1])
+        self._bumpClear(hard)
         if hard:
             self._entries.clear()
             self._bytes = 0
