@@ -637,7 +637,10 @@ class PoolServersTests(TestCase):
         # Only the killed server's pages rendered again, each time.
         self.assertEqual(set(path for path in paths if renders[path] > 1), mine)
         self.assertEqual(set(renders[path] for path in mine), set([5]))
-        self.assertEqual(store.stats()["servers"][1]["circuit"], "open")
+        # Its circuit opened: still open, or half-open if the cool-down
+        # (0.3 s) has passed since its last probe, as it may on a loaded
+        # machine before this line runs.
+        self.assertIn(store.stats()["servers"][1]["circuit"], ("open", "half-open"))
         self.assertEqual([s["circuit"] for s in store.stats()["servers"]][::2],
                          ["closed", "closed"])
         killed.start()

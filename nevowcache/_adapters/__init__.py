@@ -1,5 +1,5 @@
 """
-The adapters: the one front every framework drives (C{front}, C{bypass}), and
+The adapters: the one front every framework drives (C{front}), and
 the thin layers for Nevow pages and sites, twisted.web resources and sites,
 and Klein routes.
 

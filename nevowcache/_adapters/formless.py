@@ -8,7 +8,7 @@ or C{freeform-action-post!NAME!ACTEE}, on a C{GET} as on a C{POST}; Nevow's
 todo example marks items done and deletes them through such links.  The
 Nevow adapter (L{nevowcache.CachedPageMixin}, L{nevowcache.CachingSite})
 marks those requests, whatever their method, as acting
-(L{nevowcache._adapters.bypass.actsAnyway}): never answered from the cache or
+(L{nevowcache._engine.bypass.actsAnyway}): never answered from the cache or
 stored, and invalidating, once answered successfully, as a C{POST} does.
 """
 

@@ -49,7 +49,7 @@ import copy
 from functools import partial
 from io import BytesIO
 
-from nevowcache._adapters.bypass import watchUnsafe
+from nevowcache._engine.bypass import watchUnsafe
 from nevowcache._engine.pagecache import refreshHeaders
 from nevowcache._engine.settings import CacheSettings
 

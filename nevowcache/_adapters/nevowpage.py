@@ -22,7 +22,7 @@ from zope.interface import implementer
 
 from nevow import appserver, inevow, rend
 
-from nevowcache._adapters.bypass import answerableEarly, nevowBypassReason, watchUnsafe
+from nevowcache._engine.bypass import answerableEarly, nevowBypassReason, watchUnsafe
 from nevowcache._http.capture import CaptureRequest
 from nevowcache._engine.pagecache import CachePolicy
 from nevowcache._adapters.formless import markAction

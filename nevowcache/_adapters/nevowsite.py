@@ -45,7 +45,7 @@ from twisted.web.iweb import INonQueuedRequestFactory
 from twisted.web.server import version as _SERVER
 from zope.interface import provider
 
-from nevowcache._adapters.bypass import answerableEarly, mayChange
+from nevowcache._engine.bypass import answerableEarly, mayChange
 from nevowcache._engine.sitecaches import invalidateAfterEach, sitePageCaches
 from nevowcache._adapters.formless import markAction
 from nevowcache._http.headers import headerValues

@@ -20,7 +20,7 @@ from twisted.web.server import NOT_DONE_YET
 from twisted.web.resource import IResource, Resource
 from twisted.web.template import flattenString
 
-from nevowcache._adapters.bypass import watchUnsafe
+from nevowcache._engine.bypass import watchUnsafe
 from nevowcache._adapters.webfront import _ResourceFront
 from nevowcache._engine.settings import checkedSettings, pageName
 

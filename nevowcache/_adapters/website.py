@@ -8,7 +8,7 @@ from __future__ import absolute_import, division
 
 from twisted.web import server
 
-from nevowcache._adapters.bypass import mayChange
+from nevowcache._engine.bypass import mayChange
 from nevowcache._engine.sitecaches import (
     defaultPageCache, invalidateAfterEach, sitePageCaches)
 

@@ -9,7 +9,7 @@ from __future__ import absolute_import, division
 
 from twisted.internet import defer
 
-from nevowcache._adapters.bypass import actsAnyway
+from nevowcache._engine.bypass import actsAnyway
 from nevowcache._http.identity import requestUrlIdentity, urlIdentityFromString
 from nevowcache._http.scopes import (
     isPath, pathScopeFromString, pathScopes, prefixScopeFromString, tagScope)

@@ -36,7 +36,7 @@ from __future__ import absolute_import, division
 from twisted.internet.defer import succeed
 from twisted.logger import Logger
 
-from nevowcache._adapters import bypass as _bypass
+from nevowcache._engine import bypass as _bypass
 from nevowcache._engine import cachestatus as cacheStatus
 from nevowcache._engine.answer import Answer
 from nevowcache._engine.cachestatus import hit as hitStatus
@@ -175,7 +175,7 @@ class PageCache(CacheWiring, CacheManagement):
         following a form post's redirect renders anew (and never shares a
         render that began before the post ended).  Unless C{invalidateOnUnsafe} is false.  A request
         an adapter marked as acting whatever its method
-        (L{nevowcache._adapters.bypass.actsAnyway}: formless's C{GET}s of
+        (L{nevowcache._engine.bypass.actsAnyway}: formless's C{GET}s of
         C{freeform_post!!...} URLs) is unsafe too.
 
         Adapters call this for every request that reaches a cached page or
