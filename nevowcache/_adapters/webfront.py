@@ -29,7 +29,7 @@ from nevowcache._compat import intToBytes
 from nevowcache._engine.pagecache import CachePolicy
 from nevowcache._adapters.front import CacheFront, Refresher, noSession
 from nevowcache._http.remembered import (
-    NOTHING, Lookups, Remembered, Watched, rememberedKey)
+    NOTHING, NO_NAMES, Lookups, Remembered, Watched, rememberedKey)
 from nevowcache._engine.settings import pageName
 
 __all__ = ["_ResourceFront", "_LiveRequest", "_SnapshotRequest", "_componentsOf", "_send"]
@@ -115,6 +115,12 @@ class _ResourceFront(CacheFront):
         if policy is None:
             policy = CachePolicy.fromPage(self, request)
         remembered = self._requestComponents(request)
+        if not remembered.values:
+            # Nothing remembered (the usual request): the engine's key, as
+            # rememberedKey makes it then, without asking which class
+            # learns the lookups (nothing is learnt).
+            key = cache.pageKey(request, self._cachedName(), policy, self.cacheKey(request))
+            return key, policy, None, (remembered, NO_NAMES)
         key, keyed, unkeyable = rememberedKey(
             cache, request, self._cachedName(), self._rememberedClass(), policy,
             self.cacheKey(request), remembered)

@@ -34,7 +34,7 @@ from nevowcache._http.keyencoding import encodeKey
 from nevowcache._engine.memo import remember
 
 __all__ = ["Remembered", "Lookups", "Watched", "learned", "learn", "rememberedKey",
-           "MAX_VALUE_BYTES"]
+           "MAX_VALUE_BYTES", "NO_NAMES"]
 
 # The largest remembered value (encoded) a key holds.
 MAX_VALUE_BYTES = 1024
@@ -87,6 +87,8 @@ class Remembered(object):
 
 NOTHING = Remembered({})
 _NO_NAMES = frozenset()
+# What a key holds of nothing remembered (an adapter's key without any).
+NO_NAMES = _NO_NAMES
 _NONE_KEYED = (None, _NO_NAMES, None)
 
 
