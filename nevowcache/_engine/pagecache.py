@@ -237,9 +237,10 @@ class PageCache(CacheWiring, RequestRules, CacheManagement):
             return None
         entry, generation = found
         if entry is not None and entry.key == key:
-            state, age, now = self._judge.judge(entry, generation, policy)
-            if state is FRESH:
-                return answer(self._hit(entry, age, now, policy))
+            # A fresh hit only (no refresher: a stale entry is passed on).
+            hit = self._answerFound(entry, generation, key, policy, None)
+            if hit is not None:
+                return answer(hit)
         request._nevowcacheFound = (key, policy, found)
         try:
             return passOn()
