@@ -27,6 +27,7 @@ from io import BytesIO
 from twisted.python.failure import Failure
 from twisted.web import server
 
+from nevowcache._compat import functionOf
 from nevowcache._http.components import CapturedComponents
 from nevowcache._http.offered import (
     COPIED, KEYED, OFFERED, UNSUPPORTED, CaptureSite, RecordingHeaders, Unwired)
@@ -34,16 +35,6 @@ from nevowcache._http.personal import PersonalReads
 from nevowcache._http.recording import DistribViews, ResponseRecorder
 
 __all__ = ["CaptureRequest", "OFFERED", "RenderAborted", "takeBody"]
-
-
-
-def _function(cls, name):
-    """
-    @return: The plain function C{cls} has under C{name} (on Python 2 a
-        class gives an unbound method).
-    """
-    value = getattr(cls, name)
-    return getattr(value, "__func__", value)
 
 
 
@@ -198,15 +189,15 @@ class CaptureRequest(PersonalReads, CapturedComponents, DistribViews, ResponseRe
 
 
     def URLPath(self):
-        return _function(self._underlying.__class__, "URLPath")(self)
+        return functionOf(self._underlying.__class__, "URLPath")(self)
 
 
     def childLink(self, name):
-        return _function(server.Request, "childLink")(self, name)
+        return functionOf(server.Request, "childLink")(self, name)
 
 
     def sibLink(self, name):
-        return _function(server.Request, "sibLink")(self, name)
+        return functionOf(server.Request, "sibLink")(self, name)
 
 
     def rememberRootURL(self, url=None):

@@ -10,19 +10,16 @@ from __future__ import absolute_import, division
 from twisted.internet.interfaces import ISSLTransport
 from twisted.web import http
 
+from nevowcache._compat import functionOf
 from nevowcache._engine.memo import remember
 
 __all__ = ["isSecure"]
 
 
 
-def _functionOf(cls, name):
-    method = getattr(cls, name, None)
-    return getattr(method, "__func__", method)
-
 # twisted.web's own isSecure, of requests and of HTTP/1 channels.
-_REQUEST_IS_SECURE = _functionOf(http.Request, "isSecure")
-_CHANNEL_IS_SECURE = _functionOf(http.HTTPChannel, "isSecure")
+_REQUEST_IS_SECURE = functionOf(http.Request, "isSecure")
+_CHANNEL_IS_SECURE = functionOf(http.HTTPChannel, "isSecure")
 
 # Classes, by whether their isSecure is twisted.web's own.
 _plainSecure = {}
@@ -38,7 +35,7 @@ def _twistedIsSecure(cls, own):
     """
     plain = _plainSecure.get(cls)
     if plain is None:
-        plain = remember(_plainSecure, cls, _functionOf(cls, "isSecure") is own, 256)
+        plain = remember(_plainSecure, cls, functionOf(cls, "isSecure") is own, 256)
     return plain
 
 
