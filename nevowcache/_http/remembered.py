@@ -86,10 +86,9 @@ class Remembered(object):
         return tuple(part), frozenset(keyed), None
 
 NOTHING = Remembered({})
-_NO_NAMES = frozenset()
 # What a key holds of nothing remembered (an adapter's key without any).
-NO_NAMES = _NO_NAMES
-_NONE_KEYED = (None, _NO_NAMES, None)
+NO_NAMES = frozenset()
+_NONE_KEYED = (None, NO_NAMES, None)
 
 
 
@@ -109,7 +108,7 @@ def rememberedKey(cache, request, name, cls, policy, extra, remembered):
     """
     if not remembered.values:
         # Nothing remembered (the usual request): nothing to add or learn.
-        return cache.pageKey(request, name, policy, extra), _NO_NAMES, None
+        return cache.pageKey(request, name, policy, extra), NO_NAMES, None
     part, keyed, unkeyable = remembered.keyPart(learned(cls))
     key = cache.pageKey(request, name, policy, extra)
     if part is not None:
