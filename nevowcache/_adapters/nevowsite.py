@@ -219,9 +219,9 @@ class _CachingRequest(appserver.NevowRequest):
         cache, key, policy = route
         answer = cache.answerAtOnce(key, policy)
         if answer is not None:
-            return self._answerEarly(answer, cache, key)
+            return self._answerEarly(answer, key)
         looked = cache.lookUpEarly(
-            self, key, policy, lambda found: self._answerEarly(found, cache, key),
+            self, key, policy, lambda found: self._answerEarly(found, key),
             self._passOn)
         if looked is None:
             return appserver.NevowRequest.process(self)
@@ -273,7 +273,7 @@ class _CachingRequest(appserver.NevowRequest):
             self.channel.transport.loseConnection()
 
 
-    def _answerEarly(self, answer, cache, key):
+    def _answerEarly(self, answer, key):
         """
         Write a fresh hit decided before traversal, with the headers
         C{NevowRequest.process} gives every response, and finish.
@@ -285,7 +285,8 @@ class _CachingRequest(appserver.NevowRequest):
         # The Date is the entry's (when it was generated): writeDirect and
         # replay send it.
         if not answer.writeDirect(self, _SERVER_LINE, _HTML):
-            date = _date(cache.clocks.wallClock)
+            # By the answering cache's wall clock, which the answer carries.
+            date = _date(answer.wallClock)
             # Before the replay, which compares Last-Modified with the Date.
             self.setHeader(b"server", _SERVER)
             self.setHeader(b"date", date)
