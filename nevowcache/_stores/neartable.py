@@ -150,8 +150,7 @@ class NearTable(object):
         """
         if not self._pool:
             return 0
-        shared = self.shared
-        return shared._servers.index(shared._serverFor(tag))
+        return self.shared._continuum.find(tag)
 
 
     def _forgetPart(self, part):
