@@ -829,10 +829,10 @@ class MemcachedNearStoreTests(NearStoreTestsMixin, TestCase):
         ring = b._coherence._rings[0]
         self.assertEqual(int(counter), ring.last + 1)
         before = b._trustedUntil[:]
-        yield b._coherence._read([counter], b.clock.seconds(), ring)
+        yield b._coherence._read((ring.epoch, counter), b.clock.seconds(), ring)
         self.assertIsNotNone(b.peek(key)[0])
         self.assertEqual(b._trustedUntil, before)
-        yield b._coherence._read([counter], b.clock.seconds(), ring)
+        yield b._coherence._read((ring.epoch, counter), b.clock.seconds(), ring)
         self.assertEqual(b.peek(key), (None, None))
 
 

@@ -21,6 +21,8 @@ from twisted.trial.unittest import TestCase
 from nevowcache import MemcachedStore, NearStore
 from nevowcache._http.scopes import (
     pathScopeFromString, prefixScopeFromString, tagScope)
+from nevowcache._stores.coherence import (
+    counterName, parseEvent, parseSlot, slotName)
 from nevowcache._stores.generations import urlTag
 
 from tests import _servers
@@ -28,15 +30,15 @@ from tests.test_near import NearStoreTestsMixin
 from tests.test_stores import makeEntry, makeKey, pause, scopesOf, uniqueNamespace
 
 
-def keysOn(store, count=3):
+def keysOn(store, count=3, prefix=b"p"):
     """
     A key whose URL lives on each server of C{store}'s pool, in the order
-    of its servers.
+    of its servers (its path: C{prefix} and a number).
     """
     keys = [None] * count
     i = 0
     while None in keys:
-        key = makeKey(b"p%d" % (i,))
+        key = makeKey(prefix + b"%d" % (i,))
         index = store._servers.index(store._serverFor(urlTag(key.url)))
         if keys[index] is None:
             keys[index] = key
@@ -57,6 +59,9 @@ class PoolCoherenceTests(TestCase):
     def setUp(self):
         self.clock = Clock()
         self.clock.advance(1000)
+        # The shared stores' time of day (what a lost counter is seeded
+        # from): the real one, unless a test sets its own.
+        self.wallClock = None
         self.servers = []
         for _ in range(3):
             server = _servers.Server("memcached")
@@ -67,7 +72,8 @@ class PoolCoherenceTests(TestCase):
     def makeNear(self, namespace):
         shared = MemcachedStore(
             servers=["127.0.0.1:%d" % (server.port,) for server in self.servers],
-            namespace=namespace, timeout=5.0, maxFailures=2, coolDown=0.05)
+            namespace=namespace, timeout=5.0, maxFailures=2, coolDown=0.05,
+            wallClock=self.wallClock)
         near = NearStore(shared, bound=self.bound, reactor=self.clock)
         self.addCleanup(near.close)
         return near
@@ -236,6 +242,181 @@ class PoolCoherenceTests(TestCase):
         yield self.period(a, b)
         self.assertEqual(b.peek(keys[1]), (None, None))
         self.assertIsNotNone(b.peek(keys[0])[0])
+
+
+    def counterOn(self, shared, index):
+        """
+        @return: A L{Deferred} firing with C{(flags, value)} of the event
+            counter of C{shared}'s server C{index}, or L{None} if it has
+            none.
+        """
+        name = counterName(shared.namespace)
+        d = shared._callOn(shared._servers[index],
+                           lambda protocol: protocol.fetch([name]))
+        return d.addCallback(lambda found: found.get(name))
+
+
+    @inlineCallbacks
+    def reconnected(self, near, index):
+        """
+        Call C{near}'s server C{index} until it answers (restarted: the calls
+        on the old connection fail, and past its circuit's cool-down a new
+        connection is made).
+
+        @return: A L{Deferred} firing with what L{counterOn} reads.
+        """
+        for _ in range(50):
+            try:
+                counter = yield self.counterOn(near.shared, index)
+            except Exception:
+                self.flushLoggedErrors()
+                yield pause(0.06)
+            else:
+                defer.returnValue(counter)
+        self.fail("the restarted server never answered")
+
+
+    @inlineCallbacks
+    def readAgain(self, index, *nears):
+        """
+        Periods pass until the last of C{nears} trusts its share of server
+        C{index} again (its first reads of a restarted server may fail).
+        """
+        for _ in range(10):
+            yield self.period(*nears)
+            if nears[-1]._trusted(index):
+                return
+            yield pause(0.06)
+        self.fail("server %d's share was never trusted again" % (index,))
+
+
+    @inlineCallbacks
+    def test_restartedCounterSeededUpToWhatWasRead(self):
+        """
+        A server restarted, and its counter seeded again by a writer before
+        a near tier reads it, from a wall clock the old counter had run
+        ahead of (more than one event per millisecond; here the clock
+        stands still): when the new counter has come up to the number the
+        near tier read last, or past it, the near tier still forgets that
+        server's share (the counter's epoch changed), so the changes made
+        since the restart are not missed; the other servers' shares are
+        kept.
+        """
+        self.wallClock = Clock()
+        self.wallClock.advance(1000)
+        for extra in (0, 2):
+            a, b, keys = yield self.twoProcesses()
+            last = b._coherence._rings[1].last
+            self.assertEqual(int((yield self.counterOn(a.shared, 1))[1]), last)
+            restarted = self.servers[1]
+            restarted.stop()
+            restarted.start()
+            self.assertIsNone((yield self.reconnected(a, 1)))
+            # The first change after the restart seeds the counter, from
+            # the wall clock: below what the near tier read last.
+            yield self.write(a, keys[1], b"after")
+            counter = int((yield self.counterOn(a.shared, 1))[1])
+            self.assertLess(counter, last)
+            # More changes on that server (deletions of an entry the near
+            # tier does not hold), up to what it read last or past it.
+            other = keysOn(a.shared, prefix=b"q")[1]
+            while counter < last + extra:
+                yield a.delete(other)
+                counter = int((yield self.counterOn(a.shared, 1))[1])
+            self.assertEqual(counter, last + extra)
+            yield self.readAgain(1, a, b)
+            self.assertEqual(b.peek(keys[1]), (None, None), extra)
+            entry, _ = yield b.lookup(keys[1], scopesOf(keys[1], u"news"))
+            self.assertEqual(entry.body, b"after")
+            self.assertIsNotNone(b.peek(keys[0])[0])
+            self.assertIsNotNone(b.peek(keys[2])[0])
+
+
+    @inlineCallbacks
+    def test_restartedCounterWithoutEpoch(self):
+        """
+        A counter without an epoch (created again, after a restart, by a
+        nevowcache that gave none: flags 0), come up to the number a near
+        tier read last: the near tier forgets that server's share all the
+        same, and gives the counter an epoch (the same number); from the
+        read after, its changes are read one by one again, and what it
+        holds is kept across reads.
+        """
+        self.wallClock = Clock()
+        self.wallClock.advance(1000)
+        a, b, keys = yield self.twoProcesses()
+        last = b._coherence._rings[1].last
+        restarted = self.servers[1]
+        restarted.stop()
+        restarted.start()
+        self.assertIsNone((yield self.reconnected(a, 1)))
+        name = counterName(a.shared.namespace)
+        self.assertTrue((yield a.shared._callOn(
+            a.shared._servers[1],
+            lambda protocol: protocol.add(name, b"%d" % (last - 1,)))))
+        yield self.write(a, keys[1], b"after")
+        self.assertEqual((yield self.counterOn(a.shared, 1)), (0, b"%d" % (last,)))
+        yield self.readAgain(1, a, b)
+        self.assertEqual(b.peek(keys[1]), (None, None))
+        entry, _ = yield b.lookup(keys[1], scopesOf(keys[1], u"news"))
+        self.assertEqual(entry.body, b"after")
+        self.assertIsNotNone(b.peek(keys[0])[0])
+        epoch, value = yield self.counterOn(a.shared, 1)
+        self.assertNotEqual(epoch, 0)
+        self.assertEqual(int(value), last)
+        # The first read of the counter with its epoch starts a run of
+        # reads (what changed before it is unknown).
+        yield self.period(a, b)
+        self.assertEqual(b._coherence._rings[1].epoch, epoch)
+        entry, _ = yield b.lookup(keys[1], scopesOf(keys[1], u"news"))
+        self.assertEqual(b.peek(keys[1])[0].body, b"after")
+        forgotten = b.stats()["nearForgotten"]
+        for _ in range(2):
+            yield self.period(a, b)
+            self.assertEqual(b.peek(keys[1])[0].body, b"after")
+        self.assertEqual(b.stats()["nearForgotten"], forgotten)
+        yield self.write(a, keys[1], b"again")
+        yield self.period(a, b)
+        self.assertEqual(b.peek(keys[1]), (None, None))
+        self.assertIsNotNone(b.peek(keys[0])[0])
+        entry, _ = yield b.lookup(keys[1], scopesOf(keys[1], u"news"))
+        self.assertEqual(entry.body, b"again")
+
+
+    @inlineCallbacks
+    def test_writersCreateTheCounterWithAnEpoch(self):
+        """
+        Writers that find no counter create it with an epoch, in the same
+        C{add}: two racing to create it agree on one counter and one
+        epoch, and number their events one after the other; memcached keeps
+        the epoch through every C{incr}, also when the number grows a
+        digit.
+        """
+        self.wallClock = Clock()
+        self.wallClock.advance(0.998)
+        namespace = uniqueNamespace()
+        writers = []
+        for _ in range(2):
+            shared = MemcachedStore(
+                servers=["127.0.0.1:%d" % (server.port,) for server in self.servers],
+                namespace=namespace, timeout=5.0, wallClock=self.wallClock)
+            self.addCleanup(shared.close)
+            writers.append(shared)
+        x, y = writers
+        key = keysOn(x)[0]
+        yield defer.gatherResults([x.delete(key), y.delete(key)])
+        epoch, value = yield self.counterOn(x, 0)
+        self.assertNotEqual(epoch, 0)
+        self.assertEqual(int(value), 999)
+        slots = yield x._callOn(x._servers[0], x._fetch, [
+            slotName(namespace, 998), slotName(namespace, 999)])
+        self.assertEqual([parseEvent(parseSlot(slot, number))[0]
+                          for slot, number in zip(slots, (998, 999))],
+                         [b"e:" + key.digest()] * 2)
+        for number in (1000, 1001):
+            yield x.delete(key)
+            self.assertEqual((yield self.counterOn(x, 0)),
+                             (epoch, b"%d" % (number,)))
 
 
 

@@ -367,14 +367,14 @@ class PoolWireTests(SynchronousTestCase):
         for port in (1001, 1002, 1003):
             self.assertEqual(self.sent(port), b"get ns:n\r\n")
         for port in (1001, 1002, 1003):
-            self.answer(port, b"VALUE ns:n 0 2\r\n10\r\nEND\r\n")
+            self.answer(port, b"VALUE ns:n 7 2\r\n10\r\nEND\r\n")
         self.assertEqual(near._trustedUntil, [started + 1.0] * 3)
         # 1002 stops answering.
         self.clock.advance(0.5)
         for port in (1001, 1002, 1003):
             self.assertEqual(self.sent(port), b"get ns:n\r\n")
         for port in (1001, 1003):
-            self.answer(port, b"VALUE ns:n 0 2\r\n10\r\nEND\r\n")
+            self.answer(port, b"VALUE ns:n 7 2\r\n10\r\nEND\r\n")
         self.assertEqual(near._trustedUntil, [started + 1.5, started + 1.0,
                                               started + 1.5])
         # Still waiting for 1002: it is not asked again; the others are.
@@ -383,7 +383,7 @@ class PoolWireTests(SynchronousTestCase):
         self.assertEqual(self.sent(1002), b"")
         for port in (1001, 1003):
             self.assertEqual(self.sent(port), b"get ns:n\r\n")
-            self.answer(port, b"VALUE ns:n 0 2\r\n10\r\nEND\r\n")
+            self.answer(port, b"VALUE ns:n 7 2\r\n10\r\nEND\r\n")
         self.assertEqual(near._trusted(0), True)
         self.assertEqual(near._trusted(1), False)
         self.assertEqual(near._trusted(2), True)
@@ -393,46 +393,165 @@ class PoolWireTests(SynchronousTestCase):
         self.assertIsNone(self.successResultOf(d))
 
 
-    def test_nearTierForgetsARestartedServersShare(self):
+    def nearTierHolding(self, epoch=7):
         """
-        A server whose event counter is gone (it restarted, or the counter
-        was evicted) has its share of the near tier forgotten at the read
-        that finds it gone, even when the counter seeded anew lands just
-        past the last event read: the events numbered there since are not
-        the ones lost.  The other servers' shares are kept.
+        A near tier over the pool that read every server's counter at 10,
+        with C{epoch}, and holds an entry of each server.
+
+        @return: C{(near, keys, started)}: the keys of its entries, in the
+            order of the servers, and when it first read them.
         """
         from nevowcache import NearStore
-        timeOfDay = Clock()
-        # The counter seeded anew (milliseconds since the epoch): 15.
-        timeOfDay.advance(0.0155)
-        self.store.wallClock = timeOfDay
         near = NearStore(self.store, bound=1.0)
         started = self.clock.seconds()
         near._start()
         for port in (1001, 1002, 1003):
             self.assertEqual(self.sent(port), b"get ns:n\r\n")
-            self.answer(port, b"VALUE ns:n 0 2\r\n10\r\nEND\r\n")
+            self.answer(port, b"VALUE ns:n %d 2\r\n10\r\nEND\r\n" % (epoch,))
         keys = [self.keysOn(port, 1)[0] for port in (1001, 1002, 1003)]
         for key in keys:
             names, part = near._namesOf(key, [])
             near._keep(key, makeEntry(key), None, (), names, part)
         self.assertEqual([near.peek(key)[0] is None for key in keys],
                          [False, False, False])
+        return near, keys, started
+
+
+    def test_nearTierForgetsARestartedServersShare(self):
+        """
+        A server whose event counter is gone (it restarted, or the counter
+        was evicted) has its share of the near tier forgotten at the read
+        that finds it gone, even when the counter seeded anew lands just
+        past the last event read: the events numbered there since are not
+        the ones lost.  The counter is seeded with a new epoch, as its
+        flags.  The other servers' shares are kept.
+        """
+        from nevowcache._stores import memcachedcoherence
+        self.patch(memcachedcoherence, "counterEpoch", lambda: 8)
+        timeOfDay = Clock()
+        # The counter seeded anew (milliseconds since the epoch): 15.
+        timeOfDay.advance(0.0155)
+        self.store.wallClock = timeOfDay
+        near, keys, started = self.nearTierHolding()
         self.clock.advance(0.5)
         for port in (1001, 1002, 1003):
             self.assertEqual(self.sent(port), b"get ns:n\r\n")
         for port in (1001, 1003):
-            self.answer(port, b"VALUE ns:n 0 2\r\n10\r\nEND\r\n")
+            self.answer(port, b"VALUE ns:n 7 2\r\n10\r\nEND\r\n")
         self.answer(1002, b"END\r\n")
-        self.assertEqual(self.sent(1002), b"add ns:n 0 0 2\r\n15\r\n")
+        self.assertEqual(self.sent(1002), b"add ns:n 8 0 2\r\n15\r\n")
         self.answer(1002, b"STORED\r\n")
         # No slot read: whatever changed there is unknown.
         self.assertEqual(self.sent(1002), b"")
         self.assertEqual([near.peek(key)[0] is None for key in keys],
                          [False, True, False])
         self.assertEqual(near._trustedUntil, [started + 1.5] * 3)
+        # Read from there on, with the epoch it was seeded with.
+        self.clock.advance(0.5)
+        for port in (1001, 1002, 1003):
+            self.assertEqual(self.sent(port), b"get ns:n\r\n")
+        for port in (1001, 1003):
+            self.answer(port, b"VALUE ns:n 7 2\r\n10\r\nEND\r\n")
+        self.answer(1002, b"VALUE ns:n 8 2\r\n16\r\nEND\r\n")
+        self.assertEqual(self.sent(1002), b"get ns:n:16\r\n")
         d = near.close()
         self.assertIsNone(self.successResultOf(d))
+
+
+    def forgetsOnNewEpoch(self, number):
+        """
+        A server's counter read with a new epoch and C{number}: its share
+        of the near tier is forgotten (no slot read), the others' kept.
+        """
+        near, keys, started = self.nearTierHolding()
+        self.clock.advance(0.5)
+        for port in (1001, 1002, 1003):
+            self.assertEqual(self.sent(port), b"get ns:n\r\n")
+        for port in (1001, 1003):
+            self.answer(port, b"VALUE ns:n 7 2\r\n10\r\nEND\r\n")
+        self.answer(1002, b"VALUE ns:n 9 2\r\n" + number + b"\r\nEND\r\n")
+        self.assertEqual(self.sent(1002), b"")
+        self.assertEqual([near.peek(key)[0] is None for key in keys],
+                         [False, True, False])
+        self.assertEqual(near._trustedUntil, [started + 1.5] * 3)
+        self.assertIsNone(self.successResultOf(near.close()))
+
+
+    def test_nearTierForgetsAShareWhoseCounterHasANewEpoch(self):
+        """
+        A server whose counter was created again (its epoch, the counter's
+        flags, is new) at the number read last has its share of the near
+        tier forgotten.
+        """
+        self.forgetsOnNewEpoch(b"10")
+
+
+    def test_nearTierForgetsAShareWhoseCounterHasANewEpochPast(self):
+        """
+        A server whose counter was created again (its epoch is new) just
+        past the number read last has its share of the near tier
+        forgotten: the event numbered there is not the one after those
+        read.
+        """
+        self.forgetsOnNewEpoch(b"11")
+
+
+    def test_nearTierForgetsAShareWhoseCounterHasNoEpoch(self):
+        """
+        A counter without an epoch (flags 0: created by a nevowcache that
+        gave none) is never trusted: its server's share of the near tier
+        is forgotten at each read that finds it so, and the near tier
+        gives it an epoch with a C{cas} of the number it holds (only if
+        nothing changed it since: a C{cas} that finds it changed is left
+        for the next read).  Found with that epoch, it is trusted from the
+        read after.
+        """
+        from nevowcache._stores import memcachedcoherence
+        epochs = iter([21, 22])
+        self.patch(memcachedcoherence, "counterEpoch", lambda: next(epochs))
+        near, keys, started = self.nearTierHolding()
+        self.clock.advance(0.5)
+        for port in (1001, 1002, 1003):
+            self.assertEqual(self.sent(port), b"get ns:n\r\n")
+        for port in (1001, 1003):
+            self.answer(port, b"VALUE ns:n 7 2\r\n10\r\nEND\r\n")
+        self.answer(1002, b"VALUE ns:n 0 2\r\n10\r\nEND\r\n")
+        self.assertEqual([near.peek(key)[0] is None for key in keys],
+                         [False, True, False])
+        self.assertEqual(near._trustedUntil, [started + 1.5] * 3)
+        self.assertEqual(self.sent(1002), b"gets ns:n\r\n")
+        # An incr came first: the cas finds the counter changed.
+        self.answer(1002, b"VALUE ns:n 0 2 55\r\n11\r\nEND\r\n")
+        self.assertEqual(self.sent(1002), b"cas ns:n 21 0 2 55\r\n11\r\n")
+        self.answer(1002, b"EXISTS\r\n")
+        self.assertEqual(self.sent(1002), b"")
+        self.clock.advance(0.5)
+        for port in (1001, 1002, 1003):
+            self.assertEqual(self.sent(port), b"get ns:n\r\n")
+        for port in (1001, 1003):
+            self.answer(port, b"VALUE ns:n 7 2\r\n10\r\nEND\r\n")
+        self.answer(1002, b"VALUE ns:n 0 2\r\n12\r\nEND\r\n")
+        self.assertEqual(self.sent(1002), b"gets ns:n\r\n")
+        self.answer(1002, b"VALUE ns:n 0 2 56\r\n12\r\nEND\r\n")
+        self.assertEqual(self.sent(1002), b"cas ns:n 22 0 2 56\r\n12\r\n")
+        self.answer(1002, b"STORED\r\n")
+        self.assertEqual(near._trustedUntil, [started + 2.0] * 3)
+        # The first read with the epoch starts a run (forgets again); the
+        # next reads the events since.
+        self.clock.advance(0.5)
+        for port in (1001, 1002, 1003):
+            self.assertEqual(self.sent(port), b"get ns:n\r\n")
+            self.answer(port, b"VALUE ns:n 22 2\r\n12\r\nEND\r\n" if port == 1002
+                        else b"VALUE ns:n 7 2\r\n10\r\nEND\r\n")
+        self.assertEqual(self.sent(1002), b"")
+        self.clock.advance(0.5)
+        for port in (1001, 1002, 1003):
+            self.assertEqual(self.sent(port), b"get ns:n\r\n")
+        for port in (1001, 1003):
+            self.answer(port, b"VALUE ns:n 7 2\r\n10\r\nEND\r\n")
+        self.answer(1002, b"VALUE ns:n 22 2\r\n13\r\nEND\r\n")
+        self.assertEqual(self.sent(1002), b"get ns:n:13\r\n")
+        self.assertIsNone(self.successResultOf(near.close()))
 
 
     def test_endpointIsForOneServer(self):

@@ -413,8 +413,11 @@ class MemcachedWireTests(WireTestsMixin, SynchronousTestCase):
     def test_invalidateSeedsLostCounter(self):
         """
         A counter that is gone is seeded from the wall clock, so its
-        generations stay above those handed out before.
+        generations stay above those handed out before; the event counter,
+        with a new epoch as its flags (L{counterEpoch}).
         """
+        from nevowcache._stores import memcachedstore
+        self.patch(memcachedstore, "counterEpoch", lambda: 8)
         key = makeKey()
         self.store.invalidate(key.url, True)
         self.sent()
@@ -429,7 +432,7 @@ class MemcachedWireTests(WireTestsMixin, SynchronousTestCase):
         # The event counter too.
         self.answer(b"STORED\r\nNOT_FOUND\r\n")
         sent = self.sent()
-        self.assertTrue(sent.startswith(b"add ns:n 0 0 13\r\n"), sent)
+        self.assertTrue(sent.startswith(b"add ns:n 8 0 13\r\n"), sent)
         seed = int(sent.split(b"\r\n")[1])
         self.assertGreater(seed, 1500000000000)
         self.answer(b"STORED\r\n")

@@ -31,6 +31,23 @@ stored or deleted), then a space and the writer's id
       on a server are trusted until the last read of that server's ring
       plus C{bound}, and forgotten on a gap in it (L{MemcachedCoherence}).
 
+      A counter lost (a server restarted, the counter evicted) is created
+      again by the first process that needs it, with C{add}, from the
+      store's time of day in milliseconds (L{generationSeed}).  A counter
+      that ran ahead of that clock (more than one event a millisecond, or
+      a writer whose clock is behind) can be created again at or below the
+      number a near tier read last, and climb back to it before the next
+      read: its numbers alone would hide the loss.  So the counter carries
+      an I{epoch}: a random number (L{counterEpoch}) drawn when it is
+      created, kept as the item's flags, which memcached keeps through
+      C{incr} and returns with the value in the same C{get}; C{add}
+      creates the counter and its epoch at once, so two processes racing
+      to create it agree.  A near tier trusts a run of reads only while
+      the epoch is the same; a new epoch, or a counter without one (flags
+      0: created by an older nevowcache), is "what changed is unknown": it
+      forgets that server's share.  A counter without an epoch is given
+      one, with C{cas} (only if it did not change meanwhile).
+
 Either way a near entry is served only while trusted: when the channel
 breaks, the near tier answers misses after at most C{bound} seconds, and
 the shared store answers instead.
@@ -42,9 +59,11 @@ L{nevowcache._stores.memcachedcoherence} keep a near tier coherent.
 
 from __future__ import absolute_import, division
 
+import random
 
-__all__ = ["RING", "generationSeed", "eventChannel", "eventMessage", "parseEvent",
-           "counterName", "slotName", "slotValue", "parseSlot"]
+
+__all__ = ["RING", "generationSeed", "counterEpoch", "eventChannel", "eventMessage",
+           "parseEvent", "counterName", "slotName", "slotValue", "parseSlot"]
 
 # Slots in memcached's ring of events.
 RING = 1024
@@ -61,6 +80,21 @@ def generationSeed(wallClock):
         started again is read as a gap, never as the same numbers.
     """
     return int(wallClock.seconds() * 1000)
+
+
+
+def counterEpoch():
+    """
+    @return: A new epoch for memcached's event counter (kept as its flags):
+        a random number from 1 to 2 ** 32 - 1 (0 is a counter without an
+        epoch).
+    """
+    while True:
+        epoch = _random.getrandbits(32)
+        if epoch:
+            return epoch
+
+_random = random.SystemRandom()
 
 
 

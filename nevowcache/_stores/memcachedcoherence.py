@@ -1,8 +1,9 @@
 # -*- test-case-name: tests.test_near,tests.test_nearpool -*-
 """
 Keep a near tier coherent with a L{MemcachedStore} (one server or a pool):
-read each server's counter of events every C{bound / 2} seconds, and the
-events since, from its ring (L{nevowcache._stores.coherence}).
+read each server's counter of events (and its epoch, the counter's flags,
+in the same C{get}) every C{bound / 2} seconds, and the events since, from
+its ring (L{nevowcache._stores.coherence}).
 """
 
 from __future__ import absolute_import, division
@@ -11,7 +12,8 @@ from twisted.internet import defer, task
 from twisted.logger import Logger
 
 from nevowcache._stores.coherence import (
-    RING, counterName, generationSeed, parseEvent, parseSlot, slotName)
+    RING, counterEpoch, counterName, generationSeed, parseEvent, parseSlot,
+    slotName)
 
 __all__ = ["MemcachedCoherence"]
 
@@ -25,7 +27,11 @@ class _Ring(object):
     @ivar part: Its index in the pool: the part of the near tier whose
         entries live on it.
     @ivar last: The number of the last event read, or L{None} before the
-        first read.
+        first read (and after a read that found no counter, or one without
+        an epoch).
+    @ivar epoch: The epoch of the counter C{last} was read from (a new
+        one means the counter was lost and created again), or L{None}
+        with C{last}.
     @ivar stuck: The number of an event whose slot was found empty, read
         again once before it counts as lost.
     @ivar polling: Whether a read of it is under way.
@@ -35,6 +41,7 @@ class _Ring(object):
         self.server = server
         self.part = part
         self.last = None
+        self.epoch = None
         self.stuck = None
         self.polling = False
 
@@ -56,8 +63,19 @@ class MemcachedCoherence(object):
     last read of that server's ring plus C{bound}, whatever the other
     servers do.  A server whose ring cannot be read costs only the near
     entries of its share (looked up in the shared store, where they are
-    misses while it is down); one restarted (its counter lost) or read
-    with a gap has its share forgotten.
+    misses while it is down); one restarted (its counter lost: read
+    missing, or with a new epoch), or read with a gap, has its share
+    forgotten.
+
+    A server's run of reads is trusted only while its counter's epoch
+    stays the same: the counter and its epoch are one item (the epoch is
+    its flags), read together, created together by C{add}; neither can be
+    lost or replaced without the other.  Whatever the number a counter
+    created again starts from, and however far it has come by the next
+    read, a new epoch forgets the server's share.  A counter without an
+    epoch (flags 0: created by an older nevowcache) is never trusted: its
+    share is forgotten at each read, and it is given an epoch (a C{cas}
+    of the same number, so only if nothing changed it meanwhile).
     """
     _log = Logger()
 
@@ -110,10 +128,22 @@ class MemcachedCoherence(object):
         return defer.gatherResults(reads).addCallback(lambda ignored: None)
 
 
+    def _readCounter(self, protocol):
+        """
+        Read the counter and its epoch: one C{get} of one name.
+
+        @return: A L{Deferred} firing with C{(epoch, value)}: C{(0, None)}
+            if there is no counter, an epoch of 0 if it has none.
+        """
+        name = self._counter
+        d = protocol.fetch([name])
+        return d.addCallback(lambda found: found.get(name, (0, None)))
+
+
     def _pollRing(self, ring):
         ring.polling = True
         started = self._near.clock.seconds()
-        d = self._call(ring, self._shared._fetch, [self._counter])
+        d = self._call(ring, self._readCounter)
         d.addCallback(self._read, started, ring)
 
         def failed(failure):
@@ -126,40 +156,50 @@ class MemcachedCoherence(object):
 
 
     @defer.inlineCallbacks
-    def _read(self, values, started, ring):
+    def _read(self, counter, started, ring):
+        """
+        Read the events since the last read, from what was read of the
+        counter.
+
+        @param counter: C{(epoch, value)} read (L{_readCounter}).
+        @param started: When the read was sent.
+        """
         self.polls += 1
         near = self._near
-        value = values[0]
-        lost = value is None and ring.last is not None
+        epoch, value = counter
         if value is None:
             # No process announced anything yet (or the counter was
-            # evicted, or the server restarted): start it, so that the
-            # first change is read as one change, not as a gap.  It starts
-            # from the store's time of day in milliseconds, so a counter
-            # lost and started again is read as a gap, never as the same
-            # events.
-            shared = self._shared
-            seed = generationSeed(shared.wallClock)
-            added = yield self._call(
-                ring, lambda protocol: protocol.add(self._counter, b"%d" % (seed,)))
+            # evicted, or the server restarted): start it, with a new
+            # epoch, so that the first change is read as one change, not
+            # as a gap.
+            seed, epoch = generationSeed(self._shared.wallClock), counterEpoch()
+            added = yield self._call(ring, lambda protocol: protocol.add(
+                self._counter, b"%d" % (seed,), epoch))
             if added:
                 value = b"%d" % (seed,)
             else:
-                values = yield self._call(ring, shared._fetch, [self._counter])
-                value = values[0]
-        try:
-            current = int(value) if value is not None else 0
-        except ValueError:
-            current = 0
+                epoch, value = yield self._call(ring, self._readCounter)
+        current = _number(value)
+        noEpoch = current is not None and not epoch
         last = ring.last
-        if last is None or lost or current < last or current - last > RING:
-            # The first read, a counter lost (evicted, the server
-            # restarted) or more events than the ring holds: what changed
-            # is unknown.
+        if (current is None or noEpoch or last is None or epoch != ring.epoch
+                or current < last or current - last > RING):
+            # The first read, a counter lost (no counter, or a new epoch:
+            # the server restarted, the counter was evicted), one that
+            # cannot be told from another (no epoch) or that went back, or
+            # more events than the ring holds: what changed is unknown.
             near._forgetPart(ring.part)
-            ring.last = current
+            if current is None or noEpoch:
+                ring.last = ring.epoch = None
+            else:
+                ring.last, ring.epoch = current, epoch
             ring.stuck = None
             near._trustUntil(started + self.bound, ring.part)
+            if noEpoch:
+                # Made by a nevowcache that gave counters no epoch: give
+                # it one, so that the next read can start a run.
+                yield self._call(ring, self._giveEpoch).addErrback(
+                    self._notGiven)
             return
         if current > last:
             shared = self._shared
@@ -186,3 +226,41 @@ class MemcachedCoherence(object):
                 ring.stuck = None
                 ring.last = sequence
         near._trustUntil(started + self.bound, ring.part)
+
+
+    def _notGiven(self, failure):
+        self._log.debug(u"Could not give {store}'s event counter an epoch: {error}",
+                        store=self._shared.name, error=failure.getErrorMessage())
+
+
+    def _giveEpoch(self, protocol):
+        """
+        Give the counter a new epoch, with the number it holds, if it has
+        none, and only if nothing changed it since it was read (C{cas}):
+        never to a counter created again meanwhile, nor under an C{incr}.
+
+        @return: A L{Deferred} firing with whether it was given one.
+        """
+        name = self._counter
+
+        def read(found):
+            flags, cas, value = found
+            number = _number(value)
+            if flags or number is None:
+                return False
+            return protocol.checkAndSet(name, b"%d" % (number,), cas, counterEpoch())
+        return protocol.get(name, withIdentifier=True).addCallback(read)
+
+
+
+def _number(value):
+    """
+    @return: The number a counter holds (memcached may pad it with spaces
+        after an C{incr}), or L{None} if there is none or it is not one.
+    """
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None

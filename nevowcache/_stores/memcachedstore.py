@@ -70,7 +70,8 @@ import math
 
 from twisted.internet import defer
 
-from nevowcache._stores.coherence import counterName, generationSeed, slotName, slotValue
+from nevowcache._stores.coherence import (
+    counterEpoch, counterName, generationSeed, slotName, slotValue)
 from nevowcache._stores.generations import BadRecord, makeRecord, parseRecord
 from nevowcache._stores.memcacheclient import MemcacheClient, valuesOf
 from nevowcache._stores.sharedstore import SharedStore
@@ -162,14 +163,17 @@ class MemcachedStore(SharedStore):
         the two go together (memcached runs one connection's commands in
         order): a writer that dies between them leaves a numbered slot
         empty, which near tiers read as "something changed", never as
-        nothing.
+        nothing.  A counter lost (the server restarted, the counter
+        evicted) is created again with a new epoch, as its flags, in the
+        same C{add}: near tiers forget what they hold of this server,
+        whatever number it starts from.
         """
         counter = counterName(self.namespace)
         for _ in range(_BUMP_ATTEMPTS):
             sequence = yield protocol.increment(counter)
             if sequence is False:
                 seed = generationSeed(self.wallClock)
-                if (yield protocol.add(counter, b"%d" % (seed,))):
+                if (yield protocol.add(counter, b"%d" % (seed,), counterEpoch())):
                     sequence = seed
             if sequence is not False:
                 yield protocol.set(slotName(self.namespace, sequence),
