@@ -7,6 +7,9 @@ sends, and every request it cannot answer that way is replayed as before.
 
 from __future__ import absolute_import, division
 
+import gc
+from weakref import ref as _weakref
+
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web import http, resource, server
@@ -396,6 +399,138 @@ class WriteDirectTests(SynchronousTestCase):
         self.assertTrue(writeDirect(request, entry, b"nevowcache; hit"))
         self.assertEqual(Response(ex.transport.value()).header(b"cache-control"),
                          b"max-age=5")
+
+
+
+class KnownHeadsTests(SynchronousTestCase):
+    """
+    The heads L{writeDirect} remembers (C{_heads}): an entry sent again,
+    in the same second, to a request with the same headers so far, is sent
+    with the head made last time; anything else gets a head of its own.
+    """
+
+    request = WriteDirectTests.request.__func__ if hasattr(
+        WriteDirectTests.request, "__func__") else WriteDirectTests.request
+    entry = WriteDirectTests.entry.__func__ if hasattr(
+        WriteDirectTests.entry, "__func__") else WriteDirectTests.entry
+
+    def setUp(self):
+        self.patch(_replay, "_heads", {})
+        self.made = []
+        directHead = _replay._directHead
+
+        def counted(*args):
+            head = directHead(*args)
+            self.made.append(head)
+            return head
+        self.patch(_replay, "_directHead", counted)
+
+
+    def send(self, entry, status=b"nevowcache; hit", spoil=None, **kwargs):
+        """
+        Write C{entry} directly on a new request (changed by C{spoil} first).
+
+        @return: The bytes written.
+        """
+        request, ex = self.request()
+        if spoil is not None:
+            spoil(request)
+        self.assertTrue(writeDirect(request, entry, status, **kwargs))
+        return ex.transport.value()
+
+
+    def fresh(self, entry, status=b"nevowcache; hit", spoil=None, **kwargs):
+        """
+        What L{send} writes with nothing remembered.
+        """
+        _replay._heads.clear()
+        return self.send(entry, status, spoil, **kwargs)
+
+
+    def test_sameAgain(self):
+        """
+        The same entry sent again to a request like the last one is sent
+        with the remembered head: the same bytes, made once.
+        """
+        clock = Clock()
+        entry = self.entry()
+        first = self.send(entry, age=3, wallClock=clock)
+        second = self.send(entry, age=3.5, wallClock=clock)
+        self.assertEqual(first, second)
+        self.assertEqual(len(self.made), 1)
+
+
+    def test_everyInput(self):
+        """
+        Whatever a head is made of, changed since the head remembered for
+        an entry was made, gives the head made from scratch for it.
+        """
+        clock = Clock()
+        clock.advance(1000)
+        entry = self.entry()
+        base = dict(age=3, wallClock=clock)
+        changes = [
+            ("status", dict(base, status=b"nevowcache; hit; ttl=5"), None),
+            ("age", dict(base, age=4), None),
+            ("no age", dict(base, age=None), None),
+            ("cacheControl", dict(base, cacheControl=b"public, max-age=60"), None),
+            ("leading", dict(base, leading=b"X-Lead: 1\r\n"), None),
+            ("HTTP/1.0", base, lambda r: setattr(r, "clientproto", b"HTTP/1.0")),
+            ("header", base, lambda r: r.setHeader(b"x-from-traversal", b"1")),
+            ("server", base, lambda r: r.setHeader(b"server", b"Other/1")),
+        ]
+        for name, kwargs, spoil in changes:
+            self.send(entry, **base)
+            changed = self.send(entry, spoil=spoil, **kwargs)
+            self.assertEqual(changed, self.fresh(entry, spoil=spoil, **kwargs), name)
+            self.assertNotEqual(changed, self.fresh(entry, **base), name)
+        self.send(entry, **base)
+        clock.advance(1)
+        later = self.send(entry, **base)
+        self.assertEqual(later, self.fresh(entry, **base))
+        self.assertIn(http.datetimeToString(1001 - 3), later)
+        # Typed by the request's default, for an entry without a type.
+        untyped = self.entry(headers=())
+        self.send(untyped)
+        typed = self.send(untyped, spoil=lambda r: setattr(r, "defaultContentType", b"x/y"))
+        self.assertIn(b"Content-Type: x/y\r\n", typed)
+        self.send(untyped)
+        typed = self.send(untyped, contentType=b"a/b")
+        self.assertIn(b"Content-Type: a/b\r\n", typed)
+
+
+    def test_otherEntry(self):
+        """
+        A head is remembered for its entry only: another entry, alive at
+        the same time or made later where a dead one was, gets its own.
+        """
+        one = self.entry(body=b"one")
+        other = self.entry(headers=((b"content-type", (b"text/plain",)),), body=b"other")
+        self.send(one)
+        self.assertIn(b"text/plain", self.send(other))
+        self.assertIn(b"text/html", self.send(one))
+        # A record under this entry's id that is another entry's.
+        _replay._heads[id(other)] = (_weakref(one),) + _replay._heads[id(one)][1:]
+        self.assertIn(b"text/plain", self.send(other))
+
+
+    def test_bounded(self):
+        """
+        At most C{_MOST_HEADS} heads are remembered, none longer than
+        C{_MOST_HEAD_BYTES}; entries are held weakly.
+        """
+        self.patch(_replay, "_MOST_HEADS", 3)
+        entries = [self.entry(body=b"%d" % (n,)) for n in range(10)]
+        for entry in entries:
+            self.send(entry)
+            self.assertTrue(len(_replay._heads) <= 3)
+        del entries[:], entry
+        gc.collect()
+        self.assertEqual([r for r in _replay._heads.values() if r[0]() is not None], [])
+        big = self.entry(headers=((b"x-big", (b"x" * 3000,)),))
+        _replay._heads.clear()
+        self.send(big)
+        self.assertEqual(_replay._heads, {})
 
 
 

@@ -28,6 +28,7 @@ from nevowcache._http.capture import CaptureRequest, RenderAborted, takeBody
 from nevowcache._compat import intToBytes
 from nevowcache._engine.pagecache import CachePolicy
 from nevowcache._adapters.front import CacheFront, Refresher, noSession
+from nevowcache._adapters.webkeys import KnownKeys
 from nevowcache._http.remembered import (
     NOTHING, NO_NAMES, Lookups, Remembered, Watched, rememberedKey)
 from nevowcache._engine.settings import pageName
@@ -112,7 +113,11 @@ class _ResourceFront(CacheFront):
         (L{nevowcache._http.remembered}); the render needs those, and the names
         of those whose values the key holds.
         """
-        if policy is None:
+        live = policy is None
+        if live:
+            keyed = _knownKeys.known(self, request)
+            if keyed is not None:
+                return keyed
             policy = CachePolicy.fromPage(self, request)
         remembered = self._requestComponents(request)
         if not remembered.values:
@@ -120,7 +125,10 @@ class _ResourceFront(CacheFront):
             # rememberedKey makes it then, without asking which class
             # learns the lookups (nothing is learnt).
             key = cache.pageKey(request, self._cachedName(), policy, self.cacheKey(request))
-            return key, policy, None, (remembered, NO_NAMES)
+            keyed = key, policy, None, (remembered, NO_NAMES)
+            if live:
+                _knownKeys.learn(self, request, keyed)
+            return keyed
         key, keyed, unkeyable = rememberedKey(
             cache, request, self._cachedName(), self._rememberedClass(), policy,
             self.cacheKey(request), remembered)
@@ -209,6 +217,12 @@ class _ResourceFront(CacheFront):
 
     def _frontSnapshot(self, inputs):
         return _SnapshotRequest(inputs)
+
+
+
+# The keys _frontKey gave lately (KnownKeys): a hit on a page asked for again
+# is keyed without making its key again.
+_knownKeys = KnownKeys(_ResourceFront)
 
 
 

@@ -84,17 +84,6 @@ def watchUnsafe(caches, request):
 
 
 
-def _hostBypass(hosts):
-    """
-    @param hosts: A request's C{Host} values, or L{None}.
-    @return: C{b"bad-host"} unless there is at most one, and it is valid.
-    """
-    if hosts is not None and (len(hosts) != 1 or not validHost(hosts[0])):
-        return b"bad-host"
-    return None
-
-
-
 def bypassReason(request):
     """
     Decide whether a request must not use the cache at all.
@@ -107,9 +96,27 @@ def bypassReason(request):
         # Not safe, or acts anyway (actsAnyway, read here at once).
         return b"method"
     headers = request.requestHeaders
-    if not hasAnyHeader(headers, _BYPASS_HEADERS):
-        # The checks below only when one of theirs is there.
-        return _hostBypass(headerValues(headers, b"host"))
+    if hasAnyHeader(headers, _BYPASS_HEADERS):
+        # The checks of _headerBypass only when one of theirs is there.
+        reason = _headerBypass(headers)
+        if reason is not None:
+            return reason
+    hosts = headerValues(headers, b"host")
+    if hosts is not None and (len(hosts) != 1 or not validHost(hosts[0])):
+        # At most one Host, and a valid one.
+        return b"bad-host"
+    return None
+
+
+
+def _headerBypass(headers):
+    """
+    The reasons of L{bypassReason} that request headers give, besides the
+    C{Host}: credentials, a method override, a body, a C{Range}, an
+    C{Upgrade}.
+
+    @return: L{None}, or the reason.
+    """
     if headers.hasHeader(b"authorization"):
         return b"authorization"
     for name in _OVERRIDE_HEADERS:
@@ -125,7 +132,7 @@ def bypassReason(request):
     if headers.hasHeader(b"upgrade"):
         # A render that takes over the connection (WebSocket).
         return b"upgrade"
-    return _hostBypass(headerValues(headers, b"host"))
+    return None
 
 
 

@@ -255,9 +255,10 @@ class PageCache(CacheWiring, RequestRules, CacheManagement):
         """
         # Counted in the counters by the statistics (CacheStatistics.hit).
         self.statistics.hit(entry.key, now)
-        return Answer(entry, status=hitStatus(policy.timeout, age), age=age,
-                      cacheControl=policy.downstream(age, False),
-                      wallClock=self._wallClock)
+        # Positionally (entry, capture, status, age, cacheControl,
+        # wallClock): the hit path.
+        return Answer(entry, None, hitStatus(policy.timeout, age), age,
+                      policy.downstream(age, False), self._wallClock)
 
 
     def _staleHit(self, entry, state, age, now, lookup):

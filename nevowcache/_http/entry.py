@@ -43,7 +43,8 @@ class CacheEntry(object):
     @ivar etag: The entity tag, quoted L{bytes}, or L{None}.
     """
     __slots__ = ("key", "code", "message", "headers", "body", "created",
-                 "generation", "lastModified", "etag", "_size", "_headerBlock")
+                 "generation", "lastModified", "etag", "_size", "_headerBlock",
+                 "__weakref__")
 
     def __init__(self, key, code, message, headers, body, created,
                  generation=None, lastModified=None, etag=None):

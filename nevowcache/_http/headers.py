@@ -63,12 +63,23 @@ def hasAnyHeader(headers, names):
     table = getattr(headers, "_rawHeaders", None)
     if type(table) is not dict:
         return any(headers.hasHeader(name) for name in names)
+    spellings = _spellings.get(names) or spellingsOf(names)
+    # One pass over the request's few names, in C.
+    return not spellings.isdisjoint(table)
+
+
+
+def spellingsOf(names):
+    """
+    @param names: Lower-cased header names, a L{tuple} of L{bytes}.
+    @return: A L{frozenset} of them and their canonical spellings: what
+        Twisted's table (L{headerTable}) may file them by.
+    """
     spellings = _spellings.get(names)
     if spellings is None:
         spellings = remember(_spellings, names, frozenset(
             names + tuple(wireName(name) for name in names)), 256)
-    # One pass over the request's few names, in C.
-    return not spellings.isdisjoint(table)
+    return spellings
 
 # Tuples of lower-cased names, to a set of them and their canonical
 # spellings.

@@ -104,12 +104,16 @@ def _identity(request, host, segments):
         host = getattr(address, "host", "")
         if not isinstance(host, bytes):
             host = host.encode("ascii")
+    args = request.args
+    uri = request.uri
     return (b"https" if isSecure(request) else b"http",
             hostKey(host),
             getattr(address, "port", 0),
             tuple(request.prepath) + tuple(request.postpath) if segments is None
             else segments,
-            canonicalArgs(request.args), _unparsed(request.uri))
+            # Without a call when there is nothing to put in order.
+            canonicalArgs(args) if args else (),
+            _unparsed(uri) if b"?" in uri else ())
 
 
 

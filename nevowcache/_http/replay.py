@@ -9,6 +9,7 @@ C{Age} of a response from an entry (L{generatedDate}).
 from __future__ import absolute_import, division
 
 from time import time as _time
+from weakref import ref
 
 from twisted.web import http, server
 # Not through the module: current Twisted wraps it in a (slow) proxy.
@@ -16,7 +17,7 @@ from twisted.web.http import NOT_MODIFIED, OK, HTTPChannel, datetimeToString
 
 from nevowcache._compat import intToBytes
 from nevowcache._http.headers import (
-    NAME_FORMS, hasAnyHeader, headerTable, headerValues, nameForms, oneLine)
+    NAME_FORMS, hasAnyHeader, headerTable, headerValues, nameForms, oneLine, spellingsOf)
 from nevowcache._engine.memo import remember
 from nevowcache._http.validators import NOT_MODIFIED_HEADERS, codedETag, dateSeconds, notModified
 
@@ -88,7 +89,16 @@ def generatedDate(age, wallClock=None):
         L{None} for the real time of day.
     @return: C{(seconds, value)}: an L{int} and the header value, L{bytes}.
     """
-    seconds = _now(wallClock) - int(age)
+    return _generatedAt(_now(wallClock), int(age))
+
+
+
+def _generatedAt(now, age):
+    """
+    L{generatedDate}'s answer for C{now}, whole seconds of the time of day,
+    and C{age}, whole seconds.
+    """
+    seconds = now - age
     return seconds, _DATES.get(seconds) or _dateValue(seconds)
 
 
@@ -287,20 +297,71 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
             or getattr(request, "_encoder", None) is not None
             or getattr(request, "_inFakeHead", False)):
         return False
-    if hasAnyHeader(request.requestHeaders, _CONDITIONAL):
+    # hasAnyHeader's and headerTable's, written here: the hit path.
+    asked = getattr(request.requestHeaders, "_rawHeaders", None)
+    if type(asked) is dict:
+        if not _CONDITIONAL_NAMES.isdisjoint(asked):
+            return False
+    elif hasAnyHeader(request.requestHeaders, _CONDITIONAL):
         return False
+    responseHeaders = request.responseHeaders
+    table = getattr(responseHeaders, "_rawHeaders", None)
+    if type(table) is not dict:
+        table = _rawTable(responseHeaders)
+    # Everything the head is made of, besides the entry and the headers the
+    # request has so far.
+    inputs = (status, None if age is None else int(age),
+              int(_time() if wallClock is None else wallClock.seconds()), cacheControl,
+              request.clientproto, leading, contentType,
+              getattr(request, "defaultContentType", None))
+    known = _heads.get(id(entry))
+    if known is not None and known[0]() is entry and known[1] == inputs and known[2] == table:
+        head = known[3]
+    else:
+        head = _directHead(request, entry, inputs, table)
+        if head is None:
+            return False
+        if len(head) <= _MOST_HEAD_BYTES:
+            remember(_heads, id(entry), (
+                ref(entry), inputs, dict((name, list(values)) for name, values in table.items()),
+                head), _MOST_HEADS)
+    request.setResponseCode(entry.code, entry.message)
+    request.startedWriting = 1
+    request.sentLength = len(entry.body)
+    request.channel.writeSequence([head, entry.body])
+    return True
+
+# The heads writeDirect wrote lately, by the entry's id (the entry itself
+# held weakly), with what each was made of: a hit on an entry already sent
+# in this second, to a request with the same headers so far, sends the
+# same bytes without making them again.  Bounded: forgotten all at once
+# when full, and never kept for a head longer than _MOST_HEAD_BYTES.
+_heads = {}
+_MOST_HEADS = 512
+_MOST_HEAD_BYTES = 2048
+
+_CONDITIONAL_NAMES = spellingsOf(_CONDITIONAL)
+
+
+
+def _directHead(request, entry, inputs, table):
+    """
+    The status line and headers L{writeDirect} sends (up to the blank line
+    after them), made from C{inputs} (its) and the headers C{table} the
+    request has so far; or L{None} if they cannot be sent that way.
+    """
+    status, age, now, cacheControl, clientproto, leading, contentType, defaultType = inputs
     statusLine, block, names = entry.headerBlock()
     if cacheControl is not None and b"cache-control" in names:
-        return False
+        return None
     own = _CACHE_HEADERS if cacheControl is None else _CACHE_CONTROL
     # The status and Cache-Control values are the engine's own: one line.
-    lines = [request.clientproto, statusLine, leading, b"Cache-Status: ", status, b"\r\n"]
+    lines = [clientproto, statusLine, leading, b"Cache-Status: ", status, b"\r\n"]
     generated = date = None
     if age is not None:
         # Age, then the Date of when the entry was generated, not the
         # request's own (see generatedDate and replay).
-        age = int(age)
-        date, generated = generatedDate(age, wallClock)
+        date, generated = _generatedAt(now, age)
         lines.extend((b"Age: ", intToBytes(age), b"\r\nDate: ", generated, b"\r\n"))
     if cacheControl is not None:
         lines.extend((b"Cache-Control: ", cacheControl, b"\r\n"))
@@ -308,11 +369,7 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
     lastModified = entry.lastModified
     if date is not None and lastModified is not None and lastModified > date:
         # Sent as the Date by replay.
-        return False
-    responseHeaders = request.responseHeaders
-    table = headerTable(responseHeaders)
-    if table is None:
-        table = _rawTable(responseHeaders)
+        return None
     for name, values in table.items():
         wire, lower = NAME_FORMS.get(name) or nameForms(name)
         if lower == b"date":
@@ -322,11 +379,11 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
                 when = dateSeconds(values[-1])
                 if when is None or lastModified > when:
                     # Sent as the Date by replay.
-                    return False
+                    return None
         if lower in names:
             if lower == b"vary":
                 # Given before the render: replay merges it.
-                return False
+                return None
             continue
         if lower in own:
             continue
@@ -335,12 +392,8 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
             lines.extend((wire, b": ", value, b"\r\n"))
     if not typed and entry.body:
         # As twisted.web does: a default type, but not for an empty body.
-        contentType = contentType or getattr(request, "defaultContentType", None)
+        contentType = contentType or defaultType
         if contentType is not None:
             lines.extend((b"Content-Type: ", oneLine(contentType), b"\r\n"))
     lines.extend((block, b"\r\n"))
-    request.setResponseCode(entry.code, entry.message)
-    request.startedWriting = 1
-    request.sentLength = len(entry.body)
-    request.channel.writeSequence([b"".join(lines), entry.body])
-    return True
+    return b"".join(lines)

@@ -165,31 +165,13 @@ class CacheStatistics(object):
     # counters too; miss before it counts it there (a new minute's totals
     # are taken first).
 
-    def hit(self, key, now):
+    def hit(self, key, now, stale=False):
         """
-        A fresh hit on C{key}, at C{now} (the engine's clock): counted for
-        its page, and in the engine's counters (C{hits}), once.
-        """
-        self._event(key, now).hits += 1
-        self._counters["hits"] += 1
-
-
-    def staleHit(self, key, now):
-        """
-        A stale hit on C{key}, at C{now} (the engine's clock): counted for
-        its page, and in the engine's counters (C{staleHits}).
-        """
-        self._event(key, now).staleHits += 1
-        self._counters["staleHits"] += 1
-
-
-    def _event(self, key, now):
-        """
-        What a hit and a stale hit share: a new minute's totals taken, the
-        hit counted towards the next sample (and sampled when its turn has
-        come).
-
-        @return: The L{PageStats} of C{key}'s page, to count the hit in.
+        A hit on C{key} at C{now} (the engine's clock), fresh or stale:
+        counted for its page, and in the engine's counters (C{hits} or
+        C{staleHits}), once; a new minute's totals taken first, and the hit
+        counted towards the next sample of the heavy hitters (and sampled
+        when its turn has come).
         """
         try:
             page = self._pages[key.variant[0]]
@@ -200,7 +182,19 @@ class CacheStatistics(object):
         self._countdown -= 1
         if not self._countdown:
             self._countdown = self._top.sample(key)
-        return page
+        if stale:
+            page.staleHits += 1
+            self._counters["staleHits"] += 1
+        else:
+            page.hits += 1
+            self._counters["hits"] += 1
+
+
+    def staleHit(self, key, now):
+        """
+        A stale hit on C{key}, at C{now} (the engine's clock): L{hit}.
+        """
+        self.hit(key, now, True)
 
 
     def miss(self, key):
