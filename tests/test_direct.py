@@ -1,6 +1,6 @@
 # -*- test-case-name: tests.test_direct -*-
 """
-Tests for L{nevowcache._http.replay.writeDirect}: fresh hits written straight
+Tests for L{nevowcache._http.direct.writeDirect}: fresh hits written straight
 to the connection send what a replay through twisted.web's C{Request.write}
 sends, and every request it cannot answer that way is replayed as before.
 """
@@ -16,10 +16,10 @@ from twisted.web import http, resource, server
 from twisted.web.http_headers import Headers
 
 from nevowcache._engine import answer as _answer
-from nevowcache._http import replay as _replay
+from nevowcache._http import direct as _direct, replay as _replay
 from nevowcache._http.entry import CacheEntry
 from nevowcache._http.key import CacheKey
-from nevowcache._http.replay import writeDirect
+from nevowcache._http.direct import writeDirect
 
 from tests._adapters import CACHING_SITE, NevowAdapter, WebAdapter
 from tests._harness import SiteTestsMixin
@@ -29,7 +29,7 @@ from tests._http import Exchange, Response
 
 def _replayOnly(request, entry, *args, **kwargs):
     """
-    L{nevowcache._replay.writeDirect}, as L{nevowcache._answer} calls it,
+    L{nevowcache._direct.writeDirect}, as L{nevowcache._answer} calls it,
     that never writes: every hit is replayed.
     """
     return False
@@ -56,7 +56,7 @@ class DirectTestsMixin(SiteTestsMixin):
     def both(self, path=b"/p", **kwargs):
         """
         Store the page's response, then ask for it twice: written directly,
-        and (with L{nevowcache._replay.writeDirect} disabled) replayed.
+        and (with L{nevowcache._direct.writeDirect} disabled) replayed.
 
         @return: C{(direct, replayed)} L{Response}s.
         """
@@ -159,7 +159,7 @@ class DirectTestsMixin(SiteTestsMixin):
         self.page(b"p")
         etag = self.get().header(b"etag")
         calls = []
-        original = _replay.writeDirect
+        original = _direct.writeDirect
 
         def spy(request, *args, **kwargs):
             result = original(request, *args, **kwargs)
@@ -415,15 +415,15 @@ class KnownHeadsTests(SynchronousTestCase):
         WriteDirectTests.entry, "__func__") else WriteDirectTests.entry
 
     def setUp(self):
-        self.patch(_replay, "_heads", {})
+        self.patch(_direct, "_heads", {})
         self.made = []
-        directHead = _replay._directHead
+        directHead = _direct._directHead
 
         def counted(*args):
             head = directHead(*args)
             self.made.append(head)
             return head
-        self.patch(_replay, "_directHead", counted)
+        self.patch(_direct, "_directHead", counted)
 
 
     def send(self, entry, status=b"nevowcache; hit", spoil=None, **kwargs):
@@ -443,7 +443,7 @@ class KnownHeadsTests(SynchronousTestCase):
         """
         What L{send} writes with nothing remembered.
         """
-        _replay._heads.clear()
+        _direct._heads.clear()
         return self.send(entry, status, spoil, **kwargs)
 
 
@@ -510,7 +510,7 @@ class KnownHeadsTests(SynchronousTestCase):
         self.assertIn(b"text/plain", self.send(other))
         self.assertIn(b"text/html", self.send(one))
         # A record under this entry's id that is another entry's.
-        _replay._heads[id(other)] = (_weakref(one),) + _replay._heads[id(one)][1:]
+        _direct._heads[id(other)] = (_weakref(one),) + _direct._heads[id(one)][1:]
         self.assertIn(b"text/plain", self.send(other))
 
 
@@ -519,18 +519,18 @@ class KnownHeadsTests(SynchronousTestCase):
         At most C{_MOST_HEADS} heads are remembered, none longer than
         C{_MOST_HEAD_BYTES}; entries are held weakly.
         """
-        self.patch(_replay, "_MOST_HEADS", 3)
+        self.patch(_direct, "_MOST_HEADS", 3)
         entries = [self.entry(body=b"%d" % (n,)) for n in range(10)]
         for entry in entries:
             self.send(entry)
-            self.assertTrue(len(_replay._heads) <= 3)
+            self.assertTrue(len(_direct._heads) <= 3)
         del entries[:], entry
         gc.collect()
-        self.assertEqual([r for r in _replay._heads.values() if r[0]() is not None], [])
+        self.assertEqual([r for r in _direct._heads.values() if r[0]() is not None], [])
         big = self.entry(headers=((b"x-big", (b"x" * 3000,)),))
-        _replay._heads.clear()
+        _direct._heads.clear()
         self.send(big)
-        self.assertEqual(_replay._heads, {})
+        self.assertEqual(_direct._heads, {})
 
 
 

@@ -10,7 +10,8 @@ from nevowcache._engine.cachestatus import withForwardStatus
 from nevowcache._http.entry import CacheEntry
 from nevowcache._engine.entrywriter import negotiatedHeaders, withVary
 from nevowcache._http.key import CacheKey
-from nevowcache._http.replay import replay, writeDirect
+from nevowcache._http.direct import writeDirect
+from nevowcache._http.replay import replay
 
 __all__ = ["Answer"]
 
@@ -92,7 +93,7 @@ class Answer(object):
     def writeDirect(self, request, leading=b"", contentType=None):
         """
         Send this answer's stored entry straight to the connection, if
-        L{nevowcache._http.replay.writeDirect} can (the caller then finishes
+        L{nevowcache._http.direct.writeDirect} can (the caller then finishes
         the request); else do nothing.
 
         @return: Whether it was sent.

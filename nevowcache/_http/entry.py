@@ -66,7 +66,7 @@ class CacheEntry(object):
         """
         The bytes this entry holds in this process's memory: itself, its
         key, body, headers, validators and stamp, as the allocator counts
-        them (L{footprint}), with the header block L{writeDirect} sends
+        them (L{footprint}), with the header block L{nevowcache._http.direct.writeDirect} sends
         (made now if not yet: the first hit would).  Measured once, when
         first asked: a L{MemoryStore} asks when it stores the entry, off
         the hit path.
@@ -89,7 +89,7 @@ class CacheEntry(object):
         The headers a full (not C{304}) replay sets: the stored ones, the
         validators and C{Content-Length}.  Made anew for each call, not kept:
         hits are written with L{headerBlock}, made from these once, and the
-        replays that need these are the few requests L{writeDirect} leaves
+        replays that need these are the few requests L{nevowcache._http.direct.writeDirect} leaves
         (C{HEAD}, conditional, encoded).
 
         @return: A L{list} of C{(name, [value, ...])}, L{bytes}.
@@ -108,7 +108,7 @@ class CacheEntry(object):
         """
         The status line's end and the headers of a full replay
         (L{replayHeaders}) as they go on the wire, formatted once per
-        entry for L{writeDirect}.
+        entry for L{nevowcache._http.direct.writeDirect}.
 
         @return: C{(status, block, names)}: C{b" 200 OK\\r\\n"}, the
             header lines (L{bytes}, each ending in CRLF), and the lower-cased
