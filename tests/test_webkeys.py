@@ -28,11 +28,11 @@ class _Forgetful(object):
     A L{KnownKeys} that knows nothing: every key is made the long way.
     """
 
-    def known(self, page, request):
+    def known(self, page, cache, request):
         return None
 
 
-    def learn(self, page, request, keyed):
+    def learn(self, page, cache, request, keyed):
         pass
 
 
@@ -55,7 +55,7 @@ class _Checked(CachedResource):
 
     def _frontKey(self, cache, request, where, policy=None):
         known = _webfront._knownKeys
-        if policy is None and known.known(self, request) is not None:
+        if policy is None and known.known(self, cache, request) is not None:
             self.remembered += 1
         keyed = CachedResource._frontKey(self, cache, request, where, policy)
         self.test.patch(_webfront, "_knownKeys", _Forgetful())
@@ -244,6 +244,55 @@ class KnownKeysTests(SynchronousTestCase):
         self.assertEqual(self.page.remembered, 0)
 
 
+    def test_hooksOfItsOwn(self):
+        """
+        A page given key hooks of its own as attributes, or served from a
+        cache whose class makes keys its own way, is keyed the long way,
+        also after a key of it was remembered.
+        """
+        def who(request):
+            return (request.getHeader(b"x-who"),)
+        self.get(headers=[b"X-Who: a"])
+        self.page.cacheKey = who
+        self.get(headers=[b"X-Who: a"])
+        self.get(headers=[b"X-Who: b"])
+        self.assertNotEqual(self.keys[-1], self.keys[-2])
+        del self.page.cacheKey
+        self.page._cachedName = lambda: "named"
+        self.get()
+        self.assertEqual(self.keys[-1].variant[0], "named")
+
+        class OwnKeys(PageCache):
+            def keyFor(self, request, pageName, vary=(), extra=None):
+                return PageCache.keyFor(self, request, pageName, vary, who(request))
+        del self.page._cachedName
+        self.get(headers=[b"X-Who: a"])
+        self.page.pageCache = OwnKeys(MemoryStore(), reactor=self.clock)
+        self.get(headers=[b"X-Who: a"])
+        self.get(headers=[b"X-Who: b"])
+        self.assertNotEqual(self.keys[-1], self.keys[-2])
+        self.assertEqual(self.page.remembered, 1)
+
+
+    def test_settingsChangedInPlace(self):
+        """
+        A page whose C{cacheTags} or C{cacheVary} is a list, changed in
+        place after a request, gets the key and policy of what it holds
+        now.
+        """
+        self.page.cacheTags = ["a"]
+        self.get()
+        self.page.cacheTags.append("b")
+        self.get()
+        self.page.cacheTags = ()
+        self.page.cacheVary = []
+        self.get(headers=[b"Accept-Language: fr"])
+        self.page.cacheVary.append(b"accept-language")
+        self.get(headers=[b"Accept-Language: en"])
+        self.assertNotEqual(self.keys[-1], self.keys[-2])
+        self.assertEqual(self.page.remembered, 0)
+
+
     def test_cachedWrapper(self):
         """
         A resource wrapped by L{cached} (whose key hooks are its own) is
@@ -268,8 +317,8 @@ class KnownKeysTests(SynchronousTestCase):
         keyed = []
         original = _webfront._knownKeys.learn
         self.patch(_webfront._knownKeys, "learn",
-                   lambda page, request, result: (keyed.append(result),
-                                                  original(page, request, result)))
+                   lambda page, cache, request, result: (
+                       keyed.append(result), original(page, cache, request, result)))
         self.page.cacheTimeout = 1
         self.get()
         self.clock.advance(2)

@@ -115,7 +115,7 @@ class _ResourceFront(CacheFront):
         """
         live = policy is None
         if live:
-            keyed = _knownKeys.known(self, request)
+            keyed = _knownKeys.known(self, cache, request)
             if keyed is not None:
                 return keyed
             policy = CachePolicy.fromPage(self, request)
@@ -127,7 +127,7 @@ class _ResourceFront(CacheFront):
             key = cache.pageKey(request, self._cachedName(), policy, self.cacheKey(request))
             keyed = key, policy, None, (remembered, NO_NAMES)
             if live:
-                _knownKeys.learn(self, request, keyed)
+                _knownKeys.learn(self, cache, request, keyed)
             return keyed
         key, keyed, unkeyable = rememberedKey(
             cache, request, self._cachedName(), self._rememberedClass(), policy,
