@@ -499,6 +499,26 @@ class KnownHeadsTests(SynchronousTestCase):
         self.assertIn(b"Content-Type: a/b\r\n", typed)
 
 
+    def test_headerOrder(self):
+        """
+        The headers a request has so far are sent in the order they were
+        set, as a replay sends them: the same headers set in another order
+        give another head.
+        """
+        def ab(request):
+            request.setHeader(b"x-a", b"1")
+            request.setHeader(b"x-b", b"2")
+
+        def ba(request):
+            request.setHeader(b"x-b", b"2")
+            request.setHeader(b"x-a", b"1")
+        clock = Clock()
+        entry = self.entry()
+        self.send(entry, age=3, wallClock=clock, spoil=ab)
+        second = self.send(entry, age=3, wallClock=clock, spoil=ba)
+        self.assertEqual(second, self.fresh(entry, age=3, wallClock=clock, spoil=ba))
+
+
     def test_otherEntry(self):
         """
         A head is remembered for its entry only: another entry, alive at

@@ -135,8 +135,10 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
               request.clientproto, leading, contentType,
               getattr(request, "defaultContentType", None))
     known = _heads.get(id(entry))
-    if known is not None and known[0]() is entry and known[1] == inputs and known[2] == table:
-        head = known[3]
+    if (known is not None and known[0]() is entry and known[1] == inputs
+            and known[2] == table and known[3] == tuple(table)):
+        # The same headers, set in the same order (the head's).
+        head = known[4]
     else:
         head = _directHead(request, entry, inputs, table)
         if head is None:
@@ -144,7 +146,7 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
         if len(head) <= _MOST_HEAD_BYTES:
             remember(_heads, id(entry), (
                 ref(entry), inputs, dict((name, list(values)) for name, values in table.items()),
-                head), _MOST_HEADS)
+                tuple(table), head), _MOST_HEADS)
     request.setResponseCode(entry.code, entry.message)
     request.startedWriting = 1
     request.sentLength = len(entry.body)
@@ -153,8 +155,8 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
 
 # The heads writeDirect wrote lately, by the entry's id (the entry itself
 # held weakly), with what each was made of: a hit on an entry already sent
-# in this second, to a request with the same headers so far, sends the
-# same bytes without making them again.  Bounded: forgotten all at once
+# in this second, to a request with the same headers so far (in the same
+# order), sends the same bytes without making them again.  Bounded: forgotten all at once
 # when full, and never kept for a head longer than _MOST_HEAD_BYTES.
 _heads = {}
 _MOST_HEADS = 512
