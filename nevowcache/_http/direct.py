@@ -140,7 +140,7 @@ def writeDirect(request, entry, status, age=None, cacheControl=None, leading=b""
         # The same headers, set in the same order (the head's).
         head = known[4]
     else:
-        head = _directHead(request, entry, inputs, table)
+        head = _directHead(entry, inputs, table)
         if head is None:
             return False
         if len(head) <= _MOST_HEAD_BYTES:
@@ -166,7 +166,7 @@ _CONDITIONAL_NAMES = spellingsOf(_CONDITIONAL)
 
 
 
-def _directHead(request, entry, inputs, table):
+def _directHead(entry, inputs, table):
     """
     The status line and headers L{writeDirect} sends (up to the blank line
     after them), made from C{inputs} (its) and the headers C{table} the
