@@ -20,7 +20,8 @@ from nevowcache import MemcachedStore, PageCache
 from nevowcache._stores.breaker import CircuitOpen
 from nevowcache._stores.ketama import Continuum, pointName, pointsOf
 from nevowcache._http.identity import urlIdentityFromString
-from nevowcache._http.scopes import prefixScopeFromString, tagScope, urlScopes
+from nevowcache._http.scopes import (
+    pathScopeFromString, prefixScopeFromString, tagScope, urlScopes)
 from nevowcache._stores.generations import urlTag
 from nevowcache._stores.servers import parseServer
 from nevowcache.testing import MemoryClient
@@ -584,15 +585,41 @@ class CountingPage(CachedResource):
 
 
 
-def fetch(client, path):
+class StatePage(CachedResource):
     """
-    GET C{path} from a L{MemoryClient} on the real reactor.
+    A cached page showing a number (the application's data) that a C{POST}
+    to it raises.
+    """
+    isLeaf = True
+    cacheTimeout = 3600
+
+    def __init__(self, cache):
+        CachedResource.__init__(self)
+        self.pageCache = cache
+        self.state = 0
+
+
+    def render_GET(self, request):
+        request.setHeader(b"content-type", b"text/plain")
+        return b"state %d" % (self.state,)
+
+
+    def render_POST(self, request):
+        self.state += 1
+        request.setHeader(b"content-type", b"text/plain")
+        return b"posted"
+
+
+
+def fetch(client, path, method=b"GET"):
+    """
+    GET (or C{method}) C{path} from a L{MemoryClient} on the real reactor.
 
     @return: A L{Deferred} firing with the response and the seconds it
         took.
     """
     started = time.time()
-    pending = client.request(b"GET", path)
+    pending = client.request(method, path)
 
     def poll():
         if pending.finished:
@@ -709,6 +736,89 @@ class PoolServersTests(TestCase):
             yield fill()
             yield invalidate()
             self.assertEqual(set((yield verdicts())), set(["stale"]))
+
+
+    @inlineCallbacks
+    def test_postAfterCounterLost(self):
+        """
+        Every server's generation counter lost on its own (evicted) while
+        the records and entries survive, and seeded again from a wall
+        clock it had run ahead of (here the clock stands still, and POSTs
+        ran it ahead): a successful POST is still never followed by the
+        page as it was before it.
+        """
+        from twisted.internet import reactor
+        wall = Clock()
+        wall.advance(1000)
+        store = self.makeStore(wallClock=wall)
+        # The store's calls under way, and the leases taken and given back
+        # (after the answer): the test ends once every call is done and
+        # every lease given back, before the store is closed.
+        calls = {"running": 0, "leases": 0, "made": 0}
+
+        def tracked(method, leases=0):
+            def call(*args):
+                calls["running"] += 1
+                calls["made"] += 1
+
+                def done(result):
+                    calls["running"] -= 1
+                    if leases > 0 and result is not None:
+                        calls["leases"] += 1
+                    elif leases < 0:
+                        calls["leases"] -= 1
+                    return result
+                return method(*args).addBoth(done)
+            return call
+        for name in ("lookup", "store", "invalidate", "invalidateScope", "clear"):
+            setattr(store, name, tracked(getattr(store, name)))
+        store.acquireLease = tracked(store.acquireLease, 1)
+        store.releaseLease = tracked(store.releaseLease, -1)
+        cache = PageCache(store, reactor=reactor)
+        page = StatePage(cache)
+        client = MemoryClient(page, clock=reactor, host=b"example.com", port=8080)
+        # The record a POST to /a/p bumps, on every server.
+        name = store._scopeName(urlTag(pathScopeFromString(u"/a/p")))
+
+        def records():
+            return defer.gatherResults([
+                store._callOn(server, store._fetch, [name])
+                for server in store._servers])
+
+        @inlineCallbacks
+        def post():
+            # Once its invalidation is in every server (a memcached bump is
+            # three round trips, a lookup sent meanwhile would read the
+            # record before it).
+            before = yield records()
+            response, _ = yield fetch(client, b"/a/p", b"POST")
+            self.assertEqual(response.code, 200)
+            for _ in range(500):
+                after = yield records()
+                if all(new != old for new, old in zip(after, before)):
+                    return
+                yield pause(0.002)
+            self.fail("the POST's invalidation never landed")
+
+        for state in range(1, 6):
+            yield post()
+            response, _ = yield fetch(client, b"/a/p")
+            self.assertEqual(response.body, b"state %d" % (state,))
+        response, _ = yield fetch(client, b"/a/p")
+        self.assertEqual(response.body, b"state 5")
+        self.assertEqual(cache.stats()["hits"], 1)
+        for server in store._servers:
+            yield store._callOn(
+                server, lambda protocol: protocol.delete(store._counterName))
+        yield post()
+        response, _ = yield fetch(client, b"/a/p")
+        self.assertEqual(response.body, b"state 6")
+        for _ in range(500):
+            if (calls["running"], calls["leases"]) == (0, 0):
+                break
+            yield pause(0.002)
+        self.assertEqual((calls["running"], calls["leases"]), (0, 0))
+        self.assertGreater(calls["made"], 30)
 
 
     @inlineCallbacks

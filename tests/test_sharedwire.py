@@ -410,6 +410,32 @@ class MemcachedWireTests(WireTestsMixin, SynchronousTestCase):
         self.assertIsNone(self.successResultOf(d))
 
 
+    def test_invalidateDrawsAboveTheRecord(self):
+        """
+        A generation drawn at or below the record's own (the counter was
+        lost on its own and seeded again from a clock it had run ahead of)
+        is not used: the record gets its own plus one, and the counter is
+        raised by as much, so that it is again above what it handed out.
+        """
+        key = makeKey()
+        _, urlName, _ = self.names(key)
+        tag = urlTag(key.url)
+        d = self.store.invalidate(key.url, True)
+        self.assertEqual(self.sent(), b"gets " + urlName + b"\r\n")
+        self.answer(self.value(urlName, b"1000005 1000002 " + tag, 9) + b"END\r\n")
+        self.assertEqual(self.sent(), b"incr ns:g 1\r\n")
+        self.answer(b"1000001\r\n")
+        self.assertEqual(self.sent(), b"incr ns:g 5\r\n")
+        self.answer(b"1000006\r\n")
+        record = b"1000006 1000006 " + tag
+        self.assertEqual(self.sent(), b"cas " + urlName + b" 0 0 %d 9\r\n"
+                         % (len(record),) + record + b"\r\n" + b"incr ns:n 1\r\n")
+        self.answer(b"STORED\r\n3\r\n")
+        self.assertTrue(self.sent().startswith(b"set ns:n:3 "))
+        self.answer(b"STORED\r\n")
+        self.assertIsNone(self.successResultOf(d))
+
+
     def test_invalidateSeedsLostCounter(self):
         """
         A counter that is gone is seeded from the wall clock, so its

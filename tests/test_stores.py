@@ -31,6 +31,7 @@ from nevowcache._stores.footprint import orderedDictBytes
 from nevowcache._stores.interfaces import Generation, ILeaseStore
 from nevowcache._http.scopes import (
     pathScopeFromString, prefixScopeFromString, tagScope, urlScopes)
+from nevowcache._stores.coherence import generationSeed
 from nevowcache._stores.generations import urlTag
 from nevowcache._http.validators import bodyETag
 from nevowcache._stores.wire import encodeEntry
@@ -778,8 +779,8 @@ class SharedStoreTestsMixin(object):
     """
     What the stores shared by processes must do beyond the store suite, on a
     real server.  Subclasses define C{server()} (the shared server),
-    C{makeStore(**kwargs)}, C{makeStoreFor(server, **kwargs)} and
-    C{rawSet(name, value)}.
+    C{makeStore(**kwargs)}, C{makeStoreFor(server, **kwargs)},
+    C{rawSet(name, value)} and C{rawDelete(name)}.
     """
     timeout = 30
 
@@ -825,6 +826,127 @@ class SharedStoreTestsMixin(object):
             key, makeEntry(key, b"late", before.stamp()))))
         entry, generation = yield other.lookup(key, scopesOf(key, u"news"))
         self.assertEqual(generation.judge(entry.generation), "gone")
+
+
+    def counterValue(self):
+        """
+        @return: A L{Deferred} firing with the value of C{self.store}'s
+            generation counter (L{None} if it has none).
+        """
+        store = self.store
+        d = store._call(lambda protocol: store._fetch(protocol, [store._counterName]))
+        return d.addCallback(lambda values: values[0])
+
+
+    @inlineCallbacks
+    def test_invalidationAfterCounterLost(self):
+        """
+        The generation counter lost on its own while the records and
+        entries survive (evicted, deleted), and seeded again from a wall
+        clock it had run ahead of (more than one invalidation a
+        millisecond, or a writer whose clock is behind; here the clock
+        stands still): a hard invalidation of a URL, a hard one of a
+        scope, or a hard clear still makes the entries stored before it
+        gone, and a soft one stale, also when the counter has climbed back
+        to just below their stamps (the invalidation then draws the very
+        generation they were stamped with).
+        """
+        wall = Clock()
+        wall.advance(1000)
+        key = makePathKey(b"post", b"1")
+        scope = prefixScopeFromString(u"http://example.com:8080/post")
+        other = makePathKey(b"other")
+        kinds = [
+            ("url", lambda store, hard: store.invalidate(key.url, hard),
+             lambda generation: generation[2]),
+            ("scope", lambda store, hard: store.invalidateScope(scope, hard),
+             lambda generation: dict(
+                 (name, number) for name, number, _ in generation.scopes)[
+                     urlTag(scope)]),
+            ("clear", lambda store, hard: store.clear(hard),
+             lambda generation: generation[0])]
+        for kind, invalidate, stamped in kinds:
+            for climb in (False, True):
+                for hard in (True, False):
+                    case = (kind, climb, hard)
+                    self.store = self.makeStore(wallClock=wall)
+                    # Invalidations run the counter ahead of the clock.
+                    for _ in range(5):
+                        yield invalidate(self.store, False)
+                    yield self.storeScoped(key)
+                    self.assertEqual((yield self.judgeScoped(key)), "valid", case)
+                    _, generation = yield self.store.lookup(key, scopesOf(key))
+                    stamp = stamped(generation)
+                    self.assertGreater(stamp, generationSeed(wall) + 1, case)
+                    yield self.rawDelete(self.store._counterName)
+                    if climb:
+                        # Other URLs' invalidations seed the counter again
+                        # and bring it up to just below the stamp.
+                        yield self.store.invalidate(other.url, False)
+                        while int((yield self.counterValue())) < stamp - 1:
+                            yield self.store.invalidate(other.url, False)
+                        self.assertEqual(int((yield self.counterValue())),
+                                         stamp - 1, case)
+                    yield invalidate(self.store, hard)
+                    self.assertEqual((yield self.judgeScoped(key)),
+                                     "gone" if hard else "stale", case)
+
+
+    @inlineCallbacks
+    def test_fencedAfterCounterLost(self):
+        """
+        A render that started before an invalidation is not stored after
+        it, also when the generation counter was lost meanwhile, seeded
+        again from a wall clock it had run ahead of, and climbed back to
+        just below the generation the render read: the invalidation never
+        draws that generation again.
+        """
+        wall = Clock()
+        wall.advance(1000)
+        key, other = makePathKey(b"post", b"1"), makePathKey(b"other")
+        for hard in (True, False):
+            self.store = self.makeStore(wallClock=wall)
+            for _ in range(5):
+                yield self.store.invalidate(key.url, False)
+            _, before = yield self.lookup(key)
+            yield self.rawDelete(self.store._counterName)
+            yield self.store.invalidate(other.url, False)
+            while int((yield self.counterValue())) < before[2] - 1:
+                yield self.store.invalidate(other.url, False)
+            yield self.store.invalidate(key.url, hard)
+            self.assertFalse((yield self.storeEntry(
+                key, makeEntry(key, generation=before.stamp()))), hard)
+            self.assertIsNone((yield self.lookup(key))[0])
+
+
+    @inlineCallbacks
+    def test_racingWritersAfterCounterLost(self):
+        """
+        Two processes that find the generation counter lost invalidate the
+        same URL at once: they agree on one counter, each invalidation
+        gives the record a generation above the one before (the entry
+        stored before them is gone), and the counter is left at or above
+        the record's generation.
+        """
+        wall = Clock()
+        wall.advance(1000)
+        key = makePathKey(b"post", b"1")
+        self.store = self.makeStore(wallClock=wall)
+        other = self.makeStore(wallClock=wall, namespace=self.store.namespace)
+        for _ in range(5):
+            yield self.store.invalidate(key.url, False)
+        yield self.storeScoped(key)
+        _, before = yield self.lookup(key)
+        # Both connected, so that their calls interleave.
+        yield other.lookup(key)
+        yield self.rawDelete(self.store._counterName)
+        yield defer.gatherResults([self.store.invalidate(key.url, True),
+                                   other.invalidate(key.url, True)])
+        self.assertEqual((yield self.judgeScoped(key)), "gone")
+        _, after = yield self.lookup(key)
+        self.assertGreaterEqual(after[2], before[2] + 2)
+        self.assertEqual(after[3], after[2])
+        self.assertGreaterEqual(int((yield self.counterValue())), after[2])
 
 
     @inlineCallbacks
@@ -1084,6 +1206,10 @@ class MemcachedStoreTests(StoreTestsMixin, LeaseStoreTestsMixin,
         return self.store._call(lambda protocol: protocol.set(name, value))
 
 
+    def rawDelete(self, name):
+        return self.store._call(lambda protocol: protocol.delete(name))
+
+
     @inlineCallbacks
     def test_lookupReadsThreeNames(self):
         """
@@ -1157,6 +1283,11 @@ class RedisStoreTests(StoreTestsMixin, LeaseStoreTestsMixin,
     def rawSet(self, name, value):
         return self.store._call(
             lambda protocol: protocol.execute_command(b"SET", name, value))
+
+
+    def rawDelete(self, name):
+        return self.store._call(
+            lambda protocol: protocol.execute_command(b"DEL", name))
 
 
     @inlineCallbacks

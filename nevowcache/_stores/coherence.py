@@ -76,8 +76,12 @@ def generationSeed(wallClock):
         C{wallClock}).
     @return: What a lost counter restarts from (a shared store's generation
         counter, memcached's event counter): milliseconds since the epoch,
-        above any number handed out before, so that a counter lost and
-        started again is read as a gap, never as the same numbers.
+        usually above any number handed out before; not always (a counter
+        can run ahead of the clock: more than one number a millisecond, or
+        a writer whose clock is behind), so neither counter relies on it
+        alone: memcached's event counter carries an epoch
+        (L{counterEpoch}), and a record's new generation is always drawn
+        above its own.
     """
     return int(wallClock.seconds() * 1000)
 

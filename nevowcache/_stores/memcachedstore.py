@@ -22,6 +22,12 @@ Residual races, by design of memcached (no server-side scripts):
       fresh, as in L{MemoryStore} when it forgets a URL.  After an eviction
       a hard invalidation is therefore only as strong as a soft one; keep
       memcached from evicting (C{-M}, or memory to spare) if that matters.
+      The generation counter can be evicted on its own too: seeded again
+      from a clock it had run ahead of, it would hand out generations that
+      surviving records hold, so a bump never gives a record a generation
+      at or below its own (L{MemcachedStore._nextGeneration}).  Only when
+      the record was evicted as well can an entry stamped under it match
+      the record created anew.
 
 A pool, C{MemcachedStore(servers=["10.0.0.1", "10.0.0.2:11311", ...])},
 spreads names over its servers by consistent hashing, placed as
@@ -189,17 +195,19 @@ class MemcachedStore(SharedStore):
         its floor to it): read it with its CAS identifier, draw a new
         generation, and write it back only if no one else did meanwhile.
         The new generation is drawn after the read, so whichever write wins
-        holds the highest generation.
+        holds the highest generation; and it is always above the one read
+        (L{_nextGeneration}), so that a record's generation only ever goes
+        up, and a floor raised to it is above every stamp made under it.
         """
         for _ in range(_BUMP_ATTEMPTS):
             values = yield protocol.getMultiple([name], withIdentifier=True)
             _, cas, old = values[name]
             try:
-                _, floor = parseRecord(old, tag)
+                current, floor = parseRecord(old, tag)
             except BadRecord:
                 # A record that cannot be read: make everything under it gone.
-                floor = None
-            generation = yield self._nextGeneration(protocol)
+                current, floor = 0, None
+            generation = yield self._nextGeneration(protocol, current)
             if hard or floor is None:
                 floor = generation
             record = makeRecord(generation, floor, tag)
@@ -217,15 +225,35 @@ class MemcachedStore(SharedStore):
 
 
     @defer.inlineCallbacks
-    def _nextGeneration(self, protocol):
+    def _nextGeneration(self, protocol, above=0):
+        """
+        Draw a generation from the counter (seeding it from the wall clock
+        if it is gone: L{generationSeed}).
+
+        A counter lost on its own (evicted) while records survive, and
+        seeded again from a clock it had run ahead of (more than one
+        invalidation a millisecond, or a writer whose clock is behind),
+        hands out generations again that records already hold and entries
+        are stamped with: a hard invalidation would then put its floor at
+        or below their stamps, and leave them stale, or valid.  So the
+        generation drawn is always above C{above} (the record's own); one
+        drawn at or below it gives C{above + 1}, and raises the counter by
+        as much (C{incr}: raced by others, it only goes higher), so that it
+        is again at or above every generation it handed out.
+
+        @param above: The generation of the record being bumped.
+        @return: A L{Deferred} firing with the generation, an L{int}.
+        """
         for _ in range(_BUMP_ATTEMPTS):
             generation = yield protocol.increment(self._counterName)
-            if generation is not False:
-                defer.returnValue(generation)
-            seed = generationSeed(self.wallClock)
-            added = yield protocol.add(self._counterName, b"%d" % (seed,))
-            if added:
-                defer.returnValue(seed)
+            if generation is False:
+                generation = generationSeed(self.wallClock)
+                if not (yield protocol.add(self._counterName, b"%d" % (generation,))):
+                    continue
+            if generation <= above:
+                yield protocol.increment(self._counterName, above + 1 - generation)
+                generation = above + 1
+            defer.returnValue(generation)
         raise RuntimeError("%s: could not draw a generation" % (self.name,))
 
 

@@ -45,12 +45,23 @@ return 1
 
 # KEYS: record, counter.  ARGV: hard ("1" or "0"), tag, counter seed,
 # expiry seconds ("0": none), the events channel and the event to publish.
+# The generation drawn is always above the record's own: a counter lost on
+# its own (evicted) and seeded again below it (from a clock it had run
+# ahead of) is set to the generation given instead, so that a record's
+# generation only ever goes up, and a floor raised to it is above every
+# stamp made under it.
 BUMP_SCRIPT = b"""
 if redis.call('EXISTS', KEYS[2]) == 0 then
   redis.call('SET', KEYS[2], ARGV[3])
 end
-local generation = string.format('%d', redis.call('INCR', KEYS[2]))
+local drawn = redis.call('INCR', KEYS[2])
 local old = redis.call('GET', KEYS[1])
+local current = old and tonumber(string.match(old, '^(%d+) '))
+if current and drawn <= current then
+  drawn = current + 1
+  redis.call('SET', KEYS[2], string.format('%d', drawn))
+end
+local generation = string.format('%d', drawn)
 local floor = '0'
 if old then
   floor = string.match(old, '^%d+ (%d+) ') or generation

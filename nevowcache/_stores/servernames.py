@@ -18,8 +18,11 @@ servers, under a namespace prefix (C{ns}):
     - C{ns c}: the generation record of L{SharedStore.clear}:
       C{"<generation> <floor> *"}.
     - C{ns g}: the counter generations are drawn from; seeded from the wall
-      clock in milliseconds, so that a lost counter never hands out a
-      generation an old entry was stamped with.
+      clock in milliseconds when missing.  A record's new generation is
+      always above its own (the counter is raised to it when it is
+      behind): a counter lost on its own and seeded again from a clock it
+      had run ahead of never hands out a generation a surviving record's
+      entries were stamped with.
     - C{ns l:<digest>}: the lease of one key.
 
 Every change is announced to near tiers (L{nevowcache._stores.coherence}): in
