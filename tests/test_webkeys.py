@@ -214,7 +214,7 @@ class KnownKeysTests(SynchronousTestCase):
         Keys that depend on what cannot be compared without calling the
         application are never remembered: a page with a C{cacheKey} of its
         own, a C{cacheTags} method or a C{cacheVary}; nor are those of a
-        request without a C{Host} or with a long target.
+        request without a C{Host}, or with a long target or C{Host}.
         """
         class Keyed(_Checked):
             def cacheKey(self, request):
@@ -241,6 +241,9 @@ class KnownKeysTests(SynchronousTestCase):
         long = b"/p?" + b"x" * 300
         self.get(long)
         self.get(long)
+        longHost = b"a" * 400 + b".example"
+        self.get(host=longHost)
+        self.get(host=longHost)
         self.assertEqual(self.page.remembered, 0)
 
 

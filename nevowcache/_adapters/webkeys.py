@@ -33,7 +33,7 @@ patched at run time) is not noticed, as L{pageName} does not notice a
 class renamed.
 
 Bounded: forgotten all at once when full (L{remember}); a long request
-target is never kept; pages are held weakly.
+target or C{Host} is never kept; pages are held weakly.
 """
 
 from __future__ import absolute_import, division
@@ -106,7 +106,8 @@ class KnownKeys(object):
         """
         hosts = headerValues(request.requestHeaders, b"host")
         uri = request.uri
-        if (not hosts or len(uri) > self.mostTarget or page.cacheVary
+        if (not hosts or len(uri) > self.mostTarget or len(hosts[-1]) > _MOST_HOST
+                or page.cacheVary
                 or callable(page.cacheTags) or _ownHooks(page, cache)
                 or not self._plain(page.__class__, _HOOKS, self._plainHooks)
                 or not self._plain(cache.__class__, _CACHE_HOOKS, self._plainCacheHooks)):
@@ -142,17 +143,22 @@ class KnownKeys(object):
 
 
 
+# The longest Host (bytes) whose requests' keys are kept: a DNS name, a
+# port; a longer one (a hostile one) is not kept.
+_MOST_HOST = 300
+
+
+
 def _ownHooks(page, cache):
     """
     @return: Whether C{page} or C{cache} has key hooks set on itself (not
         its class's).
     """
-    # _HOOKS and _CACHE_HOOKS, written out: the hit path.
-    own = getattr(page, "__dict__", None)
-    if own and ("cacheKey" in own or "_cachedName" in own or "_requestComponents" in own):
-        return True
-    own = getattr(cache, "__dict__", None)
-    return bool(own) and ("pageKey" in own or "keyFor" in own)
+    return not (_HOOK_NAMES.isdisjoint(getattr(page, "__dict__", ()))
+                and _CACHE_HOOK_NAMES.isdisjoint(getattr(cache, "__dict__", ())))
+
+_HOOK_NAMES = frozenset(_HOOKS)
+_CACHE_HOOK_NAMES = frozenset(_CACHE_HOOKS)
 
 
 
