@@ -822,6 +822,52 @@ class PoolServersTests(TestCase):
 
 
     @inlineCallbacks
+    def test_getRightAfterPost(self):
+        """
+        A C{GET} sent as soon as a successful C{POST}'s response is
+        complete, while the C{POST}'s invalidation is still in flight (a
+        memcached bump is several round trips: C{gets}, C{incr}, C{cas}),
+        gets the page as the C{POST} left it, never the one from before it:
+        sent in the same turn of the reactor, or some turns later, whichever
+        round trip of the bump it lands in.
+        """
+        from twisted.internet import reactor
+        store = self.makeStore()
+        cache = PageCache(store, reactor=reactor)
+        page = StatePage(cache)
+        client = MemoryClient(page, clock=reactor, host=b"example.com", port=8080)
+
+        @inlineCallbacks
+        def cached(state):
+            # Until the page as it is now is a hit (its entry stored).
+            for _ in range(500):
+                response, _ = yield fetch(client, b"/a/p")
+                self.assertEqual(response.body, b"state %d" % (state,))
+                if response.cacheStatus.startswith(b"nevowcache; hit"):
+                    return
+                yield pause(0.002)
+            self.fail("never a hit")
+
+        for state, turns in enumerate([0, 0, 1, 2, 3, 4, 6, 8, 12]):
+            yield cached(state)
+            posted = client.request(b"POST", b"/a/p")
+            self.assertTrue(posted.finished)
+            self.assertEqual(posted.response().code, 200)
+            posted.close()
+            for _ in range(turns):
+                yield pause(0)
+            response, _ = yield fetch(client, b"/a/p")
+            self.assertEqual(response.body, b"state %d" % (state + 1,),
+                             (turns, response.cacheStatus))
+        yield cached(state + 1)
+        # Every call done before the store is closed.
+        for _ in range(500):
+            if not any(server.bumping for server in store._servers):
+                break
+            yield pause(0.002)
+
+
+    @inlineCallbacks
     def test_serverKilledAndRestartedUnderLoad(self):
         """
         Under load, a server killed costs only the pages on it: they are

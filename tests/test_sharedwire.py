@@ -493,6 +493,101 @@ class MemcachedWireTests(WireTestsMixin, SynchronousTestCase):
         self.flushLoggedErrors()
 
 
+    def test_readsWaitForInvalidationInFlight(self):
+        """
+        A lookup, and the fence of a store, that read a record this store
+        is bumping are sent once the bump is done (its C{cas} answered,
+        its announcement too): sent meanwhile, they would read the record
+        from before it.  A lookup that reads none of the records being
+        bumped is sent at once.
+        """
+        key, other = makeKey(), makeKey(b"other")
+        entryName, urlName, clearName = self.names(key)
+        tag = urlTag(key.url)
+        d = self.store.invalidate(key.url, True)
+        self.assertEqual(self.sent(), b"gets " + urlName + b"\r\n")
+        looked = self.store.lookup(key)
+        fenced = self.store.store(key, makeEntry(key, generation=(3, 7)))
+        elsewhere = self.store.lookup(other)
+        self.assertEqual(self.sent(), b"get " + b" ".join(self.names(other)) + b"\r\n")
+        self.answer(self.value(urlName, b"7 5 " + tag, 9) + b"END\r\n")
+        self.answer(b"END\r\n")
+        self.successResultOf(elsewhere)
+        self.assertEqual(self.sent(), b"incr ns:g 1\r\n")
+        self.answer(b"12\r\n")
+        self.assertTrue(self.sent().startswith(b"cas " + urlName + b" "))
+        self.answer(b"STORED\r\n3\r\n")
+        self.assertTrue(self.sent().startswith(b"set ns:n:3 "))
+        self.assertNoResult(looked)
+        self.assertNoResult(fenced)
+        self.answer(b"STORED\r\n")
+        self.assertIsNone(self.successResultOf(d))
+        self.assertEqual(self.sent(), b"get " + b" ".join(self.names(key)) + b"\r\n"
+                         + b"gets " + b" ".join(self.names(key)) + b"\r\n")
+        self.answer(self.value(urlName, b"12 12 " + tag) + b"END\r\n"
+                    + self.value(urlName, b"12 12 " + tag, 10) + b"END\r\n")
+        self.assertEqual(tuple(self.successResultOf(looked)[1]), (0, 0, 12, 12))
+        self.assertFalse(self.successResultOf(fenced))
+        self.assertEqual(self.sent(), b"")
+        self.assertEqual(self.store._servers[0].bumping, {})
+
+
+    def test_readWaitsForTheInvalidationStillInFlight(self):
+        """
+        Two invalidations of one record in flight, the later done first: a
+        lookup sent then waits for the earlier one, and is sent once it is
+        done.
+        """
+        bumps = []
+
+        def bump(protocol, name, tag, hard):
+            bumps.append(defer.Deferred())
+            return bumps[-1]
+        self.patch(self.store, "_bump", bump)
+        key = makeKey()
+        self.store.lookup(key)
+        self.sent()
+        self.answer(b"END\r\n")
+        first = self.store.invalidate(key.url, True)
+        second = self.store.invalidate(key.url, True)
+        bumps[1].callback(None)
+        self.successResultOf(second)
+        after = self.store.lookup(key)
+        self.assertEqual(self.sent(), b"")
+        bumps[0].callback(None)
+        self.successResultOf(first)
+        self.assertEqual(self.sent(), b"get " + b" ".join(self.names(key)) + b"\r\n")
+        self.answer(b"END\r\n")
+        self.successResultOf(after)
+        self.assertEqual(self.store._servers[0].bumping, {})
+
+
+    def test_readHeldByFailedInvalidation(self):
+        """
+        A lookup waiting for an invalidation that fails (here it times out)
+        goes on once it has failed, sending it again first (it is kept),
+        and never waits past its own deadline.
+        """
+        key = makeKey()
+        _, urlName, _ = self.names(key)
+        d = self.store.invalidate(key.url, True)
+        self.sent()
+        self.clock.advance(0.5)
+        looked = self.store.lookup(key)
+        self.assertEqual(self.sent(), b"")
+        self.clock.advance(0.5)
+        self.failureResultOf(d, defer.TimeoutError)
+        self.assertEqual(self.store.stats()["pendingInvalidations"], 1)
+        self.assertEqual(len(self.endpoint.connections), 2)
+        self.assertEqual(self.sent(), b"gets " + urlName + b"\r\n")
+        self.assertNoResult(looked)
+        self.clock.advance(0.5)
+        self.failureResultOf(looked, defer.TimeoutError)
+        self.assertEqual(self.store.stats()["pendingInvalidations"], 1)
+        self.assertEqual(self.store._servers[0].bumping, {})
+        self.flushLoggedErrors()
+
+
     def test_circuitOpensThenProbes(self):
         """
         After C{maxFailures} failed calls the store is not tried for

@@ -949,6 +949,54 @@ class SharedStoreTestsMixin(object):
         self.assertGreaterEqual(int((yield self.counterValue())), after[2])
 
 
+    def openWindow(self):
+        """
+        Make the next invalidation take more than one round trip, if the
+        store's does not already (C{RedisStore}: its script forgotten by the
+        server).
+
+        @return: A L{Deferred}.
+        """
+        return defer.succeed(None)
+
+
+    @inlineCallbacks
+    def test_readsAfterInvalidationStarted(self):
+        """
+        A lookup, or a store, sent while this store's invalidation is in
+        flight (not yet answered: memcached's is several round trips),
+        reads the records as the invalidation leaves them: a hard
+        invalidation of a URL, a scope or everything is never followed by
+        the entry from before it, nor does a render begun before it pass
+        its fence; of a URL, scope or clear, hard or soft.
+        """
+        key = makePathKey(b"post", b"1")
+        scope = prefixScopeFromString(u"http://example.com:8080/post")
+        kinds = [("url", lambda hard: self.store.invalidate(key.url, hard)),
+                 ("scope", lambda hard: self.store.invalidateScope(scope, hard)),
+                 ("clear", lambda hard: self.store.clear(hard))]
+        for kind, invalidate in kinds:
+            for hard in (True, False):
+                case = (kind, hard)
+                self.store = self.makeStore()
+                yield invalidate(False)
+                yield self.storeScoped(key)
+                _, before = yield self.store.lookup(key, scopesOf(key))
+                yield self.openWindow()
+                invalidated = invalidate(hard)
+                looked = self.store.lookup(key, scopesOf(key))
+                fenced = self.storeEntry(key, makeEntry(
+                    key, b"late", generation=before.stamp()))
+                again = self.store.lookup(key, scopesOf(key))
+                entry, generation = yield looked
+                self.assertEqual(generation.judge(entry.generation),
+                                 "gone" if hard else "stale", case)
+                self.assertFalse((yield fenced), case)
+                entry, generation = yield again
+                self.assertNotEqual(entry.body, b"late", case)
+                self.assertIsNone((yield invalidated), case)
+
+
     @inlineCallbacks
     def test_awkwardKeysRoundTrip(self):
         """
@@ -1288,6 +1336,16 @@ class RedisStoreTests(StoreTestsMixin, LeaseStoreTestsMixin,
     def rawDelete(self, name):
         return self.store._call(
             lambda protocol: protocol.execute_command(b"DEL", name))
+
+
+    def openWindow(self):
+        """
+        Forget the server's scripts: the next invalidation's C{EVALSHA} is
+        answered C{NOSCRIPT}, and sent again as an C{EVAL}, a round trip
+        later.
+        """
+        return self.store._call(
+            lambda protocol: protocol.execute_command(b"SCRIPT", b"FLUSH"))
 
 
     @inlineCallbacks

@@ -11,6 +11,12 @@ them) and one C{cas} (or C{add}) of the entry: it is written only if the
 generations are still those the render started under, and only if no one
 wrote the entry since they were read.
 
+An invalidation is several round trips (C{gets}, C{incr}, C{cas}): this
+process's lookups and store fences that read the record it bumps wait until
+it is done (L{nevowcache._stores.servers.Server.read}), so that a C{GET}
+after a successful C{POST} never reads the record from before it.  Other
+processes' may, until the C{cas} lands.
+
 Residual races, by design of memcached (no server-side scripts):
 
     - An invalidation that lands between a store's C{gets} and its C{cas}

@@ -103,6 +103,10 @@ class Server(object):
     @ivar pending: The URL identities and L{PendingScope}s whose
         invalidation is kept, each with whether it is hard.
     @ivar pendingClear: Whether the L{SharedStore.clear} kept is hard, or L{None}.
+    @ivar bumping: The generation records this process is bumping on this
+        server (L{bump}), each name with the bumps in flight on it (each a
+        list of what waits for it); empty when none is, which is all a
+        lookup then checks (L{read}).
     """
 
     def __init__(self, store, host, port, weight, endpoint, maxFailures, coolDown):
@@ -117,6 +121,7 @@ class Server(object):
                                      store._whenReady, store._factoryClass)
         self.pending = OrderedDict()
         self.pendingClear = None
+        self.bumping = {}
 
 
     def __repr__(self):
@@ -129,13 +134,93 @@ class Server(object):
         the deadline and through its breaker, after any invalidations still
         to be sent to it.
         """
+        return self.breaker.call(self.connection.run, self._operation(primitive, args))
+
+
+    def _operation(self, primitive, args):
+        """
+        @return: What runs C{primitive} on a connected protocol, after any
+            invalidations still to be sent to this server.
+        """
         def operation(protocol):
             if self.pending or self.pendingClear is not None:
                 d = self._flush(protocol)
                 d.addCallback(lambda ignored: primitive(protocol, *args))
                 return d
             return primitive(protocol, *args)
-        return self.breaker.call(self.connection.run, operation)
+        return operation
+
+
+    def read(self, names, primitive, *args):
+        """
+        L{call} a primitive that reads generation records (a lookup, the
+        fence of a store), once every bump of any of them that this process
+        started on this server is done: succeeded, or failed and kept (then
+        sent first, by L{call}).
+
+        A bump of memcached is several round trips (C{gets}, C{incr},
+        C{cas}); a read sent on the connection meanwhile reads the record
+        as it was, and a C{GET} that follows a successful C{POST} would be
+        answered with the page from before it.  Only the bumps in flight
+        now are waited for (not those started later), within the read's
+        own deadline (it times out as any call does, counted by the
+        breaker); a circuit that is open fails it at once.
+
+        @param names: The names of the records C{primitive} reads.
+        """
+        bumping = self.bumping
+        if bumping:
+            bumps = [bump for name in names for bump in bumping.get(name, ())]
+            if bumps:
+                return self._after(bumps, primitive, args)
+        return self.call(primitive, *args)
+
+
+    def _after(self, bumps, primitive, args):
+        held = defer.Deferred()
+        left = [len(bumps)]
+
+        def done():
+            left[0] -= 1
+            # Not once the read timed out (cancelled) meanwhile.
+            if not left[0] and not held.called:
+                held.callback(None)
+        for bump in bumps:
+            bump.append(done)
+
+        def run():
+            return held.addCallback(lambda ignored: self.connection.run(
+                self._operation(primitive, args)))
+        return self.breaker.call(run)
+
+
+    def bump(self, name, tag, hard, kept):
+        """
+        Bump a generation record on this server; keep the invalidation if
+        the server did not get it (L{keep}).  Until it is done, this
+        process's reads of the record on this server wait for it (L{read}).
+
+        @param kept: What L{keep} keeps: the URL identity, a
+            L{PendingScope}, or L{None} for a clear.
+        @return: A L{Deferred} firing with L{None} once the server has it,
+            or failing.
+        """
+        waiting = []
+        self.bumping.setdefault(name, []).append(waiting)
+        d = self.call(self._store._bump, name, tag, hard)
+        d.addCallbacks(lambda ignored: None, self.keep, errbackArgs=(kept, hard))
+        return d.addBoth(self._bumped, name, waiting)
+
+
+    def _bumped(self, result, name, waiting):
+        bumps = self.bumping[name]
+        # This one (not one equal to it: another's list, as empty).
+        del bumps[[i for i, bump in enumerate(bumps) if bump is waiting][0]]
+        if not bumps:
+            del self.bumping[name]
+        for done in waiting:
+            done()
+        return result
 
 
     @defer.inlineCallbacks
@@ -284,11 +369,7 @@ class ServerCalls(object):
         @return: A L{Deferred} firing with L{None} once every server has
             it, or failing as the first that failed.
         """
-        calls = []
-        for server in self._servers:
-            d = server.call(self._bump, name, tag, hard)
-            calls.append(d.addCallbacks(lambda ignored: None, server.keep,
-                                        errbackArgs=(kept, hard)))
+        calls = [server.bump(name, tag, hard, kept) for server in self._servers]
         if len(calls) == 1:
             return calls[0]
         d = defer.gatherResults(calls, consumeErrors=True)

@@ -44,7 +44,10 @@ class SharedStore(ServerCalls, ServerNames, SharedLeases):
     that times out drops its connection.  An invalidation the server did not
     get is kept, and sent before this store's next call, which fails if it
     still cannot be sent: nothing invalidated is served again by this
-    process after the server comes back.
+    process after the server comes back.  Lookups and store fences that
+    read a record this process is invalidating on a server wait there
+    until the invalidation is done
+    (L{nevowcache._stores.servers.Server.read}).
 
     Subclasses implement the primitives C{_fetch}, C{_fencedSet},
     C{_remove}, C{_bump}, C{_addLease} and C{_removeLease}, each called
@@ -169,9 +172,15 @@ class SharedStore(ServerCalls, ServerNames, SharedLeases):
         if entryName is None:
             entryName = remember(self._entryNames, key, self._entryName(key),
                                  NAMES_KEPT)
-        if names[4] is None:
-            names[4] = self._serverFor(names[0])
-        d = names[4].call(self._fetch, [entryName] + names[2])
+        server = names[4]
+        if server is None:
+            server = names[4] = self._serverFor(names[0])
+        if server.bumping:
+            # Not before this process's invalidations of its records there
+            # are done (Server.read).
+            d = server.read(names[2], self._fetch, [entryName] + names[2])
+        else:
+            d = server.call(self._fetch, [entryName] + names[2])
         d.addCallback(self._found, key, names[0], names[1], names)
         return d
 
@@ -205,8 +214,16 @@ class SharedStore(ServerCalls, ServerNames, SharedLeases):
         # read.
         scopeTags = [scopeTag for scopeTag, _ in stamp[2]] if (
             stamp is not None and len(stamp) > 2) else []
-        d = self._callOn(self._serverFor(tag), self._fencedSet, self._entryName(key),
-                         self._urlName(tag), tag, data, stamp, scopeTags)
+        server = self._serverFor(tag)
+        urlName = self._urlName(tag)
+        # Fenced by the records as this process's invalidations under way
+        # leave them (Server.read): else a render begun before one, stored
+        # while it is in flight, would pass the fence, and a near tier
+        # would keep it as valid.
+        d = server.read([urlName, self._clearName]
+                        + [self._scopeName(scopeTag) for scopeTag in scopeTags],
+                        self._fencedSet, self._entryName(key), urlName, tag, data,
+                        stamp, scopeTags)
 
         def stored(ok):
             self._counts["stored" if ok else "fenced"] += 1
@@ -222,10 +239,7 @@ class SharedStore(ServerCalls, ServerNames, SharedLeases):
 
     def invalidate(self, url, hard):
         tag = urlTag(url)
-        server = self._serverFor(tag)
-        d = self._callOn(server, self._bump, self._urlName(tag), tag, bool(hard))
-        return d.addCallbacks(lambda ignored: None, server.keep,
-                              errbackArgs=(url, bool(hard)))
+        return self._serverFor(tag).bump(self._urlName(tag), tag, bool(hard), url)
 
 
     def invalidateScope(self, scope, hard):
