@@ -791,6 +791,28 @@ class MemcachedNearStoreTests(NearStoreTestsMixin, TestCase):
 
 
     @inlineCallbacks
+    def test_renderBegunBeforeInvalidationInFlight(self):
+        """
+        A render begun before a hard invalidation, stored while the
+        invalidation is in flight (a memcached bump is several round
+        trips), is not stored, nor kept by the near tier: it is never
+        served after the invalidation.
+        """
+        near = self.store
+        yield self.trusted(near)
+        key = makeKey()
+        _, before = yield near.lookup(key)
+        invalidated = near.invalidate(key.url, True)
+        stored = yield near.store(key, makeEntry(key, b"pre-post",
+                                                 generation=before.stamp()))
+        yield invalidated
+        self.assertFalse(stored)
+        self.assertIsNone(near.peek(key)[0])
+        entry, generation = yield near.lookup(key)
+        self.assertTrue(entry is None or generation.judge(entry.generation) == "gone")
+
+
+    @inlineCallbacks
     def test_ringOverrunForgetsAll(self):
         """
         More changes between two reads than the ring holds: the near tier

@@ -787,9 +787,9 @@ class PoolServersTests(TestCase):
 
         @inlineCallbacks
         def post():
-            # Once its invalidation is in every server (a memcached bump is
-            # three round trips, a lookup sent meanwhile would read the
-            # record before it).
+            # Once its invalidation is in every server: that it changed
+            # every server's record (a lookup sent meanwhile waits for it:
+            # test_getRightAfterPost).
             before = yield records()
             response, _ = yield fetch(client, b"/a/p", b"POST")
             self.assertEqual(response.code, 200)
