@@ -64,6 +64,17 @@ class FreshnessJudge(object):
         return EXPIRED, age, now
 
 
+    def freshFor(self, policy):
+        """
+        The age below which an entry the store's state finds valid is
+        L{FRESH} under C{policy}: what L{judge} compares its age with.
+
+        @return: Seconds (infinite for a C{timeout} of C{0}: fresh until
+            invalidated).
+        """
+        return policy.timeout or _FOREVER
+
+
     def fresh(self, key, entry, generation, policy):
         """
         Whether an entry read for C{key} (again: by a request queued behind
@@ -80,3 +91,8 @@ class FreshnessJudge(object):
         @return: Seconds since C{entry} was rendered, for C{Age}.
         """
         return max(0, self.clock.seconds() - entry.created)
+
+
+
+# An age no entry reaches.
+_FOREVER = float("inf")

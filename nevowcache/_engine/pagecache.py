@@ -187,9 +187,20 @@ class PageCache(CacheWiring, RequestRules, CacheManagement):
             C{previous}, and the miss as C{stale}.
         @return: An L{Answer}, or L{None} for a miss.
         """
-        state, age, now = self._judge.judge(entry, generation, policy)
+        known = self._freshHits.known(entry, generation, policy)
+        if known is not None:
+            # This entry's last fresh hit, in the same second of its age
+            # under the same store state and policy: its answer again.
+            answer, now = known
+            self.statistics.hit(entry.key, now)
+            return answer
+        judge = self._judge
+        state, age, now = judge.judge(entry, generation, policy)
         if state is FRESH:
-            return self._hit(entry, age, now, policy)
+            answer = self._hit(entry, age, now, policy)
+            self._freshHits.learn(entry, generation, policy, judge.freshFor(policy), age,
+                                  answer)
+            return answer
         if state is GONE:
             return None
         if state is not EXPIRED and makeRefresher is not None:

@@ -11,6 +11,7 @@ from __future__ import absolute_import, division
 from nevowcache._engine.clocks import Clocks
 from nevowcache._engine.entrywriter import EntryWriter
 from nevowcache._engine.flights import FlightTable
+from nevowcache._engine.freshhits import FreshHits
 from nevowcache._engine.freshness import FreshnessJudge
 from nevowcache._engine.invalidation import Invalidator
 from nevowcache._engine.leases import LeaseCoordinator
@@ -133,6 +134,7 @@ class CacheWiring(object):
             self._clock, counters, now=clocks.wallClock.seconds)
         client = self._client = StoreClient(store, clocks, counters, storeTimeout)
         judge = self._judge = FreshnessJudge(self._clock)
+        self._freshHits = FreshHits(self._clock)
         flights = self._flights = FlightTable(clocks, counters, waitTimeout, renderTimeout)
         leases = self._leases = LeaseCoordinator(
             client, judge, flights, clocks, counters,
