@@ -152,6 +152,22 @@ class FreshHitsTests(SynchronousTestCase):
         self.assertIs(self.answer().entry, second)
 
 
+    def test_anotherEntryAtItsIdJudgedOtherwise(self):
+        """
+        What is remembered for a dead entry is not used for another entry
+        made at its id, whose own stamp the same generation judges stale.
+        """
+        self.cache.clear(hard=False)
+        first = self.put()
+        self.answer()
+        # Stamped before the clear: invalidated, within cacheGrace.
+        second = makeEntry(self.key, generation=(0, 0), created=first.created)
+        self.store._entries[self.key] = second
+        hits = self.cache._freshHits._hits
+        hits[id(second)] = (ref(first),) + hits[id(first)][1:]
+        self.assertIn(b"detail=invalidated", self.answer().status)
+
+
     def test_invalidations(self):
         """
         An entry invalidated since its last fresh hit is judged again:

@@ -142,7 +142,11 @@ class IPageStore(Interface):
             the current L{Generation} of C{key.url} (and of C{scopes}: an
             entry stamped with it names the scopes, and L{store} fences by
             them too).  An entry is only
-            returned if its own key equals C{key}.
+            returned if its own key equals C{key}.  A store hands out
+            another generation object whenever what it records of C{key}'s
+            invalidations changed: the engine answers a hit from memory
+            under the same generation object
+            (L{nevowcache._engine.freshhits}).
         """
 
     def store(key, entry):
