@@ -199,6 +199,19 @@ class PoolWireTests(SynchronousTestCase):
         self.store.endpoints[port].last()[0].dataReceived(data)
 
 
+    def pollAnswered(self, counter):
+        """
+        A near tier's poll of the three servers' counters: each was sent
+        one C{get} of it; 1001 and 1003 answer with theirs unchanged (epoch
+        7, event 10), 1002 with C{counter}.
+        """
+        for port in (1001, 1002, 1003):
+            self.assertEqual(self.sent(port), b"get ns:n\r\n")
+        for port in (1001, 1003):
+            self.answer(port, b"VALUE ns:n 7 2\r\n10\r\nEND\r\n")
+        self.answer(1002, counter)
+
+
     def serve(self, port):
         """
         Answer what was sent to the server on C{port} as an empty memcached
@@ -435,11 +448,7 @@ class PoolWireTests(SynchronousTestCase):
         self.store.wallClock = timeOfDay
         near, keys, started = self.nearTierHolding()
         self.clock.advance(0.5)
-        for port in (1001, 1002, 1003):
-            self.assertEqual(self.sent(port), b"get ns:n\r\n")
-        for port in (1001, 1003):
-            self.answer(port, b"VALUE ns:n 7 2\r\n10\r\nEND\r\n")
-        self.answer(1002, b"END\r\n")
+        self.pollAnswered(b"END\r\n")
         self.assertEqual(self.sent(1002), b"add ns:n 8 0 2\r\n15\r\n")
         self.answer(1002, b"STORED\r\n")
         # No slot read: whatever changed there is unknown.
@@ -449,11 +458,7 @@ class PoolWireTests(SynchronousTestCase):
         self.assertEqual(near._trustedUntil, [started + 1.5] * 3)
         # Read from there on, with the epoch it was seeded with.
         self.clock.advance(0.5)
-        for port in (1001, 1002, 1003):
-            self.assertEqual(self.sent(port), b"get ns:n\r\n")
-        for port in (1001, 1003):
-            self.answer(port, b"VALUE ns:n 7 2\r\n10\r\nEND\r\n")
-        self.answer(1002, b"VALUE ns:n 8 2\r\n16\r\nEND\r\n")
+        self.pollAnswered(b"VALUE ns:n 8 2\r\n16\r\nEND\r\n")
         self.assertEqual(self.sent(1002), b"get ns:n:16\r\n")
         d = near.close()
         self.assertIsNone(self.successResultOf(d))
@@ -466,11 +471,7 @@ class PoolWireTests(SynchronousTestCase):
         """
         near, keys, started = self.nearTierHolding()
         self.clock.advance(0.5)
-        for port in (1001, 1002, 1003):
-            self.assertEqual(self.sent(port), b"get ns:n\r\n")
-        for port in (1001, 1003):
-            self.answer(port, b"VALUE ns:n 7 2\r\n10\r\nEND\r\n")
-        self.answer(1002, b"VALUE ns:n 9 2\r\n" + number + b"\r\nEND\r\n")
+        self.pollAnswered(b"VALUE ns:n 9 2\r\n" + number + b"\r\nEND\r\n")
         self.assertEqual(self.sent(1002), b"")
         self.assertEqual([near.peek(key)[0] is None for key in keys],
                          [False, True, False])
@@ -512,11 +513,7 @@ class PoolWireTests(SynchronousTestCase):
         self.patch(memcachedcoherence, "counterEpoch", lambda: next(epochs))
         near, keys, started = self.nearTierHolding()
         self.clock.advance(0.5)
-        for port in (1001, 1002, 1003):
-            self.assertEqual(self.sent(port), b"get ns:n\r\n")
-        for port in (1001, 1003):
-            self.answer(port, b"VALUE ns:n 7 2\r\n10\r\nEND\r\n")
-        self.answer(1002, b"VALUE ns:n 0 2\r\n10\r\nEND\r\n")
+        self.pollAnswered(b"VALUE ns:n 0 2\r\n10\r\nEND\r\n")
         self.assertEqual([near.peek(key)[0] is None for key in keys],
                          [False, True, False])
         self.assertEqual(near._trustedUntil, [started + 1.5] * 3)
@@ -527,11 +524,7 @@ class PoolWireTests(SynchronousTestCase):
         self.answer(1002, b"EXISTS\r\n")
         self.assertEqual(self.sent(1002), b"")
         self.clock.advance(0.5)
-        for port in (1001, 1002, 1003):
-            self.assertEqual(self.sent(port), b"get ns:n\r\n")
-        for port in (1001, 1003):
-            self.answer(port, b"VALUE ns:n 7 2\r\n10\r\nEND\r\n")
-        self.answer(1002, b"VALUE ns:n 0 2\r\n12\r\nEND\r\n")
+        self.pollAnswered(b"VALUE ns:n 0 2\r\n12\r\nEND\r\n")
         self.assertEqual(self.sent(1002), b"gets ns:n\r\n")
         self.answer(1002, b"VALUE ns:n 0 2 56\r\n12\r\nEND\r\n")
         self.assertEqual(self.sent(1002), b"cas ns:n 22 0 2 56\r\n12\r\n")
@@ -546,11 +539,7 @@ class PoolWireTests(SynchronousTestCase):
                         else b"VALUE ns:n 7 2\r\n10\r\nEND\r\n")
         self.assertEqual(self.sent(1002), b"")
         self.clock.advance(0.5)
-        for port in (1001, 1002, 1003):
-            self.assertEqual(self.sent(port), b"get ns:n\r\n")
-        for port in (1001, 1003):
-            self.answer(port, b"VALUE ns:n 7 2\r\n10\r\nEND\r\n")
-        self.answer(1002, b"VALUE ns:n 22 2\r\n13\r\nEND\r\n")
+        self.pollAnswered(b"VALUE ns:n 22 2\r\n13\r\nEND\r\n")
         self.assertEqual(self.sent(1002), b"get ns:n:13\r\n")
         self.assertIsNone(self.successResultOf(near.close()))
 
